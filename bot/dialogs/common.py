@@ -1,0 +1,65 @@
+"""Widgets and helpers shared by the dialogs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog import DialogManager, ShowMode
+from aiogram_dialog.widgets.input import MessageInput
+from aiogram_dialog.widgets.kbd import Button
+
+from bot.identity import Identity
+from core.errors import DomainError, Forbidden
+
+
+def identity(manager: DialogManager, kind: str = "intervenant") -> Identity:
+    """The linked person of this update, who must be of `kind` (intervenant or staff)."""
+    ident = manager.middleware_data.get("identity")
+    if ident is None:
+        raise Forbidden("Votre compte n'est plus relié : envoyez /start pour le relier.")
+    if ident.kind != kind:
+        raise Forbidden("Cet espace n'est pas accessible avec votre compte. Envoyez /start.")
+    return ident
+
+
+async def say(manager: DialogManager, text: str) -> None:
+    """Send a separate message (error, confirmation) before the dialog shows its window again."""
+    event = manager.event
+    chat_id = event.message.chat.id if isinstance(event, CallbackQuery) else event.chat.id  # type: ignore[union-attr]
+    await manager.middleware_data["bot"].send_message(chat_id, text)
+    manager.show_mode = ShowMode.SEND
+
+
+async def error(manager: DialogManager, exc: DomainError) -> None:
+    """Tell the user what was wrong (French, with an example); the step is asked again."""
+    await say(manager, f"❗ {exc.message}")
+
+
+def text_of(message: Message) -> str:
+    return (message.text or "").strip()
+
+
+async def close_dialog(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    await manager.done()
+
+
+def when(key: str) -> Any:
+    """A `when` predicate reading a boolean from the getter data."""
+    return lambda data, widget, manager: bool(data.get(key))
+
+
+BUTTONS_PLEASE = "Répondez avec les boutons ci-dessous, s'il vous plaît (ou /aide)."
+
+
+def catch_all(hint: str = BUTTONS_PLEASE) -> MessageInput:
+    """The last input of a screen: answers whatever the screen did not expect; the screen is shown again."""
+
+    async def on_unexpected(message: Message, widget: Any, manager: DialogManager) -> None:
+        if message.photo or message.document:
+            await say(manager, "Les justificatifs s'envoient à l'étape « Justificatifs » de la déclaration : "
+                               "ouvrez la mission et choisissez « Déclarer / compléter ma saisie ».")
+        else:
+            await say(manager, hint)
+
+    return MessageInput(on_unexpected)

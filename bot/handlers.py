@@ -1,0 +1,112 @@
+"""Commands, the gate that keeps unlinked chats on the linking step, and fallbacks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart, ExceptionTypeFilter, Filter
+from aiogram.types import CallbackQuery, ErrorEvent, Message
+from aiogram_dialog import DialogManager, ShowMode, StartMode
+from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
+from aiogram_dialog.api.internal import CONTEXT_KEY
+
+from bot.identity import Identity
+from bot.services import run_db
+from bot.states import Chef, Link, Missions
+from core import accounts
+
+HELP = ("Assistant Imag'in : déclarez vos missions d'examen depuis Telegram.\n"
+        "/start – relier votre compte ou revenir à l'accueil\n"
+        "/missions – vos missions et vos déclarations\n"
+        "/deconnexion – délier ce compte Telegram\n"
+        "/aide – cette aide\n"
+        "Chaque réponse est enregistrée aussitôt : vous pouvez vous arrêter et reprendre plus tard.")
+
+
+class Unlinked(Filter):
+    """The chat is not linked and is not in the middle of linking."""
+
+    async def __call__(self, event: Any, identity: Identity | None = None, **data: Any) -> bool:
+        if identity is not None:
+            return False
+        context = data.get(CONTEXT_KEY)
+        return context is None or context.state.group is not Link
+
+
+async def home(manager: DialogManager, identity: Identity | None) -> None:
+    """The first screen for this chat: linking, chef de centre, or the intervenant's missions."""
+    if identity is None:
+        await manager.start(Link.identifier, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+    elif identity.kind == "staff":
+        await manager.start(Chef.dates, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+    else:
+        await manager.start(Missions.listing, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+async def start(message: Message, dialog_manager: DialogManager, identity: Identity | None) -> None:
+    await home(dialog_manager, identity)
+
+
+async def help_(message: Message) -> None:
+    await message.answer(HELP)
+
+
+async def unlink(message: Message, dialog_manager: DialogManager, identity: Identity | None) -> None:
+    if identity is not None:
+        await run_db(accounts.unlink_telegram, message.from_user.id)  # type: ignore[union-attr]
+    await message.answer("Ce compte Telegram n'est plus relié à Imag'in. Envoyez /start pour le relier à nouveau.")
+    await dialog_manager.reset_stack()
+
+
+async def gate_message(message: Message, dialog_manager: DialogManager) -> None:
+    await message.answer("Pour commencer, reliez votre compte Imag'in.")
+    await home(dialog_manager, None)
+
+
+async def gate_callback(callback: CallbackQuery, dialog_manager: DialogManager) -> None:
+    await callback.answer("Reliez d'abord votre compte avec /start.", show_alert=True)
+
+
+async def stray_file(message: Message) -> None:
+    await message.answer("Pour joindre un justificatif, ouvrez la mission (/missions), choisissez « Déclarer » "
+                         "puis allez à l'étape Justificatifs.")
+
+
+async def stray_message(message: Message, dialog_manager: DialogManager, identity: Identity | None,
+                        **data: Any) -> None:
+    if data.get(CONTEXT_KEY) is not None:
+        await message.answer("Répondez avec les boutons ci-dessous, s'il vous plaît.")
+        await dialog_manager.show(ShowMode.SEND)
+        return
+    await message.answer("Je n'ai pas compris. Choisissez une action ci-dessous ou envoyez /aide.")
+    await home(dialog_manager, identity)
+
+
+async def stray_callback(callback: CallbackQuery) -> None:
+    await callback.answer("Ce bouton n'est plus actif. Envoyez /missions.", show_alert=True)
+
+
+async def stale_button(event: ErrorEvent, dialog_manager: DialogManager, identity: Identity | None = None) -> None:
+    """A button of a screen that no longer exists (closed dialog, old message): show the current screen."""
+    callback = event.update.callback_query
+    if callback is not None:
+        await callback.answer("Ce bouton n'est plus actif : voici l'écran à jour.")
+    await home(dialog_manager, identity)
+
+
+def make_routers() -> tuple[Router, Router]:
+    """The commands-and-gate router (first) and the fallback router (last), fresh for one dispatcher."""
+    router = Router(name="commands")
+    router.message.register(start, CommandStart())
+    router.message.register(start, Command("missions"))
+    router.message.register(help_, Command("aide", "help"))
+    router.message.register(unlink, Command("deconnexion"))
+    router.message.register(gate_message, Unlinked())
+    router.callback_query.register(gate_callback, Unlinked())
+    fallback = Router(name="fallback")
+    fallback.message.register(stray_file, F.photo | F.document)
+    fallback.message.register(stray_message)
+    fallback.callback_query.register(stray_callback)
+    router.errors.register(stale_button, ExceptionTypeFilter(UnknownIntent, UnknownState, OutdatedIntent))
+    return router, fallback

@@ -1,0 +1,156 @@
+"""Build and run the bot: Telegram (polling or webhook) or the local emulator, plus the notifier."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    DeleteMessage,
+    DeleteWebhook,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetFile,
+    GetMe,
+    GetUpdates,
+    Response,
+    SendChatAction,
+    SendDocument,
+    SendMessage,
+    SetMyCommands,
+    SetWebhook,
+)
+from aiogram.types import BotCommand
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiogram_dialog import setup_dialogs
+from aiohttp import web
+
+from bot import handlers
+from bot.ack import AckMiddleware, EmulatorAck
+from bot.dialogs import chef, declare, link, missions
+from bot.emulator import DEFAULT_TOKEN, RunningEmulator, start_emulator
+from bot.identity import IdentityMiddleware
+from bot.notifier import Notifier
+from bot.storage import SqlStorage, StorageFlushMiddleware, make_storage
+from core.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+COMMANDS = [
+    BotCommand(command="start", description="Relier mon compte / accueil"),
+    BotCommand(command="missions", description="Mes missions"),
+    BotCommand(command="aide", description="Aide"),
+    BotCommand(command="deconnexion", description="Délier ce compte Telegram"),
+]
+
+
+def build_dispatcher(storage: BaseStorage | None = None, *, emulator_ack: bool = False) -> Dispatcher:
+    """The dispatcher with every router and dialog; `emulator_ack` reports handled updates to the emulator."""
+    storage = storage or make_storage()
+    isolation = storage.create_isolation() if hasattr(storage, "create_isolation") else SimpleEventIsolation()
+    dp = Dispatcher(storage=storage, events_isolation=isolation)
+    if emulator_ack:
+        dp.update.outer_middleware(AckMiddleware())
+    if isinstance(storage, SqlStorage):
+        dp.update.outer_middleware(StorageFlushMiddleware(storage))
+    identity = IdentityMiddleware()
+    dp.message.outer_middleware(identity)
+    dp.callback_query.outer_middleware(identity)
+    first, last = handlers.make_routers()
+    dp.include_routers(first, link.make_dialog(), missions.make_dialog(), declare.make_dialog(), chef.make_dialog(),
+                       last)
+    setup_dialogs(dp)
+    return dp
+
+
+# aiogram parses every answer with the pydantic model Response[<method's result type>]. pydantic keeps
+# such parametrized models only weakly, so under load they are rebuilt (about 10 ms each) again and
+# again; holding them here keeps them built once per process.
+_RESPONSE_MODELS = [Response[method.__returning__] for method in (  # type: ignore[name-defined]
+    AnswerCallbackQuery, DeleteMessage, DeleteWebhook, EditMessageReplyMarkup, EditMessageText, EmulatorAck,
+    GetFile, GetMe, GetUpdates, SendChatAction, SendDocument, SendMessage, SetMyCommands, SetWebhook)]
+
+
+def make_bot(token: str, api_base: str | None = None) -> Bot:
+    """A bot on Telegram, or on the Bot API server at `api_base` (the emulator)."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
+    return Bot(token, session=session)
+
+
+@dataclass
+class BotApp:
+    """A running bot: its Bot, Dispatcher and, without a token, the emulator it talks to."""
+
+    bot: Bot
+    dp: Dispatcher
+    emulator: RunningEmulator | None
+
+
+async def _serve_webhook(app: BotApp, url: str, port: int, secret: str | None, stop: asyncio.Event) -> None:
+    web_app = web.Application()
+    path = urlparse(url).path or "/telegram/webhook"
+    SimpleRequestHandler(dispatcher=app.dp, bot=app.bot, secret_token=secret).register(web_app, path=path)
+    setup_application(web_app, app.dp, bot=app.bot)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1" if app.emulator else "0.0.0.0", port).start()
+    await app.bot.set_webhook(url, secret_token=secret, drop_pending_updates=False)
+    try:
+        await stop.wait()
+    finally:
+        await app.bot.delete_webhook()
+        await runner.cleanup()
+
+
+async def _poll(app: BotApp, stop: asyncio.Event) -> None:
+    await app.bot.delete_webhook()
+    polling = asyncio.create_task(app.dp.start_polling(app.bot, handle_signals=False, close_bot_session=False,
+                                                       polling_timeout=25))
+    await stop.wait()
+    with contextlib.suppress(RuntimeError):
+        await app.dp.stop_polling()
+    try:  # a long poll in flight would hold the stop for up to its timeout: cut it short
+        await asyncio.wait_for(asyncio.shield(polling), 2)
+    except TimeoutError:
+        polling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
+
+
+async def run_bot(stop_event: asyncio.Event | None = None) -> None:
+    """Run the bot until `stop_event` is set: Telegram when `IMAGIN_BOT_TOKEN` is set, else the local
+    emulator on `IMAGIN_EMULATOR_PORT`; long polling unless `IMAGIN_BOT_WEBHOOK_URL` is set; plus the
+    outbox notifier."""
+    settings = get_settings()
+    stop = stop_event or asyncio.Event()
+    emulator = None
+    if settings.bot_token is not None:
+        bot = make_bot(settings.bot_token.get_secret_value())
+    else:
+        emulator = await start_emulator(port=settings.emulator_port)
+        log.info("No IMAGIN_BOT_TOKEN: local Telegram emulator with its web chat at %s/", emulator.url)
+        bot = make_bot(DEFAULT_TOKEN, emulator.url)
+    app = BotApp(bot, build_dispatcher(emulator_ack=emulator is not None), emulator)
+    try:
+        await bot.set_my_commands(COMMANDS)
+        notifier = asyncio.create_task(Notifier(bot).run(stop))
+        if settings.bot_webhook_url:
+            secret = settings.bot_webhook_secret.get_secret_value() if settings.bot_webhook_secret else None
+            await _serve_webhook(app, settings.bot_webhook_url, settings.bot_webhook_port, secret, stop)
+        else:
+            await _poll(app, stop)
+        await notifier
+    finally:
+        await app.dp.storage.close()
+        await bot.session.close()
+        if emulator is not None:
+            await emulator.stop()

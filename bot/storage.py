@@ -1,0 +1,129 @@
+"""FSM storage for aiogram and aiogram-dialog that survives restarts.
+
+`SqlStorage` keeps every key in the `bot_state` table on core's engine. A process keeps a copy of
+what it read or wrote; writes made while handling one update are saved together, in one
+transaction, when the update is done (`StorageFlushMiddleware`, before the answer is acknowledged)
+and on close. Run one bot process per database, or use Redis (`make_storage`) to scale out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
+from aiogram.types import TelegramObject
+from sqlalchemy import Engine, select
+
+from core.models.bot_state import BotState
+from core.settings import get_settings
+
+Entry = tuple[str | None, dict[str, Any]]
+
+
+def _state_name(state: StateType) -> str | None:
+    return state.state if isinstance(state, State) else state
+
+
+class SqlStorage(BaseStorage):
+    """aiogram storage on a SQLAlchemy engine (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine, key_builder: KeyBuilder | None = None) -> None:
+        self.engine = engine
+        self.key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
+        self._cache: dict[str, Entry] = {}
+        self._dirty: set[str] = set()
+        self._flush_lock = asyncio.Lock()
+
+    def _load(self, key: str) -> Entry:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(BotState.state, BotState.data).where(BotState.key == key)).first()
+        return (row.state, dict(row.data or {})) if row else (None, {})
+
+    def _store(self, entries: dict[str, Entry]) -> None:
+        table = BotState.__table__
+        with self.engine.begin() as conn:
+            for key, (state, data) in entries.items():
+                if state is None and not data:
+                    conn.execute(table.delete().where(table.c.key == key))
+                    continue
+                updated = conn.execute(table.update().where(table.c.key == key).values(state=state, data=data))
+                if updated.rowcount == 0:
+                    conn.execute(table.insert().values(key=key, state=state, data=data))
+
+    async def _get(self, key: StorageKey) -> tuple[str, Entry]:
+        name = self.key_builder.build(key)
+        entry = self._cache.get(name)
+        if entry is None:
+            entry = self._cache[name] = await asyncio.to_thread(self._load, name)
+        return name, entry
+
+    def _put(self, name: str, state: str | None, data: dict[str, Any]) -> None:
+        if self._cache.get(name) == (state, data):
+            return  # unchanged: nothing to save
+        self._cache[name] = (state, data)
+        self._dirty.add(name)
+
+    async def flush(self) -> None:
+        """Save every change not saved yet, in one transaction."""
+        async with self._flush_lock:
+            if not self._dirty:
+                return
+            names, self._dirty = self._dirty, set()
+            entries = {name: copy.deepcopy(self._cache[name]) for name in names}
+            try:
+                await asyncio.to_thread(self._store, entries)
+            except BaseException:
+                self._dirty |= names
+                raise
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        name, (_, data) = await self._get(key)
+        self._put(name, _state_name(state), data)
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        _, (state, _) = await self._get(key)
+        return state
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        name, (state, _) = await self._get(key)
+        self._put(name, state, copy.deepcopy(dict(data)))
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        _, (_, data) = await self._get(key)
+        return copy.deepcopy(data)
+
+    async def close(self) -> None:
+        await self.flush()
+        self._cache.clear()
+
+
+class StorageFlushMiddleware(BaseMiddleware):
+    """Outer update middleware: save the storage's changes once the update is handled."""
+
+    def __init__(self, storage: SqlStorage) -> None:
+        self.storage = storage
+
+    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                       event: TelegramObject, data: dict[str, Any]) -> Any:
+        try:
+            return await handler(event, data)
+        finally:
+            await self.storage.flush()
+
+
+def make_storage() -> BaseStorage:
+    """Redis storage when `redis_url` is set, else SQL storage on core's engine."""
+    key_builder = DefaultKeyBuilder(with_destiny=True)
+    url = get_settings().redis_url
+    if url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(url, key_builder=key_builder)
+    from core.db import get_engine
+
+    return SqlStorage(get_engine(), key_builder)

@@ -1,0 +1,136 @@
+"""Plain-data views of core objects for the chat (built inside a session, rendered as French text)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core import declarations, intake, recap_pdf, receipts
+from core.models import EtatDeFrais, MissionType
+from core.parsing import format_amount, format_duration
+from core.recap_pdf import fmt_dt, mission_lines, status_lines, trip_line
+from core.statuses import Part, PartStatus
+
+QUANTITY_PROMPTS = {
+    "copies": ("Nombre de copies corrigées", "25"),
+    "candidates": ("Nombre de candidats interrogés", "12"),
+    "practical_minutes": ("Durée des épreuves pratiques (en heures)", "3h30"),
+}
+
+__all__ = ["QUANTITY_PROMPTS", "Draft", "draft_of", "fmt_dt", "mission_line", "recap_text"]
+
+
+def mission_line(efm: EtatDeFrais) -> str:
+    """One line of the missions list (a button label)."""
+    m = efm.convocation.mission
+    mark = "✅" if efm.dossier_number else ("📝" if efm.service_done is not None else "•")
+    return f"{mark} N° {m.number} · {m.start_at:%d/%m/%Y} · {MissionType(m.mission_type).label}"
+
+
+@dataclass
+class Draft:
+    """What the declaration dialog needs to render any step of one état de frais."""
+
+    efm_id: int
+    mission_number: str
+    mission_year: int
+    card: str
+    statuses: str
+    editable: bool
+    dossier_number: str | None
+    has_pay: bool
+    has_travel: bool
+    quantity_field: str | None
+    service_done: bool | None
+    quantity: int | None
+    departure_at: datetime | None
+    return_at: datetime | None
+    trips: list[dict[str, Any]]  # id, text, depart_at/arrive_at (ISO), depart_city, arrive_city, mode, distance_km
+    last_arrival_city: str | None
+    residence: str
+    centre_commune: str
+    nights: int
+    lodging_amount: str | None
+    meals: int | None
+    car_fiscal_hp: int | None
+    car_yearly_km: int | None
+    receipts_total: str | None
+    receipts_by_email: bool
+    mail_address: str
+    mail_reference: str
+
+    @property
+    def uses_car(self) -> bool:
+        return any(trip["mode"] == "voiture" for trip in self.trips)
+
+    @property
+    def quantity_text(self) -> str:
+        if self.quantity is None:
+            return "—"
+        if self.quantity_field == "practical_minutes":
+            return format_duration(self.quantity)
+        return str(self.quantity)
+
+
+def _editable(efm: EtatDeFrais) -> bool:
+    try:
+        declarations.require_editable(efm)
+    except Exception:  # noqa: BLE001 - IllegalTransition: the dossier is read-only
+        return False
+    return True
+
+
+def draft_of(session: Session, efm: EtatDeFrais) -> Draft:
+    mission = efm.convocation.mission
+    person = efm.convocation.intervenant
+    qfield = declarations.quantity_field(efm)
+    return Draft(
+        efm_id=efm.id,
+        mission_number=mission.number,
+        mission_year=mission.start_at.year,
+        card="\n".join(mission_lines(mission)),
+        statuses="\n".join(status_lines(efm)),
+        editable=_editable(efm),
+        dossier_number=efm.dossier_number,
+        has_pay=declarations.part_status(efm, Part.PAY) is not PartStatus.NO_COSTS,
+        has_travel=declarations.part_status(efm, Part.TRAVEL) is not PartStatus.NO_COSTS,
+        quantity_field=qfield,
+        service_done=efm.service_done,
+        quantity=getattr(efm, qfield) if qfield else None,
+        departure_at=efm.departure_at,
+        return_at=efm.return_at,
+        trips=[{"id": t.id, "text": trip_line(t), "depart_at": t.depart_at.isoformat(), "depart_city": t.depart_city,
+                "arrive_at": t.arrive_at.isoformat(), "arrive_city": t.arrive_city, "mode": t.mode,
+                "distance_km": t.distance_km} for t in efm.trips],
+        last_arrival_city=efm.trips[-1].arrive_city if efm.trips else None,
+        residence=person.residence_commune,
+        centre_commune=mission.centre.commune,
+        nights=efm.nights or 0,
+        lodging_amount=format_amount(efm.lodging_amount) if efm.lodging_amount is not None else None,
+        meals=efm.meals,
+        car_fiscal_hp=efm.car_fiscal_hp,
+        car_yearly_km=efm.car_yearly_km,
+        receipts_total=format_amount(efm.receipts_total) if efm.receipts_total is not None else None,
+        receipts_by_email=efm.receipts_by_email,
+        mail_address=intake.personal_address(person),
+        mail_reference=intake.email_reference(efm),
+    )
+
+
+def receipt_names(session: Session, efm: EtatDeFrais) -> list[str]:
+    """Names of the receipts received for this état de frais (chat, e-mail or console)."""
+    return [r.original_name for r in receipts.receipts_of(session, efm.id)]
+
+
+def recap_text(session: Session, efm: EtatDeFrais) -> str:
+    """The recap (same sections as the PDF) as chat text."""
+    blocks = []
+    for title, lines in recap_pdf.recap_sections(session, efm):
+        if title in ("Intervenant",):
+            continue
+        body = "\n".join(f"  • {line}" if title != "Mission" else line for line in lines)
+        blocks.append(body if title == "Mission" else f"{title} :\n{body}")
+    return "\n\n".join(blocks)

@@ -1,0 +1,285 @@
+"""Use cases of the intervenant's declaration: every answer validated and saved at once (a draft).
+
+Each function takes the état de frais (already checked to belong to the caller, see
+``core.missions.efm_of_intervenant``) and an ``actor`` string for the audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core import audit, outbox, prechecks
+from core.errors import IllegalTransition, InvalidInput, NotFound
+from core.missions import mission_window
+from core.models import EtatDeFrais, MissionType, Trip, utcnow
+from core.statuses import EDITABLE, Part, PartStatus, next_status
+
+MAX_COUNT = 5000
+MAX_PRACTICAL_MINUTES = 200 * 60
+MAX_NIGHTS = 31
+MAX_MEALS = 62
+TRIP_MODES = {
+    "transport_public": "Train, car ou transport en commun",
+    "voiture": "Véhicule personnel",
+    "taxi": "Taxi",
+    "autre": "Autre (covoiturage, avion…)",
+}
+
+
+def _fmt(dt: datetime) -> str:
+    return dt.strftime("%d/%m/%Y %H:%M")
+
+
+def _snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
+    return {f: getattr(obj, f) for f in fields}
+
+
+def _save(session: Session, efm: EtatDeFrais, actor: str, action: str, **values: Any) -> None:
+    """Set fields on a draft, with an audit entry of what changed."""
+    require_editable(efm)
+    before = _snapshot(efm, list(values))
+    for field, value in values.items():
+        setattr(efm, field, value)
+    audit.record(session, actor, "etat_de_frais", efm.id, action, before, values)
+    session.flush()
+
+
+def part_status(efm: EtatDeFrais, part: Part) -> PartStatus:
+    return PartStatus(efm.pay_status if part is Part.PAY else efm.travel_status)
+
+
+def require_editable(efm: EtatDeFrais) -> None:
+    """Refuse changes once the intervenant has validated (unless the DEC asked for more)."""
+    statuses = [part_status(efm, p) for p in Part if part_status(efm, p) is not PartStatus.NO_COSTS]
+    if statuses and not all(s in EDITABLE for s in statuses):
+        raise IllegalTransition(
+            "Ce dossier a déjà été validé : il ne peut plus être modifié. Contactez la DEC si besoin."
+        )
+
+
+def apply_transition(session: Session, efm: EtatDeFrais, part: Part, action: str, actor: str,
+                     reason: str = "") -> PartStatus:
+    """Move one part through the state machine (the only place statuses change), with an audit entry."""
+    current = part_status(efm, part)
+    attr = "pay_status" if part is Part.PAY else "travel_status"
+    before_cancel = getattr(efm, f"{attr}_before_cancel")
+    target = next_status(current, action, PartStatus(before_cancel) if before_cancel else None)
+    if action == "cancel":
+        setattr(efm, f"{attr}_before_cancel", current)
+    elif action == "restore":
+        setattr(efm, f"{attr}_before_cancel", None)
+    setattr(efm, attr, target)
+    audit.record(session, actor, "etat_de_frais", efm.id, f"{part.value}:{action}",
+                 {attr: current.value}, {attr: target.value, "reason": reason} if reason else {attr: target.value})
+    return target
+
+
+def active_parts(efm: EtatDeFrais) -> list[Part]:
+    return [p for p in Part if part_status(efm, p) is not PartStatus.NO_COSTS]
+
+
+def set_service_done(session: Session, efm: EtatDeFrais, done: bool, actor: str) -> None:
+    """The intervenant says whether the mission was done; both parts follow."""
+    require_editable(efm)
+    action = "declare_done" if done else "declare_not_done"
+    for part in active_parts(efm):
+        current = part_status(efm, part)
+        if (done and current is PartStatus.DONE) or (not done and current is PartStatus.NOT_DONE):
+            continue
+        if done and current is PartStatus.INFO_REQUESTED:
+            continue  # stays open for the requested completion
+        apply_transition(session, efm, part, action, actor)
+    _save(session, efm, actor, "service_done", service_done=done)
+
+
+def quantity_field(efm: EtatDeFrais) -> str | None:
+    """The one quantity this mission type asks for: copies, candidates, practical_minutes or None."""
+    return MissionType(efm.convocation.mission.mission_type).quantity_field
+
+
+def set_quantity(session: Session, efm: EtatDeFrais, value: int, actor: str) -> None:
+    """Copies corrected, candidates examined or practical minutes, as the mission type requires."""
+    field = quantity_field(efm)
+    if field is None:
+        raise InvalidInput("Cette mission ne demande pas de quantité.")
+    limit = MAX_PRACTICAL_MINUTES if field == "practical_minutes" else MAX_COUNT
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > limit:
+        raise InvalidInput(f"Valeur hors limites (0 à {limit}).")
+    _save(session, efm, actor, "quantity", **{field: value})
+
+
+def _check_in_window(efm: EtatDeFrais, moment: datetime, what: str) -> None:
+    start, end = mission_window(efm.convocation.mission)
+    if not start <= moment <= end:
+        raise InvalidInput(
+            f"{what} ({_fmt(moment)}) est en dehors des dates de la mission : "
+            f"elle doit être entre le {_fmt(start)} et le {_fmt(end)}."
+        )
+
+
+def set_times(session: Session, efm: EtatDeFrais, departure_at: datetime, return_at: datetime, actor: str) -> None:
+    """Departure from and return to the residence; the return must follow the departure."""
+    _check_in_window(efm, departure_at, "Le départ")
+    _check_in_window(efm, return_at, "Le retour")
+    if return_at <= departure_at:
+        raise InvalidInput(
+            f"Le retour ({_fmt(return_at)}) doit être après le départ ({_fmt(departure_at)})."
+        )
+    _save(session, efm, actor, "times", departure_at=departure_at, return_at=return_at)
+
+
+def _check_trip(efm: EtatDeFrais, depart_at: datetime, depart_city: str, arrive_at: datetime,
+                arrive_city: str, mode: str, distance_km: int) -> tuple[str, str]:
+    dc, ac = " ".join(depart_city.split()).upper(), " ".join(arrive_city.split()).upper()
+    if not dc or not ac:
+        raise InvalidInput("Indiquez la ville de départ et la ville d'arrivée. Exemple : ST LO")
+    if len(dc) > 120 or len(ac) > 120:
+        raise InvalidInput("Nom de ville trop long (120 caractères au plus).")
+    if arrive_at <= depart_at:
+        raise InvalidInput(f"L'arrivée ({_fmt(arrive_at)}) doit être après le départ ({_fmt(depart_at)}).")
+    _check_in_window(efm, depart_at, "Le départ du trajet")
+    _check_in_window(efm, arrive_at, "L'arrivée du trajet")
+    if mode not in TRIP_MODES:
+        raise InvalidInput("Mode de transport inconnu.")
+    if distance_km < 0 or distance_km > 3000:
+        raise InvalidInput("Distance invalide (0 à 3000 km).")
+    return dc, ac
+
+
+def add_trip(session: Session, efm: EtatDeFrais, depart_at: datetime, depart_city: str, arrive_at: datetime,
+             arrive_city: str, actor: str, mode: str = "transport_public", distance_km: int = 0) -> Trip:
+    """Add one trip line (many per mission)."""
+    require_editable(efm)
+    dc, ac = _check_trip(efm, depart_at, depart_city, arrive_at, arrive_city, mode, distance_km)
+    trip = Trip(depart_at=depart_at, depart_city=dc, arrive_at=arrive_at, arrive_city=ac, mode=mode,
+                distance_km=distance_km)
+    efm.trips.append(trip)
+    session.flush()
+    audit.record(session, actor, "trip", trip.id, "trip_added", None, _trip_dict(trip))
+    return trip
+
+
+def _trip_dict(trip: Trip) -> dict[str, Any]:
+    return _snapshot(trip, ["depart_at", "depart_city", "arrive_at", "arrive_city", "mode", "distance_km"])
+
+
+def _own_trip(efm: EtatDeFrais, trip_id: int) -> Trip:
+    for trip in efm.trips:
+        if trip.id == trip_id:
+            return trip
+    raise NotFound("Trajet introuvable.")
+
+
+def update_trip(session: Session, efm: EtatDeFrais, trip_id: int, actor: str, **changes: Any) -> Trip:
+    """Change fields of one trip line; the whole line is checked again."""
+    require_editable(efm)
+    trip = _own_trip(efm, trip_id)
+    values = _trip_dict(trip) | changes
+    dc, ac = _check_trip(efm, values["depart_at"], values["depart_city"], values["arrive_at"],
+                         values["arrive_city"], values["mode"], values["distance_km"])
+    before = _trip_dict(trip)
+    values |= {"depart_city": dc, "arrive_city": ac}
+    for field, value in values.items():
+        setattr(trip, field, value)
+    audit.record(session, actor, "trip", trip.id, "trip_updated", before, _trip_dict(trip))
+    session.flush()
+    return trip
+
+
+def remove_trip(session: Session, efm: EtatDeFrais, trip_id: int, actor: str) -> None:
+    require_editable(efm)
+    trip = _own_trip(efm, trip_id)
+    audit.record(session, actor, "trip", trip.id, "trip_removed", _trip_dict(trip), None)
+    efm.trips.remove(trip)
+    session.flush()
+
+
+def set_lodging(session: Session, efm: EtatDeFrais, nights: int, lodging_amount: Decimal | None, actor: str) -> None:
+    """Hotel nights and their total cost (on receipts)."""
+    if not 0 <= nights <= MAX_NIGHTS:
+        raise InvalidInput(f"Nombre de nuits invalide (0 à {MAX_NIGHTS}).")
+    if nights == 0:
+        lodging_amount = None
+    elif lodging_amount is None or lodging_amount <= 0:
+        raise InvalidInput("Indiquez le montant total de l'hébergement (sur facture). Exemple : 89,00")
+    _save(session, efm, actor, "lodging", nights=nights, lodging_amount=lodging_amount)
+
+
+def set_meals(session: Session, efm: EtatDeFrais, meals: int, admin_meals: int, actor: str) -> None:
+    """Meals taken at one's own expense, of which at an administrative restaurant (half rate)."""
+    if not 0 <= meals <= MAX_MEALS:
+        raise InvalidInput(f"Nombre de repas invalide (0 à {MAX_MEALS}).")
+    if not 0 <= admin_meals <= meals:
+        raise InvalidInput("Les repas en restaurant administratif ne peuvent pas dépasser le nombre de repas.")
+    _save(session, efm, actor, "meals", meals=meals, admin_meals=admin_meals)
+
+
+def set_car(session: Session, efm: EtatDeFrais, fiscal_hp: int | None, yearly_km: int | None, actor: str) -> None:
+    """The personal car's fiscal horsepower and the distance already driven this year on duty."""
+    if fiscal_hp is not None and not 1 <= fiscal_hp <= 50:
+        raise InvalidInput("Puissance fiscale invalide (1 à 50 CV). Exemple : 5")
+    if yearly_km is not None and not 0 <= yearly_km <= 200_000:
+        raise InvalidInput("Kilométrage annuel invalide. Exemple : 1500")
+    _save(session, efm, actor, "car", car_fiscal_hp=fiscal_hp, car_yearly_km=yearly_km)
+
+
+def set_receipts_total(session: Session, efm: EtatDeFrais, amount: Decimal, actor: str) -> None:
+    """The total of the receipts as the intervenant declares it (never overwritten by OCR)."""
+    if amount < 0:
+        raise InvalidInput("Le montant ne peut pas être négatif. Exemple : 45,80")
+    _save(session, efm, actor, "receipts_total", receipts_total=amount)
+
+
+def set_receipts_by_email(session: Session, efm: EtatDeFrais, by_email: bool, actor: str) -> None:
+    _save(session, efm, actor, "receipts_by_email", receipts_by_email=by_email)
+
+
+def missing_answers(efm: EtatDeFrais) -> list[str]:
+    """What must still be answered before the état de frais can be validated (French)."""
+    missing: list[str] = []
+    if efm.service_done is None:
+        return ["indiquer si la mission a été effectuée"]
+    if not efm.service_done:
+        return missing
+    field = quantity_field(efm)
+    if field and part_status(efm, Part.PAY) is not PartStatus.NO_COSTS and getattr(efm, field) is None:
+        missing.append({"copies": "le nombre de copies corrigées", "candidates": "le nombre de candidats interrogés",
+                        "practical_minutes": "la durée des épreuves pratiques"}[field])
+    if part_status(efm, Part.TRAVEL) is not PartStatus.NO_COSTS:
+        if efm.departure_at is None or efm.return_at is None:
+            missing.append("les horaires de départ et de retour")
+    return missing
+
+
+def dossier_number_for(efm: EtatDeFrais) -> str:
+    """The dossier number: mission year and a stable, unique serial."""
+    return f"{efm.convocation.mission.start_at.year}-{efm.id:06d}"
+
+
+def submit(session: Session, efm: EtatDeFrais, actor: str) -> str:
+    """The intervenant validates: a dossier number is given and the dossier goes to the DEC's queue."""
+    require_editable(efm)
+    missing = missing_answers(efm)
+    if missing:
+        raise InvalidInput("Avant de valider, il reste à renseigner : " + " ; ".join(missing) + ".")
+    for part in active_parts(efm):
+        apply_transition(session, efm, part, "submit", actor)
+    if efm.dossier_number is None:
+        efm.dossier_number = dossier_number_for(efm)
+    efm.submitted_at = utcnow()
+    prechecks.refresh_flags(session, efm)
+    person = efm.convocation.intervenant
+    mission = efm.convocation.mission
+    outbox.notify_intervenant(
+        session, person, kind="dossier_submitted",
+        subject=f"Imag'in : dossier n° {efm.dossier_number} enregistré",
+        text=(f"Votre état de frais pour la mission n° {mission.number} est validé. "
+              f"Numéro de dossier : {efm.dossier_number}. Il est transmis à la DEC pour vérification."),
+        dedupe_key=f"submitted:{efm.id}:{efm.submitted_at.isoformat()}", email=False,
+    )
+    session.flush()
+    return efm.dossier_number

@@ -1,0 +1,54 @@
+"""The estimate owed for a declaration, from the rules in force at the mission's date."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from core.models import EtatDeFrais, Mission, MissionType
+from core.rules import Estimate, EstimateInput, estimate
+from core.statuses import PartStatus
+
+
+def _rate_group(mission: Mission) -> str | None:
+    """Copies are paid by the exam's group; orals and practicals by its hourly group if it has one."""
+    exam = mission.exam
+    if exam.rate_group is None:
+        return None
+    if mission.mission_type in (MissionType.ORAL, MissionType.PRATIQUE) and exam.hourly_rate_group:
+        return exam.hourly_rate_group
+    return exam.rate_group
+
+
+def estimate_input(session: Session, efm: EtatDeFrais) -> EstimateInput:
+    """Gather what the rules need from an état de frais and its mission."""
+    mission = efm.convocation.mission
+    car_km = sum(t.distance_km for t in efm.trips if t.mode == "voiture")
+    return EstimateInput(
+        mission_date=mission.start_at.date(),
+        mission_type=str(mission.mission_type),
+        rate_group=_rate_group(mission),
+        has_pay_part=mission.has_pay_part and efm.pay_status != PartStatus.NO_COSTS,
+        has_travel_part=mission.has_travel_part and efm.travel_status != PartStatus.NO_COSTS,
+        service_done=efm.service_done,
+        copies=efm.copies,
+        candidates=efm.candidates,
+        practical_minutes=efm.practical_minutes,
+        oral_minutes_per_candidate=mission.exam.oral_minutes_per_candidate,
+        departure_at=efm.departure_at,
+        return_at=efm.return_at,
+        nights=efm.nights or 0,
+        lodging_amount=efm.lodging_amount,
+        lodging_zone=mission.centre.lodging_zone,
+        rqth=efm.convocation.intervenant.rqth,
+        meals=efm.meals,
+        admin_meals=efm.admin_meals or 0,
+        car_km=car_km,
+        car_fiscal_hp=efm.car_fiscal_hp,
+        car_yearly_km=efm.car_yearly_km,
+        receipts_total=efm.receipts_total,
+    )
+
+
+def estimate_for(session: Session, efm: EtatDeFrais) -> Estimate:
+    """What the declaration is expected to be paid (pay part and travel part)."""
+    return estimate(estimate_input(session, efm))

@@ -1,0 +1,35 @@
+"""Plain data describing one inbound e-mail once parsed (filled by mail_ingest, used by core.mail_intake)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """One leaf MIME part that may be a receipt (labels are as sent: never trusted for the type)."""
+
+    position: int
+    filename: str | None
+    declared_type: str
+    disposition: str | None  # "attachment", "inline" or None
+    content_id: str | None
+    forwarded: bool  # found inside a forwarded message/rfc822 part
+    data: bytes
+
+
+@dataclass(frozen=True)
+class IncomingMail:
+    """The parts of an inbound message the intake pipeline needs."""
+
+    message_id: str
+    from_address: str | None
+    from_name: str | None
+    recipients: tuple[str, ...]  # header recipients (To, Cc, Delivered-To, X-Original-To)
+    subject: str
+    body_text: str
+    auth_failures: tuple[str, ...]  # e.g. ("dmarc=fail",) from the relay's Authentication-Results
+    automatic: bool  # bounce, auto-reply or bulk mail: never answered
+    files: tuple[IncomingFile, ...]
+    defects: tuple[str, ...] = field(default=())
+    structure_broken: bool = False  # the MIME structure could not be followed

@@ -1,0 +1,70 @@
+"""Missions as an intervenant or a chef de centre sees them; the mission window."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from core.errors import NotFound
+from core.models import Convocation, EtatDeFrais, Mission
+
+# Travel the day before and the day after the mission is part of it.
+TRAVEL_MARGIN = timedelta(days=1)
+
+
+def mission_end(mission: Mission) -> datetime:
+    """The last minute of the mission's last day."""
+    last_day = mission.start_at.date() + timedelta(days=max(mission.duration_days, 1) - 1)
+    return datetime.combine(last_day, time(23, 59))
+
+
+def mission_window(mission: Mission) -> tuple[datetime, datetime]:
+    """The span in which departure, return and trips must fall (mission days plus a day each side)."""
+    start = datetime.combine(mission.start_at.date(), time(0, 0)) - TRAVEL_MARGIN
+    return start, mission_end(mission) + TRAVEL_MARGIN
+
+
+def mission_days(mission: Mission) -> list[date]:
+    first = mission.start_at.date()
+    return [first + timedelta(days=i) for i in range(max(mission.duration_days, 1))]
+
+
+def _efm_query():  # type: ignore[no-untyped-def]
+    return select(EtatDeFrais).join(EtatDeFrais.convocation).join(Convocation.mission).options(
+        joinedload(EtatDeFrais.convocation).joinedload(Convocation.mission).joinedload(Mission.exam),
+        joinedload(EtatDeFrais.convocation).joinedload(Convocation.mission).joinedload(Mission.centre),
+    )
+
+
+def efms_of_intervenant(session: Session, intervenant_id: int) -> list[EtatDeFrais]:
+    """The intervenant's états de frais, by mission start."""
+    q = _efm_query().where(Convocation.intervenant_id == intervenant_id).order_by(Mission.start_at, Mission.number)
+    return list(session.scalars(q).unique())
+
+
+def efm_of_intervenant(session: Session, intervenant_id: int, efm_id: int) -> EtatDeFrais:
+    """One état de frais, only if it belongs to this intervenant (else NotFound: no data leaks)."""
+    efm = session.scalar(_efm_query().where(EtatDeFrais.id == efm_id, Convocation.intervenant_id == intervenant_id))
+    if efm is None:
+        raise NotFound("Mission introuvable.")
+    return efm
+
+
+def efms_of_centre(session: Session, centre_id: int) -> list[EtatDeFrais]:
+    """The états de frais of everyone convoked to a centre, by mission start."""
+    q = _efm_query().where(Mission.centre_id == centre_id).order_by(Mission.start_at, Mission.number)
+    return list(session.scalars(q).unique())
+
+
+def get_efm(session: Session, efm_id: int) -> EtatDeFrais:
+    efm = session.scalar(_efm_query().where(EtatDeFrais.id == efm_id))
+    if efm is None:
+        raise NotFound("Dossier introuvable.")
+    return efm
+
+
+def find_by_reference(session: Session, reference: str) -> EtatDeFrais | None:
+    """An état de frais by dossier number, or None."""
+    return session.scalar(_efm_query().where(EtatDeFrais.dossier_number == reference.strip()))

@@ -1,0 +1,346 @@
+"""Parse and format what people type in French: amounts, counts, times, dates, durations.
+
+Every parser is a pure function that returns a typed value or raises ``InvalidInput`` with a
+French message quoting the input and giving an example of what is expected. Nothing is repaired
+silently: a typo ("12,5O €") is rejected so that the user retypes it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from core.errors import InvalidInput
+
+MAX_AMOUNT = Decimal("100000.00")  # EUR: above this an amount is a typo, not an expense
+MAX_COUNT = 10_000  # copies or candidates for one mission
+MAX_DURATION_MINUTES = 200 * 60  # a duration line above 200 hours is a typo
+MIN_YEAR, MAX_YEAR = 1900, 2100  # four-digit years accepted by parse_date
+
+CENT = Decimal("0.01")
+_QUOTED_MAX = 40  # characters of the user's input quoted back in a message
+
+AMOUNT_EXAMPLE = "12,50 ou 12,50 €"
+COUNT_EXAMPLE = "25"
+TIME_EXAMPLE = "08:30 (ou 8h30)"
+DATE_EXAMPLE = "02/12/2022"
+DURATION_EXAMPLE = "3h30, 3,5 ou 210 min"
+
+_MAX_INPUT = 100  # characters: no legitimate value is longer (and regexes stay cheap)
+# Any run of whitespace, including the no-break (U+00A0), narrow no-break (U+202F) and thin (U+2009)
+# spaces that word processors put inside numbers, becomes one normal space.
+_SPACE_RE = re.compile(r"\s+")
+_EURO_CENTS_RE = re.compile(r"(?P<units>[0-9][0-9 .]*?)\s*€\s*(?P<cents>[0-9]{2})")  # "12€50"
+_CURRENCY_RE = re.compile(r"^(?:€|eur(?:os?)?)\s*(?P<a>.*?)$|^(?P<b>.*?)\s*(?:€|eur(?:os?)?)$", re.IGNORECASE)
+_DIGITS_RE = re.compile(r"[0-9]+")
+
+_MONTHS = {
+    "janvier": 1, "janv": 1, "jan": 1,
+    "fevrier": 2, "fevr": 2, "fev": 2,
+    "mars": 3, "mar": 3,
+    "avril": 4, "avr": 4,
+    "mai": 5,
+    "juin": 6,
+    "juillet": 7, "juil": 7,
+    "aout": 8,
+    "septembre": 9, "sept": 9, "sep": 9,
+    "octobre": 10, "oct": 10,
+    "novembre": 11, "nov": 11,
+    "decembre": 12, "dec": 12,
+}  # fmt: skip
+_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+def _quote(text: object) -> str:
+    """The user's input, cleaned of control characters and shortened, for a message."""
+    shown = "".join(" " if unicodedata.category(c).startswith("C") else c for c in str(text)).strip()
+    if len(shown) > _QUOTED_MAX:
+        shown = shown[: _QUOTED_MAX - 1] + "…"
+    return f"« {shown} »"
+
+
+def _require_text(text: object, missing: str, example: str) -> str:
+    """The text with every kind of space made a single normal space; ``missing`` when blank."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput(f"{missing}. Exemple attendu : {example}")
+    if len(text) > _MAX_INPUT:
+        raise InvalidInput(f"Saisie trop longue : {_quote(text)}. Exemple attendu : {example}")
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+# --- amounts -------------------------------------------------------------------------------------
+
+
+def parse_amount(text: str) -> Decimal:
+    """Parse a euro amount ("12,50", "1 234,56 €", "€12.50", "1,234.56", "12€50") into a Decimal.
+
+    A single separator is the decimal separator; with both "." and ",", the last one is.
+    Rejects negatives, letters, more than 2 decimals and amounts above ``MAX_AMOUNT``.
+    """
+    s = _require_text(text, "Montant manquant", AMOUNT_EXAMPLE)
+    invalid = f"Montant invalide : {_quote(text)}. Exemple attendu : {AMOUNT_EXAMPLE}"
+    if match := _EURO_CENTS_RE.fullmatch(s):
+        s = f"{match.group('units')},{match.group('cents')}"
+    elif match := _CURRENCY_RE.match(s):
+        s = (match.group("a") if match.group("a") is not None else match.group("b")).strip()
+    if s.startswith("-"):
+        raise InvalidInput(
+            f"Montant invalide : {_quote(text)}. Un montant ne peut pas être négatif. "
+            f"Exemple attendu : {AMOUNT_EXAMPLE}"
+        )
+    value = _parse_decimal_number(s)
+    if value is None:
+        raise InvalidInput(invalid)
+    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise InvalidInput(
+            f"Montant invalide : {_quote(text)}. Indiquez au plus deux chiffres après la virgule "
+            f"(centimes). Exemple attendu : {AMOUNT_EXAMPLE}"
+        )
+    if value > MAX_AMOUNT:
+        raise InvalidInput(
+            f"Montant trop élevé : {_quote(text)}. Le maximum accepté est {format_amount(MAX_AMOUNT)} ; "
+            f"vérifiez la saisie. Exemple attendu : {AMOUNT_EXAMPLE}"
+        )
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _parse_decimal_number(s: str) -> Decimal | None:
+    """Digits with optional thousands grouping and decimal separator; None when malformed."""
+    if not s or not s[0].isascii() or not s[0].isdigit():
+        return None
+    has_dot, has_comma = "." in s, "," in s
+    if has_dot and has_comma:
+        decimal_sep = "." if s.rfind(".") > s.rfind(",") else ","
+        group_seps = " " + ("," if decimal_sep == "." else ".")
+    elif has_dot or has_comma:
+        sep = "." if has_dot else ","
+        if s.count(sep) == 1:
+            decimal_sep, group_seps = sep, " "
+        else:  # "1.234.567": the separator repeats, so it groups thousands
+            decimal_sep, group_seps = "", " " + sep
+    else:
+        decimal_sep, group_seps = "", " "
+    if decimal_sep:
+        int_part, _, frac = s.rpartition(decimal_sep)
+        if not frac or not frac.isascii() or not frac.isdigit():
+            return None
+    else:
+        int_part, frac = s, ""
+    digits = _ungroup(int_part, group_seps)
+    if digits is None:
+        return None
+    try:
+        return Decimal(f"{digits}.{frac}" if frac else digits)
+    except InvalidOperation:  # pragma: no cover - the checks above leave only ASCII digits
+        return None
+
+
+def _ungroup(int_part: str, group_seps: str) -> str | None:
+    """ "1 234" / "1.234" -> "1234"; None unless groups of three follow a 1-3 digit head."""
+    if _DIGITS_RE.fullmatch(int_part):
+        return int_part
+    used = {c for c in int_part if not (c.isascii() and c.isdigit())}
+    if len(used) != 1 or not used <= set(group_seps):
+        return None
+    groups = int_part.split(used.pop())
+    if not (1 <= len(groups[0]) <= 3) or not all(_DIGITS_RE.fullmatch(g) for g in groups):
+        return None
+    if any(len(g) != 3 for g in groups[1:]):
+        return None
+    return "".join(groups)
+
+
+def format_amount(amount: Decimal) -> str:
+    """French display of an amount: ``Decimal("1234.56")`` -> ``"1 234,56 €"``."""
+    value = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+    sign = "-" if value < 0 else ""
+    units, cents = f"{abs(value):.2f}".split(".")
+    grouped = " ".join(units[max(i - 3, 0) : i] for i in range(len(units), 0, -3)[::-1])
+    return f"{sign}{grouped},{cents} €"
+
+
+# --- counts --------------------------------------------------------------------------------------
+
+
+def parse_count(text: str) -> int:
+    """Parse a whole number of copies or candidates ("25", "1 200"), 0 to ``MAX_COUNT``."""
+    s = _require_text(text, "Nombre manquant", COUNT_EXAMPLE)
+    if s.startswith("-"):
+        raise InvalidInput(
+            f"Nombre invalide : {_quote(text)}. Un nombre ne peut pas être négatif. "
+            f"Exemple attendu : {COUNT_EXAMPLE}"
+        )
+    digits = _ungroup(s, " ")
+    if digits is None:
+        if re.fullmatch(r"[0-9 ]+[.,][0-9]+", s):
+            raise InvalidInput(
+                f"Nombre invalide : {_quote(text)}. Indiquez un nombre entier, sans virgule. "
+                f"Exemple attendu : {COUNT_EXAMPLE}"
+            )
+        raise InvalidInput(
+            f"Nombre invalide : {_quote(text)}. Indiquez un nombre entier en chiffres. "
+            f"Exemple attendu : {COUNT_EXAMPLE}"
+        )
+    value = int(digits)
+    if value > MAX_COUNT:
+        raise InvalidInput(
+            f"Nombre trop élevé : {_quote(text)}. Le maximum accepté est {MAX_COUNT} ; vérifiez la saisie. "
+            f"Exemple attendu : {COUNT_EXAMPLE}"
+        )
+    return value
+
+
+# --- times ---------------------------------------------------------------------------------------
+
+_TIME_RE = re.compile(
+    r"(?P<h>[0-9]{1,2})\s*(?::|h|heures?)\s*(?:(?P<m>[0-9]{2})\s*(?:min|mn)?)?"
+    r"|(?P<hh>[0-9]{1,2})(?P<mm>[0-9]{2})"
+    r"|(?P<bare>[0-9]{1,2})",
+    re.IGNORECASE,
+)
+
+
+def parse_time(text: str) -> time:
+    """Parse a time of day: "8h", "08:30", "8h30", "8 h 30", "0830", "midi", "minuit"."""
+    s = _require_text(text, "Heure manquante", TIME_EXAMPLE).lower()
+    if s == "midi":
+        return time(12, 0)
+    if s == "minuit":
+        return time(0, 0)
+    match = _TIME_RE.fullmatch(s)
+    if not match:
+        raise InvalidInput(f"Heure invalide : {_quote(text)}. Exemple attendu : {TIME_EXAMPLE}")
+    hour = int(match.group("h") or match.group("hh") or match.group("bare"))
+    minute = int(match.group("m") or match.group("mm") or 0)
+    if hour == 24 and minute == 0:
+        raise InvalidInput(
+            f"Heure invalide : {_quote(text)}. Minuit s'écrit 00:00. Exemple attendu : {TIME_EXAMPLE}"
+        )
+    if hour > 23 or minute > 59:
+        raise InvalidInput(
+            f"Heure invalide : {_quote(text)}. Les heures vont de 0 à 23 et les minutes de 00 à 59. "
+            f"Exemple attendu : {TIME_EXAMPLE}"
+        )
+    return time(hour, minute)
+
+
+def format_time(value: time) -> str:
+    """``time(8, 30)`` -> ``"08:30"``."""
+    return value.strftime("%H:%M")
+
+
+# --- dates ---------------------------------------------------------------------------------------
+
+_NUMERIC_DATE_RE = re.compile(
+    r"(?P<d>[0-9]{1,2})\s*([/.-])\s*(?P<m>[0-9]{1,2})(?:\s*\2\s*(?P<y>[0-9]{2}|[0-9]{4}))?"
+)
+_ISO_DATE_RE = re.compile(r"(?P<y>[0-9]{4})([/.-])(?P<m>[0-9]{1,2})\2(?P<d>[0-9]{1,2})")
+_WORDS_DATE_RE = re.compile(r"(?P<d>[0-9]{1,2})(?:er)?\s+(?P<month>[a-z]+)\.?(?:\s+(?P<y>[0-9]{4}))?")
+
+
+def _strip_accents(s: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+
+
+def parse_date(text: str, *, default_year: int | None = None) -> date:
+    """Parse a French date: "02/12/2022", "2/12/22", "02-12-2022", "2022-12-02", "2 décembre 2022",
+    "le vendredi 02/12/2022"; "02/12" takes ``default_year`` (the year is asked for otherwise)."""
+    s = _strip_accents(_require_text(text, "Date manquante", DATE_EXAMPLE)).lower()
+    s = re.sub(r"^(?:le\s+)?(?:(?:" + "|".join(_WEEKDAYS) + r")\.?\s+)?", "", s).strip()
+    invalid = f"Date invalide : {_quote(text)}. Exemple attendu : {DATE_EXAMPLE}"
+    if match := _ISO_DATE_RE.fullmatch(s):
+        year_text, month = match.group("y"), int(match.group("m"))
+    elif match := _NUMERIC_DATE_RE.fullmatch(s):
+        year_text, month = match.group("y"), int(match.group("m"))
+    elif (match := _WORDS_DATE_RE.fullmatch(s)) and match.group("month") in _MONTHS:
+        year_text, month = match.group("y"), _MONTHS[match.group("month")]
+    else:
+        raise InvalidInput(invalid)
+    day = int(match.group("d"))
+    if year_text is None:
+        if default_year is None:
+            raise InvalidInput(
+                f"Date incomplète : {_quote(text)}. Précisez l'année. Exemple attendu : {DATE_EXAMPLE}"
+            )
+        year = default_year
+    elif len(year_text) == 2:
+        year = 2000 + int(year_text)
+    else:
+        year = int(year_text)
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise InvalidInput(
+            f"Date invalide : {_quote(text)}. Vérifiez l'année. Exemple attendu : {DATE_EXAMPLE}"
+        )
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise InvalidInput(
+            f"Date invalide : {_quote(text)}. Le {day:02d}/{month:02d}/{year} n'existe pas. "
+            f"Exemple attendu : {DATE_EXAMPLE}"
+        ) from None
+
+
+def format_date(value: date) -> str:
+    """``date(2022, 12, 2)`` -> ``"02/12/2022"``."""
+    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
+
+
+def parse_datetime(date_text: str, time_text: str, *, default_year: int | None = None) -> datetime:
+    """A date and a time typed separately, combined into a naive local datetime."""
+    return datetime.combine(parse_date(date_text, default_year=default_year), parse_time(time_text))
+
+
+# --- durations -----------------------------------------------------------------------------------
+
+_DURATION_HM_RE = re.compile(
+    r"(?P<h>[0-9]{1,4})\s*(?:h|heures?|:(?=\s*[0-9]))\s*(?:(?P<m>[0-9]{2})\s*(?:min|mn|minutes?)?)?",
+    re.IGNORECASE,
+)
+_DURATION_MIN_RE = re.compile(r"(?P<m>[0-9]{1,6})\s*(?:min|mn|minutes?)", re.IGNORECASE)
+_DURATION_DECIMAL_RE = re.compile(
+    r"(?P<h>[0-9]{1,4})(?:[.,](?P<f>[0-9]{1,2}))?\s*(?:h|heures?)?", re.IGNORECASE
+)
+
+
+def parse_duration(text: str) -> int:
+    """Parse a duration in hours into minutes: "3", "3h", "3h30", "3:30", "3,5", "3.5 h", "210 min".
+
+    Decimal hours are rounded to the minute. Rejects minutes above 59 ("25h70"), negatives and
+    durations above ``MAX_DURATION_MINUTES``.
+    """
+    s = _require_text(text, "Durée manquante", DURATION_EXAMPLE)
+    if s.startswith("-"):
+        raise InvalidInput(
+            f"Durée invalide : {_quote(text)}. Une durée ne peut pas être négative. "
+            f"Exemple attendu : {DURATION_EXAMPLE}"
+        )
+    if match := _DURATION_MIN_RE.fullmatch(s):
+        minutes = int(match.group("m"))
+    elif match := _DURATION_HM_RE.fullmatch(s):
+        extra = int(match.group("m") or 0)
+        if extra > 59:
+            raise InvalidInput(
+                f"Durée invalide : {_quote(text)}. Les minutes vont de 00 à 59. "
+                f"Exemple attendu : {DURATION_EXAMPLE}"
+            )
+        minutes = int(match.group("h")) * 60 + extra
+    elif match := _DURATION_DECIMAL_RE.fullmatch(s):
+        hours = Decimal(f"{match.group('h')}.{match.group('f') or '0'}")
+        minutes = int((hours * 60).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    else:
+        raise InvalidInput(f"Durée invalide : {_quote(text)}. Exemple attendu : {DURATION_EXAMPLE}")
+    if minutes > MAX_DURATION_MINUTES:
+        raise InvalidInput(
+            f"Durée trop longue : {_quote(text)}. Le maximum accepté est "
+            f"{format_duration(MAX_DURATION_MINUTES)} ; vérifiez la saisie. "
+            f"Exemple attendu : {DURATION_EXAMPLE}"
+        )
+    return minutes
+
+
+def format_duration(minutes: int) -> str:
+    """``210`` -> ``"3 h 30"``, ``180`` -> ``"3 h"``, ``45`` -> ``"0 h 45"``."""
+    hours, rest = divmod(int(minutes), 60)
+    return f"{hours} h {rest:02d}" if rest else f"{hours} h"

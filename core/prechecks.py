@@ -1,0 +1,196 @@
+"""Pre-check flags shown to the DEC (and in the intervenant's recap), derived in one place.
+
+Flags are recomputed from the data every time something that matters changes; they never change
+what was declared. Messages are plain French and show both values where there are two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from core.models import Convocation, EtatDeFrais, Flag, Mission, Receipt
+from core.parsing import format_amount
+from core.settings import get_settings
+
+SERVICE_FAIT_MISSING = "service_fait_missing"
+SERVICE_FAIT_REFUSED = "service_fait_refused"
+RECEIPTS_MISSING = "receipts_missing"
+TOTAL_MATCHES = "receipts_total_matches"
+TOTAL_DIFFERS = "receipts_total_differs"
+RECEIPT_UNREADABLE = "receipt_unreadable"
+RECEIPT_PENDING = "receipt_pending"
+DUPLICATE_RECEIPT = "duplicate_receipt"
+NOT_FIRST_MISSION = "trips_not_first_mission"  # Imag'in shows "Invalidable"
+QUANTITY_ABOVE = "quantity_above_convocation"
+TIMES_OUTSIDE = "times_outside_mission"
+LODGING_NO_RECEIPT = "lodging_without_receipt"
+
+FLAG_LABELS = {
+    SERVICE_FAIT_MISSING: "Service fait non attesté",
+    SERVICE_FAIT_REFUSED: "Service fait refusé",
+    RECEIPTS_MISSING: "Justificatifs manquants",
+    TOTAL_MATCHES: "Total des justificatifs conforme",
+    TOTAL_DIFFERS: "Total des justificatifs différent",
+    RECEIPT_UNREADABLE: "Justificatif illisible",
+    RECEIPT_PENDING: "Lecture en cours",
+    DUPLICATE_RECEIPT: "Justificatif en double",
+    NOT_FIRST_MISSION: "Invalidable : trajets sur la 2e mission du jour",
+    QUANTITY_ABOVE: "Quantité supérieure à la convocation",
+    TIMES_OUTSIDE: "Horaires hors de la mission",
+    LODGING_NO_RECEIPT: "Hébergement sans justificatif",
+}
+MIN_CONFIDENCE = 0.5
+PHASH_MAX_DISTANCE = 6  # bits of 64: "the same photo taken again"
+
+
+@dataclass(frozen=True)
+class FlagData:
+    code: str
+    message: str
+    severity: str = "warning"
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return FLAG_LABELS[self.code]
+
+
+def _phash_distance(a: str, b: str) -> int:
+    try:
+        return bin(int(a, 16) ^ int(b, 16)).count("1")
+    except ValueError:
+        return 64
+
+
+def _duplicates(session: Session, efm: EtatDeFrais, receipts: list[Receipt]) -> list[FlagData]:
+    flags = []
+    for r in receipts:
+        same_file = session.scalars(
+            select(Receipt).where(Receipt.sha256 == r.sha256, Receipt.efm_id != efm.id).limit(5)
+        ).all()
+        similar: list[Receipt] = []
+        if r.phash:
+            candidates = session.scalars(
+                select(Receipt).where(Receipt.phash.is_not(None), Receipt.efm_id != efm.id,
+                                      Receipt.sha256 != r.sha256).limit(5000)
+            )
+            similar = [c for c in candidates if _phash_distance(c.phash or "", r.phash) <= PHASH_MAX_DISTANCE][:5]
+        for other, how in [(o, "le même fichier") for o in same_file] + [(o, "la même photo") for o in similar]:
+            ref = other.efm.dossier_number or f"mission {other.efm.convocation.mission.number}"
+            flags.append(FlagData(
+                DUPLICATE_RECEIPT,
+                f"« {r.original_name} » est {how} qu'un justificatif du dossier {ref}.",
+                data={"receipt_id": r.id, "other_receipt_id": other.id, "other_efm_id": other.efm_id},
+            ))
+    return flags
+
+
+def _receipt_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
+    receipts = list(session.scalars(select(Receipt).where(Receipt.efm_id == efm.id).order_by(Receipt.id)))
+    flags: list[FlagData] = []
+    declared = efm.receipts_total
+    if declared is not None and declared > 0 and not receipts:
+        how = " (envoi annoncé par e-mail)" if efm.receipts_by_email else ""
+        flags.append(FlagData(RECEIPTS_MISSING,
+                              f"Total déclaré {format_amount(declared)} mais aucun justificatif reçu{how}.",
+                              data={"declared": str(declared)}))
+    pending = [r for r in receipts if r.ocr_status == "pending"]
+    unreadable = [r for r in receipts if r.ocr_status != "pending"
+                  and (r.ocr_total is None or (r.ocr_confidence or 0) < MIN_CONFIDENCE)]
+    for r in unreadable:
+        why = r.ocr_error or "total lu avec une confiance trop faible"
+        flags.append(FlagData(RECEIPT_UNREADABLE, f"« {r.original_name} » : {why}.", data={"receipt_id": r.id}))
+    if pending:
+        flags.append(FlagData(RECEIPT_PENDING, f"{len(pending)} justificatif(s) en cours de lecture.", "info"))
+    if receipts and declared is not None and not pending and not unreadable:
+        read = sum((r.ocr_total or Decimal(0) for r in receipts), Decimal("0.00"))
+        gap = read - declared
+        data = {"declared": str(declared), "read": str(read), "difference": str(gap)}
+        if abs(gap) <= get_settings().receipt_tolerance:
+            flags.append(FlagData(TOTAL_MATCHES, f"Total lu {format_amount(read)} = total déclaré "
+                                  f"{format_amount(declared)}.", "info", data))
+        else:
+            flags.append(FlagData(TOTAL_DIFFERS, f"Le total lu sur les justificatifs ({format_amount(read)}) "
+                                  f"diffère du total déclaré ({format_amount(declared)}) de "
+                                  f"{format_amount(abs(gap))}.", data=data))
+    flags += _duplicates(session, efm, receipts)
+    if efm.nights and not receipts and not efm.receipts_by_email:
+        flags.append(FlagData(LODGING_NO_RECEIPT, f"{efm.nights} nuit(s) déclarée(s) sans facture d'hôtel."))
+    return flags
+
+
+def _first_mission_flag(session: Session, efm: EtatDeFrais) -> list[FlagData]:
+    if not efm.trips:
+        return []
+    mission = efm.convocation.mission
+    others = session.scalars(
+        select(Mission).join(Convocation, Convocation.mission_id == Mission.id)
+        .where(Convocation.intervenant_id == efm.convocation.intervenant_id, Mission.id != mission.id)
+    ).all()
+    flags = []
+    trip_days = {t.depart_at.date() for t in efm.trips} | {t.arrive_at.date() for t in efm.trips}
+    for other in others:
+        day = other.start_at.date()
+        earlier = (other.start_at, other.number) < (mission.start_at, mission.number)
+        if day == mission.start_at.date() and earlier and day in trip_days:
+            flags.append(FlagData(NOT_FIRST_MISSION,
+                                  f"Deux missions le {day:%d/%m/%Y} : les trajets doivent être saisis sur la "
+                                  f"première mission de la journée (n° {other.number}), pas sur celle-ci.",
+                                  data={"first_mission": other.number}))
+    return flags
+
+
+def _declaration_flags(efm: EtatDeFrais) -> list[FlagData]:
+    flags = []
+    mission = efm.convocation.mission
+    expected = efm.convocation.expected_quantity
+    field_name = {"correction": "copies", "oral": "candidates", "pratique": "practical_minutes"}.get(
+        str(mission.mission_type))
+    if field_name and expected is not None:
+        value = getattr(efm, field_name)
+        declared = value / 60 if field_name == "practical_minutes" and value is not None else value
+        if declared is not None and declared > expected:
+            flags.append(FlagData(QUANTITY_ABOVE, f"Quantité déclarée {declared:g}, convocation : {expected}.",
+                                  data={"declared": declared, "expected": expected}))
+    if efm.departure_at and efm.return_at:
+        if efm.departure_at > mission.start_at:
+            flags.append(FlagData(TIMES_OUTSIDE, f"Départ le {efm.departure_at:%d/%m/%Y à %H:%M}, après le début "
+                                  f"de la mission ({mission.start_at:%d/%m/%Y à %H:%M})."))
+        for t in efm.trips:
+            if t.depart_at < efm.departure_at or t.arrive_at > efm.return_at:
+                flags.append(FlagData(TIMES_OUTSIDE, f"Trajet {t.depart_city} → {t.arrive_city} du "
+                                      f"{t.depart_at:%d/%m/%Y %H:%M} hors des horaires de départ et de retour."))
+    return flags
+
+
+def compute_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
+    """Every pre-check finding for this dossier, from its current data."""
+    flags: list[FlagData] = []
+    if efm.service_done:
+        sf = efm.service_fait
+        if sf is None:
+            flags.append(FlagData(SERVICE_FAIT_MISSING, "Le chef de centre n'a pas encore attesté le service fait.",
+                                  "blocking"))
+        elif not sf.done:
+            flags.append(FlagData(SERVICE_FAIT_REFUSED, "Le chef de centre atteste que la mission n'a pas été "
+                                  "effectuée.", "blocking"))
+    flags += _declaration_flags(efm)
+    flags += _first_mission_flag(session, efm)
+    flags += _receipt_flags(session, efm)
+    return flags
+
+
+def refresh_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
+    """Recompute and store the flags of one dossier."""
+    session.flush()
+    flags = compute_flags(session, efm)
+    session.execute(delete(Flag).where(Flag.efm_id == efm.id))
+    for f in flags:
+        session.add(Flag(efm_id=efm.id, code=f.code, severity=f.severity, message=f.message, data=f.data))
+    session.expire(efm, ["flags"])
+    return flags

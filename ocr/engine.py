@@ -1,0 +1,101 @@
+"""Tesseract calls (through pytesseract) with time limits: words grouped into lines, orientation detection."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+import pytesseract
+from PIL import Image
+
+# One OpenMP thread per Tesseract process: on a shared machine several processes in parallel are much
+# faster than one process fighting for cores.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+LANGUAGES = "fra+eng"
+PSM_RECEIPT = 6  # one uniform block of text: keeps a label and its amount on one line
+OTSU, ADAPTIVE_OTSU = 0, 1  # Tesseract's binarisations: global, and Leptonica's adaptive (faded, uneven prints)
+_MIN_TIMEOUT = 1.0
+
+
+class OcrTimeout(Exception):
+    """Tesseract did not finish within the time left for the document."""
+
+
+class OcrUnavailable(Exception):
+    """The tesseract program is missing or failed."""
+
+
+@dataclass(frozen=True)
+class OcrText:
+    """Tesseract's output as lines of text and the mean word confidence (0..100)."""
+
+    lines: tuple[str, ...]
+    confidence: float
+    words: int
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def _as_fast_input(img: Image.Image) -> Image.Image:
+    # pytesseract writes the image to a temporary file in image.format: PPM/PGM skips PNG compression time.
+    img = img.copy() if img.format else img
+    if img.mode not in ("L", "RGB"):
+        img = img.convert("L")
+    img.format = "PPM"
+    return img
+
+
+def recognize(img: Image.Image, timeout: float, psm: int = PSM_RECEIPT, thresholding: int = OTSU) -> OcrText:
+    """OCR an image into lines (words ordered left to right) with a hard time limit."""
+    if timeout < _MIN_TIMEOUT:
+        raise OcrTimeout()
+    try:
+        data = pytesseract.image_to_data(
+            _as_fast_input(img),
+            lang=LANGUAGES,
+            config=f"--psm {psm} -c thresholding_method={thresholding}",
+            output_type=pytesseract.Output.DICT,
+            timeout=timeout,
+        )
+    except RuntimeError as exc:
+        if "timeout" in str(exc).lower():
+            raise OcrTimeout() from exc
+        raise OcrUnavailable(str(exc)) from exc
+    except (pytesseract.TesseractNotFoundError, pytesseract.TesseractError) as exc:
+        raise OcrUnavailable(str(exc)) from exc
+    rows: dict[tuple[int, int, int, int], list[tuple[int, str]]] = {}
+    tops: dict[tuple[int, int, int, int], int] = {}
+    confs: list[float] = []
+    for i, word in enumerate(data["text"]):
+        word = word.strip()
+        if not word:
+            continue
+        key = (data["page_num"][i], data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        rows.setdefault(key, []).append((data["left"][i], word))
+        tops[key] = min(tops.get(key, 1 << 30), data["top"][i] + data["height"][i] // 2)
+        conf = float(data["conf"][i])
+        if conf >= 0:
+            confs.append(conf)
+    order = sorted(rows, key=lambda k: (k[0], tops[k]))  # top to bottom, whatever the block order
+    lines = tuple(" ".join(w for _, w in sorted(rows[k])) for k in order)
+    mean = sum(confs) / len(confs) if confs else 0.0
+    return OcrText(lines, mean, len(confs))
+
+
+def detect_rotation(img: Image.Image, timeout: float, min_confidence: float = 1.0) -> int | None:
+    """Degrees to rotate the image clockwise so text is upright (Tesseract OSD), or None if unsure."""
+    if timeout < _MIN_TIMEOUT:
+        return None
+    try:
+        osd = pytesseract.image_to_osd(_as_fast_input(img), config="--psm 0", timeout=timeout)
+    except (RuntimeError, pytesseract.TesseractError):
+        return None  # too little text to decide, or out of time
+    rotate = re.search(r"Rotate:\s*(\d+)", osd)
+    conf = re.search(r"Orientation confidence:\s*([\d.]+)", osd)
+    if not rotate or not conf or float(conf.group(1)) < min_confidence:
+        return None
+    return int(rotate.group(1))

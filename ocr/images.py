@@ -1,0 +1,196 @@
+"""Image preparation for OCR: safe loading, orientation, grayscale, contrast, deskew and scaling."""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+
+import numpy as np
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+
+MAX_PIXELS = 40_000_000  # refuse larger images (decompression bombs)
+MIN_LINE_HEIGHT, SMALL_TEXT_TARGET = 10, 20  # text lines (pixels) smaller than this are enlarged to the target
+MAX_LINE_HEIGHT, LARGE_TEXT_TARGET = 80, 40  # and larger ones reduced
+MIN_SIDE = 32  # smaller images carry no readable text
+
+
+class ImageRejected(Exception):
+    """The image cannot be read; the message is French and user-facing."""
+
+
+def too_big_message(pixels: int | None) -> str:
+    count = f" ({pixels / 1_000_000:.0f} millions de pixels)" if pixels else ""
+    return (
+        f"Image trop grande{count} : fichier refusé. Envoyez une photo ou un scan de moins de "
+        f"{MAX_PIXELS // 1_000_000} millions de pixels (par exemple 4000×3000)."
+    )
+
+
+def load_image(data: bytes) -> Image.Image:
+    """Open an image with its pixel count checked before decoding; EXIF orientation applied; first frame."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))  # reads the header only
+            w, h = img.size
+            if w * h > MAX_PIXELS:
+                raise ImageRejected(too_big_message(w * h))
+            img.seek(0)
+            img.load()
+    except ImageRejected:
+        raise
+    except Image.DecompressionBombError as exc:
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        raise ImageRejected(too_big_message(int(found[1]) if found else None)) from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageRejected("Image illisible ou endommagée : envoyez un fichier JPEG, PNG ou GIF valide.") from exc
+    if min(img.size) < 8:
+        raise ImageRejected(f"Image trop petite ({img.size[0]}×{img.size[1]} pixels) pour être lue.")
+    try:
+        img = ImageOps.exif_transpose(img)
+    except Exception:  # a broken EXIF block must not stop the reading
+        pass
+    return img
+
+
+def to_gray(img: Image.Image) -> Image.Image:
+    """Grayscale on a white background (transparent pixels become paper)."""
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(bg, rgba)
+    return img.convert("L")
+
+
+def normalize_light(gray: Image.Image) -> Image.Image:
+    """Even out lighting (shadows, low light, faded thermal print); clean scans are left untouched."""
+    w, h = gray.size
+    small = gray.resize((max(1, w // 16), max(1, h // 16)), Image.Resampling.BILINEAR)
+    background = np.asarray(small.filter(ImageFilter.MaxFilter(5)), dtype=np.float32)
+    lo, hi = np.percentile(np.asarray(small, dtype=np.float32), [1, 99])
+    uneven = float(background.std()) > 18 or float(background.mean()) < 170
+    faded = hi - lo < 110
+    if not uneven and not faded:
+        return gray
+    if uneven:
+        bg_small = Image.fromarray(background.astype(np.uint8))
+        bg = np.asarray(bg_small.filter(ImageFilter.GaussianBlur(2)).resize((w, h)), dtype=np.float32)
+        a = np.asarray(gray, dtype=np.float32) / np.maximum(bg, 1.0) * 255.0
+        # Much darker than the paper nearby: the table or the floor around the receipt, not paper. Dividing
+        # it by its own darkness would turn its grain into specks that Tesseract reads as text.
+        paper = np.asarray(bg_small.filter(ImageFilter.MaxFilter(15)).resize((w, h)), dtype=np.float32)
+        a[bg < 0.5 * paper] = 255.0
+        gray = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
+    return ImageOps.autocontrast(gray, cutoff=(0.05, 0.5))
+
+
+def _ink(gray: Image.Image, max_side: int = 800) -> tuple[np.ndarray, float]:
+    """A small boolean ink mask (Otsu threshold) and its scale relative to the input."""
+    factor = -(-max(gray.size) // max_side)  # integer box reduction: fast
+    small = gray.reduce(factor) if factor > 1 else gray
+    scale = small.size[0] / gray.size[0]
+    a = np.asarray(small, dtype=np.uint8)
+    hist = np.bincount(a.ravel(), minlength=256).astype(np.float64)
+    total = hist.sum()
+    omega = np.cumsum(hist) / total
+    mu = np.cumsum(hist * np.arange(256)) / total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (mu[-1] * omega - mu) ** 2 / (omega * (1 - omega))
+    threshold = int(np.nanargmax(between))
+    return a < threshold, scale
+
+
+def _profile_score(mask: np.ndarray) -> float:
+    """How strongly ink forms horizontal lines: variance of the row profile's differences."""
+    rows = mask.mean(axis=1)
+    return float(np.square(np.diff(rows)).sum())
+
+
+def is_sideways(gray: Image.Image) -> bool:
+    """True when text lines look vertical (a receipt photographed sideways)."""
+    mask, _ = _ink(gray, 500)
+    if mask.mean() < 0.002:
+        return False
+    ink = Image.fromarray((mask * 255).astype(np.uint8))
+
+    def best_lines(img: Image.Image) -> float:  # tolerant of a tilted photo
+        return max(_profile_score(np.asarray(img.rotate(a, expand=True)) > 0) for a in (-8, -4, 0, 4, 8))
+
+    return best_lines(ink.transpose(Image.Transpose.ROTATE_90)) > 1.6 * best_lines(ink)
+
+
+def skew_angle(gray: Image.Image, limit: float = 10.0) -> float:
+    """The small rotation (degrees, counter-clockwise) that makes text lines horizontal."""
+    mask, _ = _ink(gray, 500)
+    if mask.mean() < 0.002:
+        return 0.0
+    ink = Image.fromarray((mask * 255).astype(np.uint8))
+
+    def score(angle: float) -> float:
+        rotated = np.asarray(ink.rotate(angle, resample=Image.Resampling.NEAREST, expand=True)) > 0
+        return _profile_score(rotated)
+
+    coarse = max(np.arange(-limit, limit + 0.1, 2.0), key=score)
+    fine = max(np.arange(coarse - 1.0, coarse + 1.01, 0.5), key=score)
+    base = score(0.0)
+    return float(fine) if score(fine) > base * 1.05 else 0.0
+
+
+def line_height(gray: Image.Image) -> float | None:
+    """Median height in pixels of the text lines (runs of inked rows), or None if no text is seen."""
+    mask, scale = _ink(gray, 1600)
+    coverage = mask.mean(axis=1)
+    text_rows = (coverage > 0.01) & (coverage < 0.5)  # rows mostly dark are borders or background
+    rows = np.concatenate(([False], text_rows, [False])).astype(np.int8)
+    edges = np.flatnonzero(np.diff(rows))
+    runs = [r for r in (edges[1::2] - edges[0::2]) if 3 <= r <= mask.shape[0] // 8]
+    if len(runs) < 3:
+        return None
+    return float(np.median(runs)) / scale
+
+
+def rescale_for_ocr(gray: Image.Image) -> Image.Image:
+    """Enlarge tiny text and shrink huge text; Tesseract reads lines of 12 to 80 pixels as they are."""
+    h = line_height(gray)
+    w0, h0 = gray.size
+    if h is None:
+        factor = 2.0 if max(w0, h0) < 800 else 1.0
+    elif h < MIN_LINE_HEIGHT:
+        factor = SMALL_TEXT_TARGET / h
+    elif h > MAX_LINE_HEIGHT:
+        factor = LARGE_TEXT_TARGET / h
+    else:
+        return gray
+    factor = max(0.25, min(4.0, factor))
+    new = (max(1, int(w0 * factor)), max(1, int(h0 * factor)))
+    if new[0] * new[1] > MAX_PIXELS // 2:
+        return gray
+    return gray.resize(new, Image.Resampling.LANCZOS if factor < 1 else Image.Resampling.BICUBIC)
+
+
+def clean(img: Image.Image) -> Image.Image:
+    """Grayscale, tiny images enlarged, lighting evened out: the first preparation step."""
+    gray = to_gray(img)
+    if max(gray.size) < 400:
+        gray = gray.resize((gray.size[0] * 3, gray.size[1] * 3), Image.Resampling.BICUBIC)
+    return normalize_light(gray)
+
+
+def straighten(gray: Image.Image) -> Image.Image:
+    """Deskew small tilts and bring the text to a size Tesseract reads well: the last preparation step."""
+    angle = skew_angle(gray)
+    if abs(angle) >= 1.0:
+        gray = gray.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+    return rescale_for_ocr(gray)
+
+
+def content_box(gray: Image.Image) -> Image.Image:
+    """The image cropped to its inked area (margins, table and framing removed), for comparisons."""
+    mask, scale = _ink(gray, 800)
+    rows = np.flatnonzero(mask.mean(axis=1) > 0.005)
+    cols = np.flatnonzero(mask.mean(axis=0) > 0.005)
+    if len(rows) < 2 or len(cols) < 2:
+        return gray
+    box = (int(cols[0] / scale), int(rows[0] / scale), int((cols[-1] + 1) / scale), int((rows[-1] + 1) / scale))
+    return gray.crop(box)

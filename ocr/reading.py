@@ -1,0 +1,240 @@
+"""`read()`: one receipt file in, one Reading out (total, currency, date, confidence), never an exception."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from PIL import Image
+
+from ocr import engine, images, pdf
+from ocr.amounts import detect_currency
+from ocr.dates import find_date
+from ocr.sniff import file_kind
+from ocr.totals import TotalResult, find_total
+
+log = logging.getLogger(__name__)
+
+TEXT_LIMIT = 4000  # characters of recognised text kept in a Reading
+_WEAK_WORD_CONFIDENCE = 58  # below this mean word confidence and without a sure total, check the orientation
+_SURE_TOTAL = 0.5  # a total found with less confidence is read again another way
+_OSD_MAX_SIDE = 1000  # orientation detection works on a reduced copy
+_RETRY_TIME = 1.5  # a second reading may take this many times the first one, at most
+_OCR_FALLBACK_PAGES = 3  # a text PDF without a readable total is OCRed when it has at most this many pages
+
+NO_TOTAL = (
+    "Aucun montant total n'a été trouvé sur ce justificatif. Envoyez une photo nette et droite du "
+    "ticket entier, où le total est lisible (par exemple « TOTAL TTC 42,50 € »)."
+)
+UNKNOWN_TYPE = "Format de fichier non reconnu : envoyez un PDF ou une image (JPEG, PNG ou GIF)."
+EMPTY = "Fichier vide : envoyez à nouveau le justificatif (PDF, JPEG, PNG ou GIF)."
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What was read on one receipt. OCR never overwrites what the intervenant declared."""
+
+    total: Decimal | None = None
+    currency: str | None = None
+    date: date | None = None
+    confidence: float = 0.0
+    engine: str | None = None  # "text" (PDF text layer) or "ocr" (Tesseract)
+    pages: int = 0
+    seconds: float = 0.0
+    error: str | None = None  # French, user-facing reason when unreadable or refused
+    text: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form: total as a decimal string, date ISO."""
+        return {
+            "total": None if self.total is None else str(self.total),
+            "currency": self.currency,
+            "date": None if self.date is None else self.date.isoformat(),
+            "confidence": self.confidence,
+            "engine": self.engine,
+            "pages": self.pages,
+            "seconds": round(self.seconds, 3),
+            "error": self.error,
+            "text": self.text,
+        }
+
+
+class _Deadline:
+    def __init__(self, seconds: float) -> None:
+        self.start = time.monotonic()
+        self.end = self.start + seconds
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+
+def _timeout_message(limit: float) -> str:
+    return (
+        f"Lecture interrompue : le justificatif n'a pas pu être lu en {limit:.0f} secondes. Envoyez une "
+        "image plus nette ou un PDF d'une seule page."
+    )
+
+
+def _osd(img: Image.Image, deadline: _Deadline, min_confidence: float = 1.0) -> int | None:
+    small = img.copy()
+    small.thumbnail((_OSD_MAX_SIDE, _OSD_MAX_SIDE))
+    return engine.detect_rotation(small, min(deadline.left(), 15.0), min_confidence)
+
+
+def _prepare(img: Image.Image, deadline: _Deadline) -> Image.Image:
+    """Clean the image; a page that looks sideways is turned the way Tesseract's orientation detection says."""
+    gray = images.clean(img)
+    if images.is_sideways(gray):
+        # Text lines look vertical: OSD only has to choose between a quarter turn either way.
+        rotation = _osd(gray, deadline, min_confidence=0.2)
+        if rotation in (90, 270):
+            gray = gray.rotate(-rotation, expand=True, fillcolor=255)
+    return images.straighten(gray)
+
+
+def _score(ocr: engine.OcrText, result: TotalResult) -> float:
+    return (result.confidence if result.total is not None else 0.0) * _quality(ocr.confidence)
+
+
+def _ocr_image(img: Image.Image, deadline: _Deadline) -> tuple[engine.OcrText, TotalResult]:
+    """OCR an image. Without a sure total: check the orientation when the words are poorly read, then try
+    Tesseract's adaptive binarisation (faded or unevenly lit prints), and keep the best reading."""
+    img = _prepare(img, deadline)
+    started = time.monotonic()
+    best = engine.recognize(img, deadline.left())
+    retry_limit = max(2.0, (time.monotonic() - started) * _RETRY_TIME)
+    best_result = find_total(best.text)
+
+    def sure() -> bool:
+        return best_result.total is not None and best_result.confidence >= _SURE_TOTAL
+
+    if sure():
+        return best, best_result
+    passes = [engine.ADAPTIVE_OTSU]
+    if best.confidence < _WEAK_WORD_CONFIDENCE:
+        rotation = _osd(img, deadline)
+        if rotation:
+            img = img.rotate(-rotation, expand=True, fillcolor=255)
+            passes = [engine.OTSU, engine.ADAPTIVE_OTSU]
+    for thresholding in passes:
+        if deadline.left() < 2:
+            break
+        try:
+            limit = retry_limit if thresholding == engine.ADAPTIVE_OTSU else deadline.left()
+            ocr = engine.recognize(img, min(deadline.left(), limit), thresholding=thresholding)
+        except engine.OcrTimeout:
+            break
+        result = find_total(ocr.text)
+        if _score(ocr, result) > _score(best, best_result) or (
+            best_result.total is None and ocr.confidence > best.confidence
+        ):
+            best, best_result = ocr, result
+        if sure():
+            break
+    return best, best_result
+
+
+def _quality(word_confidence: float) -> float:
+    """Scale a total's confidence by how well Tesseract read the words (mean confidence 0..100)."""
+    return max(0.3, min(1.0, (word_confidence - 30) / 50))
+
+
+def _finish(texts: list[str], quality: float, engine_used: str, pages: int, deadline: _Deadline) -> Reading:
+    text = "\n".join(texts)
+    result = find_total(text)
+    currency = result.currency or detect_currency(text)
+    confidence = round(result.confidence * quality, 3) if result.total is not None else 0.0
+    return Reading(
+        total=result.total,
+        currency=currency,
+        date=find_date(text),
+        confidence=confidence,
+        engine=engine_used,
+        pages=pages,
+        seconds=deadline.elapsed(),
+        error=None if result.total is not None else NO_TOTAL,
+        text=text[:TEXT_LIMIT],
+    )
+
+
+def _read_image(data: bytes, deadline: _Deadline) -> Reading:
+    ocr, _ = _ocr_image(images.load_image(data), deadline)
+    return _finish([ocr.text], _quality(ocr.confidence), "ocr", 1, deadline)
+
+
+def _read_pdf(data: bytes, deadline: _Deadline) -> Reading:
+    pages = pdf.page_count(data)
+    if pages == 0:
+        raise pdf.PdfRejected("Ce PDF ne contient aucune page : envoyez le justificatif complet.")
+    texts = list(pdf.page_texts(data, min(pages, pdf.MAX_PAGES)))
+    reading = _read_pdf_pages(data, texts, pages, deadline)
+    if reading.total is None and reading.engine == "text" and len(texts) <= _OCR_FALLBACK_PAGES:
+        # A text layer without a readable total (fonts without a character map, a scan with a stray
+        # line of text): read the rendered pages instead.
+        with contextlib.suppress(engine.OcrTimeout):
+            return _read_pdf_pages(data, [None] * len(texts), pages, deadline)
+    return reading
+
+
+def _read_pdf_pages(data: bytes, texts: list[str | None], pages: int, deadline: _Deadline) -> Reading:
+    """Combine the pages: their text layer when there is one, OCR of the rendered page otherwise."""
+    out: list[str] = []
+    qualities: list[float] = []
+    used_ocr = False
+    for index, text in enumerate(texts):
+        if text is not None:
+            out.append(text)
+            qualities.append(1.0)
+            continue
+        if deadline.left() < 2:
+            raise engine.OcrTimeout()
+        used_ocr = True
+        ocr, _ = _ocr_image(pdf.render_page(data, index), deadline)
+        out.append(ocr.text)
+        qualities.append(_quality(ocr.confidence))
+    quality = min(qualities) if qualities else 0.0
+    return _finish(out, quality, "ocr" if used_ocr else "text", pages, deadline)
+
+
+def read(data: bytes, filename: str | None = None, *, time_limit: float = 60.0) -> Reading:
+    """Read a receipt (PDF or image bytes): total, currency, date, confidence; a reason if unreadable.
+
+    Never raises for bad input: refused or unreadable files give a Reading with `error` set (French).
+    """
+    deadline = _Deadline(time_limit)
+    if not data:
+        return Reading(error=EMPTY)
+    kind = file_kind(data)
+    try:
+        if kind == "pdf":
+            return _read_pdf(data, deadline)
+        if kind == "image":
+            return _read_image(data, deadline)
+        return Reading(error=UNKNOWN_TYPE, seconds=deadline.elapsed())
+    except (images.ImageRejected, pdf.PdfRejected) as exc:
+        return Reading(error=str(exc), seconds=deadline.elapsed())
+    except engine.OcrTimeout:
+        return Reading(error=_timeout_message(time_limit), engine="ocr", seconds=deadline.elapsed())
+    except engine.OcrUnavailable as exc:
+        log.error("tesseract failed on %s: %s", filename, exc)
+        return Reading(
+            error="Lecture automatique indisponible pour le moment : le justificatif sera vérifié par un gestionnaire.",
+            seconds=deadline.elapsed(),
+        )
+    except (MemoryError, Image.DecompressionBombError):
+        return Reading(error=images.too_big_message(None), seconds=deadline.elapsed())
+    except Exception:  # one bad file must never stop the queue
+        log.exception("unexpected failure reading %s", filename)
+        return Reading(
+            error="Ce justificatif n'a pas pu être lu (fichier inhabituel ou endommagé). Envoyez "
+            "une photo nette ou un PDF.",
+            seconds=deadline.elapsed(),
+        )

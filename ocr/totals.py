@@ -1,0 +1,339 @@
+"""Find a receipt's total among scored candidates: keywords, exclusions, position, agreement of lines."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+
+from ocr.amounts import Amount, find_amounts
+
+# Phrases naming the total, with a weight; the strongest phrase found in a label gives its weight.
+_KEYWORDS = """
+NET A PAYER:10|TOTAL TTC:10|MONTANT TTC:10|TOTAL A PAYER:10|MONTANT A PAYER:10|SOMME A PAYER:10|RESTE A PAYER:8
+MONTANT TOTAL:9|TOTAL FACTURE:9|PRIX TOTAL:9|TOTAL EUR:9|TOTAL EUROS:9|TOTAL DU:9|MONTANT DU:9|TOTAL PAYE:9
+PRIX TTC:9|TOTAL NET:9|GRAND TOTAL:10|AMOUNT DUE:10|TOTAL DUE:10|TOTAL AMOUNT:9|TOTAL PAYABLE:10
+AMOUNT PAYABLE:10|TOTAL ROUNDED:11|ROUNDED TOTAL:11|NETT TOTAL:10|NET TOTAL:10|NETT AMOUNT:9|NET AMOUNT:8
+TOTAL SALES:8|TOTAL INCL:10|TOTAL INC:10|BALANCE DUE:9|FINAL TOTAL:9|TOTAL RM:8|A PAYER:8|TOTAL:7|MONTANT:5|AMOUNT:5
+TTC:6|NET:4|PRIX:4|TARIF:4|SOMME:4|DUE:4|PAYABLE:6
+"""
+_PAYMENT = """
+CARTE BANCAIRE:5|CB:5|CARTE:4|VISA:5|MASTERCARD:5|MASTER:4|CREDIT CARD:5|CREDIT:4|DEBIT:3|REGLEMENT:4
+PAIEMENT:4|PAYMENT:4|PAID:4|SANS CONTACT:4|CONTACTLESS:4|AMEX:4|ESPECES:3|CASH:3|TENDERED:3|TENDER:3
+"""
+_CASH = ("ESPECES", "CASH", "TENDERED", "TENDER")
+_CHANGE = ("RENDU", "MONNAIE", "CHANGE", "A RENDRE", "CHANGE DUE")
+_SUBTOTAL = ("SOUS TOTAL", "SOUSTOTAL", "S/TOTAL", "SUBTOTAL", "SUB TOTAL")
+# Labels naming one of these are not the total (unless an "including" phrase says otherwise).
+_EXCLUDE = """
+HT|H.T|HORS TAXE|HORS TAXES|TVA|T.V.A|VAT|GST|TAX|TAXE|TAXES|REMISE|DISCOUNT|ARRONDI|ROUNDING|ROUND|ADJ
+ADJUSTMENT|QTY|QTE|QUANTITE|ARTICLES|ARTICLE|ITEMS|ITEM|POURBOIRE|TIP|ACOMPTE|DEPOSIT|SAVING|SAVINGS|POINTS
+EXCL|EXCLUDING|EXCLUSIVE|DONT|BASE|TAUX|RATE|UNIT|P.U|PU|CAPITAL|SIRET|TEL|FAX|KM|SUPPLIES|SUMMARY|ECONOMIE
+"""
+# Words worth repairing when OCR got one letter wrong ("TOTSL", "Inciucive").
+_VOCABULARY = (
+    "TOTAL MONTANT PAYER AMOUNT PAYABLE INCLUSIVE INCLUDING ROUNDED ROUNDING GRAND ESPECES CHANGE RENDU MONNAIE "
+    "SUBTOTAL FACTURE BALANCE DISCOUNT REMISE CARTE BANCAIRE PAIEMENT PAYMENT TENDERED EXCLUDING EXCLUSIVE "
+    "ARRONDI ADJUSTMENT SUPPLIES SOMME EUROS CREDIT MASTERCARD"
+).split()
+
+_ZERO = Decimal("0.00")
+_NICKEL = Decimal("0.05")
+
+
+def _table(spec: str) -> list[tuple[str, float]]:
+    out = []
+    for item in spec.replace("\n", "|").split("|"):
+        if item.strip():
+            phrase, weight = item.rsplit(":", 1)
+            out.append((phrase.strip(), float(weight)))
+    return out
+
+
+def _phrase_re(phrase: str) -> re.Pattern[str]:
+    words = [re.escape(w) for w in phrase.split()]
+    return re.compile(r"(?<![A-Z0-9])" + r"[\s.:\-/]*".join(words) + r"(?![A-Z])")
+
+
+_KEYWORD_RES = [(_phrase_re(p), w, p) for p, w in _table(_KEYWORDS)]
+_PAYMENT_RES = [(_phrase_re(p), w) for p, w in _table(_PAYMENT)]
+_CASH_RES = [_phrase_re(p) for p in _CASH]
+_CHANGE_RES = [_phrase_re(p) for p in _CHANGE]
+_SUBTOTAL_RES = [_phrase_re(p) for p in _SUBTOTAL]
+_EXCLUDE_RES = [_phrase_re(p) for p in _EXCLUDE.replace("\n", "|").split("|") if p] + _CHANGE_RES + _SUBTOTAL_RES
+_INCLUDING = re.compile(r"(?<![A-Z])(?:INC|INCL|INCLUSIVE|INCLUDING|TTC|ROUNDED|AFTER)(?![A-Z])")
+_ROUNDING = re.compile(r"(?<![A-Z])(?:ROUNDING|ROUNDED|ROUND|ARRONDI|ADJ|ADJUSTMENT)(?![A-Z])")
+_HT_RE = re.compile(r"(?<![A-Z])(?:H\.?T\.?|HORS TAXES?|EXCL\w*)(?![A-Z])")
+_TVA_RE = re.compile(r"(?<![A-Z])(?:T\.?V\.?A|GST|TAX|VAT)(?![A-Z])")
+_SURCHARGE = re.compile(r"(?<![A-Z])(?:SERV\w*|CHARGE|GST|TAX|TVA|VAT|ROUNDING|ADJ|POURBOIRE|TIP|FRAIS)(?![A-Z])")
+_LETTERLIKE = str.maketrans({"0": "O", "1": "I", "5": "S", "4": "A", "8": "B", "|": "I", "$": "S"})
+
+
+@dataclass
+class Candidate:
+    """A possible total with the reasons it scored."""
+
+    value: Decimal
+    score: float
+    line: int
+    kind: str  # "keyword", "payment", "cash", "subtotal", "derived", "fallback"
+    currency: str | None = None
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TotalResult:
+    """The chosen total, its confidence (0..1, before OCR quality) and the best candidates."""
+
+    total: Decimal | None
+    confidence: float
+    currency: str | None
+    candidates: tuple[Candidate, ...]
+
+
+def _distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+@lru_cache(maxsize=4096)
+def _repair_word(word: str) -> str:
+    if sum(c.isdigit() for c in word) * 2 > len(word):
+        return word
+    letters = word.translate(_LETTERLIKE)
+    if letters in _VOCABULARY:
+        return letters
+    for known in _VOCABULARY:
+        if abs(len(known) - len(letters)) <= 1 and _distance(letters, known) <= (1 if len(known) < 8 else 2):
+            return known
+    return word
+
+
+def normalize(line: str) -> str:
+    """Uppercase, accents removed, spaces collapsed, keywords with one misread letter repaired."""
+    text = unicodedata.normalize("NFKD", line.upper()).encode("ascii", "ignore").decode()
+    text = re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"[A-Z0-9|$]{4,}", lambda m: _repair_word(m.group(0)), text)
+
+
+def _keyword_weight(label: str) -> tuple[float, str | None]:
+    best, name = 0.0, None
+    for rx, weight, phrase in _KEYWORD_RES:
+        if weight > best and rx.search(label):
+            best, name = weight, phrase
+    return best, name
+
+
+def _excluded(label: str) -> bool:
+    tax_breakdown = "%" in label
+    if not tax_breakdown and not any(rx.search(label) for rx in _EXCLUDE_RES):
+        return False
+    including = _INCLUDING.search(label) and not re.search(r"EXCL|HORS|SOUS|SUB|ROUNDING|CHANGE", label)
+    return not including
+
+
+@dataclass
+class _Line:
+    text: str
+    amounts: list[Amount]
+
+
+def _labelled(line: _Line) -> list[tuple[str, Amount, bool]]:
+    """Each amount of a line with the label naming it, and whether it shares its label with a larger amount."""
+    out = []
+    prev_end = 0
+    group: list[int] = []
+    for a in line.amounts:
+        label = normalize(line.text[prev_end : a.start])
+        if re.search(r"[A-Z]{2}", label):
+            group = []
+        else:
+            label = normalize(line.text[: a.start])
+        group.append(len(out))
+        out.append([label, a, False])
+        prev_end = a.end
+        if len(group) > 1:
+            top = max(out[i][1].value for i in group)
+            for i in group:
+                out[i][2] = out[i][1].value < top
+    return [(label, a, shadowed) for label, a, shadowed in out]
+
+
+class _Collector:
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.cands: list[Candidate] = []
+        self.cash: list[Decimal] = []
+        self.change: list[Decimal] = []
+        self.ht: list[Decimal] = []
+        self.tva: list[Decimal] = []
+        self.items: list[tuple[int, Decimal]] = []
+        self.rounding = False
+        self.surcharge_lines: set[int] = set()  # service charge, tax or rounding lines
+
+    def position(self, i: int) -> float:
+        return 2.0 * (i / max(1, self.n - 1))  # totals sit in the lower part of a receipt
+
+    def add(self, value: Decimal, score: float, i: int, kind: str, currency: str | None, reason: str) -> None:
+        self.cands.append(Candidate(value, score + self.position(i), i, kind, currency, [reason]))
+
+
+def _collect(lines: list[_Line]) -> _Collector:
+    col = _Collector(len(lines))
+    for i, ln in enumerate(lines):
+        whole = normalize(ln.text)
+        col.rounding |= bool(_ROUNDING.search(whole))
+        if _SURCHARGE.search(whole):
+            col.surcharge_lines.add(i)
+        labelled = _labelled(ln)
+        if not labelled:
+            _keyword_above(col, lines, i, whole)
+            continue
+        for label, a, shadowed in labelled:
+            _score_amount(col, i, label, a, shadowed)
+    return col
+
+
+def _keyword_above(col: _Collector, lines: list[_Line], i: int, label: str) -> None:
+    """A keyword line without an amount: the amount may be on the next line, alone."""
+    weight, phrase = _keyword_weight(label)
+    if not weight or _excluded(label) or i + 1 >= len(lines) or not lines[i + 1].amounts:
+        return
+    nxt = lines[i + 1]
+    if re.search(r"[A-Z]{3}", normalize(nxt.text[: nxt.amounts[-1].start])):
+        return
+    a = max(nxt.amounts, key=lambda x: x.value)
+    col.add(a.value, weight - 1.5, i + 1, "keyword", a.currency, f"{phrase} (ligne suivante)")
+
+
+def _score_amount(col: _Collector, i: int, label: str, a: Amount, shadowed: bool) -> None:
+    weight, phrase = _keyword_weight(label)
+    if a.short and (weight < 7 or _excluded(label)):
+        return  # one decimal only: trusted next to a total keyword, nowhere else
+    if _HT_RE.search(label) and not _INCLUDING.search(label):
+        col.ht.append(a.value)
+    elif _TVA_RE.search(label) and not _INCLUDING.search(label):
+        col.tva.append(a.value)
+    if a.value == _ZERO:
+        return
+    if any(rx.search(label) for rx in _CHANGE_RES):
+        col.change.append(a.value)
+        return
+    if any(rx.search(label) for rx in _SUBTOTAL_RES):
+        col.add(a.value, 2.0, i, "subtotal", a.currency, "sous-total")
+        return
+    if a.value < _ZERO:
+        if weight >= 7 and not _excluded(label):
+            col.add(a.value, weight - 2, i, "keyword", a.currency, "total négatif")
+        return
+    if _excluded(label):
+        return
+    if any(rx.search(label) for rx in _CASH_RES):
+        col.cash.append(a.value)
+        col.add(a.value, 3.0, i, "cash", a.currency, "espèces")
+        return
+    if weight:
+        bonus = (0.5 if a.currency else 0.0) - (0.3 if a.repaired else 0.0) - (2.0 if shadowed else 0.0)
+        bonus -= 1.5 if a.short else 0.0
+        col.add(a.value, weight + bonus, i, "keyword", a.currency, phrase or "")
+        return
+    pay = max((w for rx, w in _PAYMENT_RES if rx.search(label)), default=0.0)
+    if pay:
+        col.add(a.value, pay, i, "payment", a.currency, "paiement")
+        return
+    col.items.append((i, a.value))
+
+
+def find_total(text: str) -> TotalResult:
+    """Score every amount of the text as a possible total and return the best one."""
+    lines = [_Line(t, find_amounts(t)) for t in text.splitlines() if t.strip()]
+    col = _collect(lines)
+    change = [c for c in col.change if c > _ZERO]
+    for cash in col.cash:
+        for ch in change:
+            if _ZERO < cash - ch:
+                col.add(cash - ch, 4.0, col.n - 1, "derived", None, "espèces - rendu")
+    if change:
+        for c in col.cands:
+            if c.kind == "cash":
+                c.score -= 3  # cash handed over is not the total when change was given back
+    if not any(c.kind in ("keyword", "payment") for c in col.cands) and col.items:
+        largest = max(v for _, v in col.items)
+        for i, v in col.items:
+            col.add(v, 1.0 + (0.5 if v == largest else 0.0), i, "fallback", None, "montant le plus bas/grand")
+    if not col.cands:
+        return TotalResult(None, 0.0, None, ())
+    _agreement(col)
+    best_by_value: dict[Decimal, Candidate] = {}
+    for c in col.cands:
+        if c.value not in best_by_value or c.score > best_by_value[c.value].score:
+            best_by_value[c.value] = c
+    ranked = sorted(best_by_value.values(), key=lambda c: (c.score, c.line), reverse=True)
+    best = ranked[0]
+    runner = ranked[1].score if len(ranked) > 1 else 0.0
+    currency = next((c.currency for c in col.cands if c.value == best.value and c.currency), None)
+    return TotalResult(best.value, _confidence(best, runner), currency, tuple(ranked[:5]))
+
+
+def _agreement(col: _Collector) -> None:
+    """Raise candidates that other lines confirm: repeated totals, payment, HT + TVA, cash - change, lines."""
+    lines_by_value: dict[Decimal, set[int]] = defaultdict(set)
+    kinds_by_value: dict[Decimal, set[str]] = defaultdict(set)
+    for c in col.cands:
+        lines_by_value[c.value].add(c.line)
+        kinds_by_value[c.value].add(c.kind)
+    ttc = {h + t for h in col.ht for t in col.tva}
+    strong = [c for c in col.cands if c.kind == "keyword"]
+    for later in strong:
+        # A larger total printed after service charge, tax or rounding lines is the final one.
+        if any(
+            e.line < later.line and e.value < later.value and any(e.line < i < later.line for i in col.surcharge_lines)
+            for e in strong
+        ):
+            later.score += 1.5
+            later.reasons.append("total final")
+    for c in col.cands:
+        if c.kind == "fallback":
+            continue
+        repeats = len(lines_by_value[c.value]) - 1
+        if repeats:
+            c.score += min(repeats, 3) * 1.5
+            c.reasons.append(f"répété {repeats} fois")
+        if kinds_by_value[c.value] & {"payment", "derived", "cash", "subtotal"} - {c.kind}:
+            c.score += 1.5
+            c.reasons.append("= paiement")
+        if c.value in ttc:
+            c.score += 3
+            c.reasons.append("= HT + TVA")
+        above = [v for i, v in col.items if i < c.line]
+        if len(above) >= 2 and sum(above) == c.value:
+            c.score += 2.5
+            c.reasons.append("= somme des lignes")
+        if c.value in col.ht and c.value not in ttc and c.value not in col.tva:
+            c.score -= 2  # the same figure is printed as the amount before tax
+        # A rounded total (cash rounding) replaces the exact one printed above it.
+        if c.kind != "derived" and c.value % _NICKEL == 0 and (col.rounding or c.kind == "keyword"):
+            for other in strong:
+                if other.value != c.value and abs(other.value - c.value) < _NICKEL and other.value % _NICKEL:
+                    c.score = max(c.score, other.score + 0.5)
+                    c.reasons.append("total arrondi")
+                    break
+
+
+def _confidence(best: Candidate, runner_up: float) -> float:
+    """Map a score and its margin over the next different value to 0..1."""
+    base = {"keyword": 0.55, "payment": 0.4, "derived": 0.4, "cash": 0.35, "subtotal": 0.25, "fallback": 0.1}
+    conf = base[best.kind] + min(0.3, max(0.0, best.score - 8) * 0.05)
+    margin = best.score - runner_up
+    conf += min(0.15, max(0.0, margin) * 0.04)
+    if margin < 0.5:
+        conf -= 0.15
+    return round(max(0.0, min(1.0, conf)), 3)

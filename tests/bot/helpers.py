@@ -1,0 +1,59 @@
+"""Shared steps of the bot's end-to-end tests."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any
+
+from fpdf import FPDF
+from sqlalchemy import select
+
+from bot.emulator.client import ChatClient
+from core.db import session_scope
+from core.models import Mission
+
+
+async def link(chat: ChatClient, user_id: int, identifier: str, password: str, new_code: str = "Jury2026bac") -> None:
+    """Link `user_id` through the chat (first link: a new personal code is chosen)."""
+    await chat.send(user_id, "/start")
+    await chat.send(user_id, identifier)
+    await chat.send(user_id, password)
+    if "code personnel" in await chat.last_bot_text(user_id):
+        await chat.send(user_id, new_code)
+    assert any("maintenant relié" in m["text"] for m in await chat.messages(user_id))
+
+
+def mission_start(number: str) -> datetime:
+    with session_scope() as session:
+        return session.scalar(select(Mission.start_at).where(Mission.number == number))
+
+
+def receipt_pdf(text: str = "Billet SNCF - Total TTC : 32,40 EUR") -> bytes:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=14)
+    pdf.cell(text=text)
+    return bytes(pdf.output())
+
+
+def png_bytes(size: int = 0) -> bytes:
+    """A real PNG; padded with an ancillary chunk to reach `size` bytes when asked."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), "white").save(buf, format="PNG")
+    data = buf.getvalue()
+    if size > len(data):
+        import struct
+        import zlib
+
+        pad = b"\0" * (size - len(data) - 12)
+        chunk = struct.pack(">I", len(pad)) + b"teXt" + pad
+        chunk += struct.pack(">I", zlib.crc32(b"teXt" + pad) & 0xFFFFFFFF)
+        data = data[:-12] + chunk + data[-12:]
+    return data
+
+
+def person(demo: dict[str, Any], index: int) -> dict[str, Any]:
+    return demo["intervenants"][index]

@@ -1,0 +1,102 @@
+"""Persistence on SQLite and PostgreSQL: migrations, outbox, accounts, file store."""
+
+from datetime import timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select, text
+
+from core import accounts, outbox
+from core.db import get_engine
+from core.errors import Forbidden, Throttled
+from core.filestore import FileStore
+from core.models import Base, Intervenant, OutboxMessage
+
+
+def test_migrations_match_the_models(any_db) -> None:  # type: ignore[no-untyped-def]
+    with get_engine().connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diff == [], "models changed: run `python -m core.migrations.regen`"
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys(db) -> None:  # type: ignore[no-untyped-def]
+    with get_engine().connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_outbox_dedupes_leases_and_retries(any_db) -> None:  # type: ignore[no-untyped-def]
+    with any_db() as s:
+        assert outbox.enqueue(s, channel="telegram", recipient="1", kind="k", text="a", dedupe_key="x") is not None
+        assert outbox.enqueue(s, channel="telegram", recipient="1", kind="k", text="a", dedupe_key="x") is None
+        outbox.enqueue(s, channel="telegram", recipient="2", kind="k", text="b")
+    with any_db() as s:
+        first = outbox.claim(s, "telegram")
+        assert [m.text for m in first] == ["a", "b"]
+    with any_db() as s:
+        assert outbox.claim(s, "telegram") == []  # leased to the first claimer
+        outbox.mark_sent(s, first[0].id)
+        outbox.mark_failed(s, first[1].id, "429", retry_after=0)
+    with any_db() as s:
+        again = outbox.claim(s, "telegram")
+        assert [m.text for m in again] == ["b"]
+        assert s.get(OutboxMessage, first[0].id).status == "sent"
+        assert s.get(OutboxMessage, first[1].id).attempts == 1
+
+
+def test_login_throttle_per_identifier(any_db) -> None:  # type: ignore[no-untyped-def]
+    with any_db() as s:
+        s.add(Intervenant(numero="N1", last_name="X", password_hash=accounts.hash_password("secret-1"),
+                          intake_token="tok1"))
+    for attempt in range(5):
+        with any_db() as s, pytest.raises(Forbidden):
+            accounts.authenticate_intervenant(s, "N1", "wrong", origin=f"chat:{attempt}")
+    with any_db() as s, pytest.raises(Throttled, match="Trop de tentatives"):
+        accounts.authenticate_intervenant(s, "N1", "secret-1", origin="chat:99")
+    with any_db() as s:  # another identifier from a fresh chat is not throttled
+        s.add(Intervenant(numero="N2", last_name="Y", password_hash=accounts.hash_password("secret-2"),
+                          intake_token="tok2"))
+    with any_db() as s:
+        assert accounts.authenticate_intervenant(s, "n2", "secret-2", origin="chat:100").numero == "N2"
+
+
+def test_first_login_forces_a_new_code(any_db) -> None:  # type: ignore[no-untyped-def]
+    from core.errors import InvalidInput
+
+    with any_db() as s:
+        person = Intervenant(numero="N3", last_name="Z", password_hash=accounts.hash_password("convoc123"),
+                             intake_token="tok3")
+        s.add(person)
+        s.flush()
+        with pytest.raises(InvalidInput):
+            accounts.change_password(s, person, "1234", "test")
+        with pytest.raises(InvalidInput, match="différent"):
+            accounts.change_password(s, person, "convoc123", "test")
+        accounts.change_password(s, person, "Nouveau2026", "test")
+        accounts.link_telegram(s, person, 555)
+    with any_db() as s:
+        person = s.scalar(select(Intervenant).where(Intervenant.numero == "N3"))
+        assert not person.must_change_password and person.telegram_user_id == 555
+        assert accounts.person_for_telegram(s, 555).id == person.id
+
+
+def test_filestore_is_content_addressed_and_idempotent(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = FileStore(tmp_path)
+    key = store.put(b"receipt")
+    assert store.put(b"receipt") == key and store.get(key) == b"receipt"
+    assert not list(tmp_path.rglob(".tmp-*"))
+    with pytest.raises(ValueError):
+        store.path("../../etc/passwd")
+
+
+def test_throttle_window_expires(any_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from core.models import LoginAttempt, utcnow
+
+    with any_db() as s:
+        for _ in range(5):
+            s.add(LoginAttempt(key="origin:chat:1", at=utcnow() - timedelta(hours=1)))
+        s.add(Intervenant(numero="N4", last_name="W", password_hash=accounts.hash_password("pw-12345"),
+                          intake_token="tok4"))
+    with any_db() as s:
+        assert accounts.authenticate_intervenant(s, "N4", "pw-12345", origin="chat:1").numero == "N4"

@@ -1,0 +1,131 @@
+"""Payment CSV, dossier zip and the service fait CSV import."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from decimal import Decimal
+
+import pytest
+
+from core import dec
+from core.dec import Operator
+from core.dec_attestations import import_attestations
+from core.dec_exports import dossier_zip, payment_export
+from core.errors import Forbidden, InvalidInput
+from core.estimates import estimate_for
+from core.statuses import Part, PartStatus
+from tests.dec.factory import receipt_png, staff, submit_dossier
+
+
+def _seed(db):  # type: ignore[no-untyped-def]
+    from core.demo import seed_demo
+
+    with db() as s:
+        seed_demo(s)
+        ids = {"caen": submit_dossier(s, "DEMO-101"), "alencon": submit_dossier(s, "DEMO-201", quantity=6)}
+    return db, ids
+
+
+@pytest.fixture
+def seeded(db):  # type: ignore[no-untyped-def]
+    return _seed(db)
+
+
+@pytest.fixture
+def seeded_any(any_db):  # type: ignore[no-untyped-def]
+    return _seed(any_db)
+
+
+def _rows(text: str) -> list[dict[str, str]]:
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text[1:]), delimiter=";"))
+
+
+def test_payment_export_pay_and_travel_apart_then_sent_to_payment(seeded_any) -> None:  # type: ignore[no-untyped-def]
+    db, ids = seeded_any
+    with db() as s:
+        g = Operator.of(staff(s, "dec.demo"))
+        for efm_id in ids.values():
+            dec.attest(s, g, efm_id, True)
+        dec.decide(s, g, ids["caen"], "validate")
+        dec.decide(s, g, ids["alencon"], "validate", [Part.PAY])
+        expected = estimate_for(s, dec.get_dossier(s, g, ids["caen"]))
+        dec.get_dossier(s, g, ids["alencon"]).convocation.intervenant.first_name = "=HYPERLINK(\"x\")"
+        preview = payment_export(s, g, Part.PAY, mark_sent=False)
+        assert preview.rows == 2
+        assert dec.get_dossier(s, g, ids["caen"]).pay_status == PartStatus.VALIDATED
+        pay = payment_export(s, g, Part.PAY)
+        rows = _rows(pay.csv_text)
+        assert [r["partie"] for r in rows] == ["pay", "pay"]
+        caen = next(r for r in rows if r["mission"] == "DEMO-101")
+        assert Decimal(caen["montant"].replace(",", ".")) == expected.pay == Decimal("500.00")
+        assert caen["numero_intervenant"] == "D1001" and caen["valide_par"] == g.actor
+        alencon = next(r for r in rows if r["mission"] == "DEMO-201")
+        assert alencon["prenom"] == "'=HYPERLINK(\"x\")"  # never a formula in a spreadsheet
+        assert pay.total == sum(Decimal(r["montant"].replace(",", ".")) for r in rows)
+        travel = payment_export(s, g, Part.TRAVEL)
+        assert [r["mission"] for r in _rows(travel.csv_text)] == ["DEMO-101"]
+        assert Decimal(_rows(travel.csv_text)[0]["montant"].replace(",", ".")) == expected.travel
+        efm = dec.get_dossier(s, g, ids["caen"])
+        assert efm.pay_status == efm.travel_status == PartStatus.SENT_TO_PAYMENT
+        assert dec.get_dossier(s, g, ids["alencon"]).travel_status == PartStatus.TO_VALIDATE
+        assert payment_export(s, g, Part.PAY).rows == 0  # never exported twice
+
+
+def test_export_leaves_out_a_part_whose_service_fait_was_withdrawn(seeded) -> None:  # type: ignore[no-untyped-def]
+    db, ids = seeded
+    with db() as s:
+        g = Operator.of(staff(s, "dec.demo"))
+        dec.attest(s, g, ids["caen"], True)
+        dec.decide(s, g, ids["caen"], "validate", [Part.PAY])
+        dec.attest(s, g, ids["caen"], False)
+        export = payment_export(s, g, Part.PAY)
+        assert export.rows == 0 and "n'a pas été effectuée" in export.skipped[0]
+        assert dec.get_dossier(s, g, ids["caen"]).pay_status == PartStatus.VALIDATED
+        with pytest.raises(Forbidden):
+            payment_export(s, Operator.of(staff(s, "chef.0141274a")), Part.PAY)
+
+
+def test_dossier_zip_has_recap_receipt_and_json(seeded) -> None:  # type: ignore[no-untyped-def]
+    db, ids = seeded
+    with db() as s:
+        g = Operator.of(staff(s, "dec.demo"))
+        name, data = dossier_zip(s, g, ids["caen"])
+    assert name.startswith("dossier-") and name.endswith(".zip")
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = zf.namelist()
+        assert zf.read("recapitulatif.pdf").startswith(b"%PDF")
+        receipt = [n for n in names if n.startswith("justificatifs/")]
+        assert len(receipt) == 1 and zf.read(receipt[0]) == receipt_png()
+        info = json.loads(zf.read("dossier.json"))
+    assert info["mission"]["numero"] == "DEMO-101" and info["declaration"]["receipts_total"] == "85.00"
+    assert info["justificatifs"][0]["lecture"]["total"] == "80.00"
+    assert any(c["code"] == "receipts_total_differs" for c in info["controles"])
+    assert info["estimation"]["remuneration"] == "500.00"
+
+
+def test_attestation_csv_import_reports_bad_lines(seeded) -> None:  # type: ignore[no-untyped-def]
+    db, ids = seeded
+    text = ("Mission;Numéro intervenant;Service fait\n"
+            "DEMO-101;D1001;Oui\n"
+            "DEMO-102;D1001;non\n"
+            "DEMO-201;D1002;oui\n"  # another centre
+            "DEMO-999;D1001;oui\n"
+            "DEMO-101;D1001;peut-être\n")
+    with db() as s:
+        chef = Operator.of(staff(s, "chef.0141274a"))
+        report = import_attestations(s, chef, text.encode("cp1252"))
+        assert report.recorded == 2
+        assert [line for line, _ in report.errors] == [4, 5, 6]
+        assert "autre centre" in report.errors[0][1] and "oui ou non" in report.errors[2][1]
+        g = Operator.of(staff(s, "dec.demo"))
+        assert dec.get_dossier(s, g, ids["caen"]).service_fait.source == "csv"
+        assert dec.get_dossier(s, g, ids["alencon"]).service_fait is None
+        with pytest.raises(InvalidInput, match="Colonnes attendues"):
+            import_attestations(s, chef, b"nom,prenom\nA,B\n")
+        number = dec.get_dossier(s, g, ids["alencon"]).dossier_number
+        report = import_attestations(s, g, f"dossier,effectue\n{number},1\n".encode())
+        assert report.recorded == 1 and not report.errors

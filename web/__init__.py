@@ -1,0 +1,1 @@
+"""The DEC web console (Starlette + Jinja2, server-rendered, French)."""

@@ -1,0 +1,68 @@
+"""Jinja filters for French display of amounts, dates, statuses and flags."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from jinja2 import Environment
+
+from core.models import MissionType
+from core.parsing import format_amount, format_duration
+from core.prechecks import FLAG_LABELS
+from core.statuses import PartStatus
+
+# What the DEC should check for each pre-check finding (shown beside the flag).
+FLAG_HELP = {
+    "service_fait_missing": "Rien n'est payable sans l'attestation du chef de centre : attestez-la ou attendez-la.",
+    "service_fait_refused": "Le chef de centre dit la mission non faite : rejetez, ou corrigez l'attestation.",
+    "receipts_missing": "Demandez les justificatifs à l'intervenant (bouton « Demander un complément »).",
+    "receipts_total_matches": "Les totaux lus et déclarés concordent.",
+    "receipts_total_differs": "Comparez chaque justificatif à son total lu ci-dessous avant de valider.",
+    "receipt_unreadable": "Ouvrez le justificatif et vérifiez le montant à l'œil.",
+    "receipt_pending": "La lecture automatique n'est pas terminée ; rechargez la page dans un instant.",
+    "duplicate_receipt": "Le même justificatif figure dans un autre dossier : vérifiez qu'il n'est pas payé deux fois.",
+    "trips_not_first_mission": "Les trajets doivent être portés sur la première mission du jour.",
+    "quantity_above_convocation": "La quantité déclarée dépasse celle de la convocation : vérifiez auprès du centre.",
+    "times_outside_mission": "Les horaires ne couvrent pas la mission : vérifiez les dates et heures.",
+    "lodging_without_receipt": "Une nuit d'hôtel ne se rembourse que sur facture.",
+}
+SEVERITY_LABELS = {"blocking": "bloquant", "warning": "à vérifier", "info": "information"}
+
+
+def amount(value: Any) -> str:
+    return "—" if value is None else format_amount(Decimal(value))
+
+
+def fr_date(value: date | datetime | None) -> str:
+    return "—" if value is None else value.strftime("%d/%m/%Y")
+
+
+def fr_datetime(value: datetime | None) -> str:
+    return "—" if value is None else value.strftime("%d/%m/%Y %H:%M")
+
+
+def status_label(value: str | None) -> str:
+    try:
+        return PartStatus(value).label
+    except ValueError:
+        return str(value)
+
+
+def mission_type(value: str) -> str:
+    try:
+        return MissionType(value).label
+    except ValueError:
+        return str(value)
+
+
+def duration(minutes: int | None) -> str:
+    return "—" if minutes is None else format_duration(minutes)
+
+
+def install(env: Environment) -> None:
+    env.filters.update(amount=amount, fr_date=fr_date, fr_datetime=fr_datetime, status=status_label,
+                       duration=duration, mtype=mission_type, flag_label=lambda code: FLAG_LABELS.get(code, code),
+                       flag_help=lambda code: FLAG_HELP.get(code, ""),
+                       severity=lambda s: SEVERITY_LABELS.get(s, s))
