@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 
 from bot.runner import run_bot
 from core.db import init_db
+from core.ops_logging import configure_logging
 
 
 async def _main() -> None:
@@ -19,6 +19,6 @@ async def _main() -> None:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging("bot")
     init_db()
     asyncio.run(_main())

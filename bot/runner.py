@@ -36,6 +36,7 @@ from aiohttp import web
 
 from bot import handlers
 from bot.ack import AckMiddleware, EmulatorAck
+from bot.dedup import DedupMiddleware
 from bot.dialogs import chef, declare, link, missions
 from bot.emulator import DEFAULT_TOKEN, RunningEmulator, start_emulator
 from bot.identity import IdentityMiddleware
@@ -60,6 +61,7 @@ def build_dispatcher(storage: BaseStorage | None = None, *, emulator_ack: bool =
     dp = Dispatcher(storage=storage, events_isolation=isolation)
     if emulator_ack:
         dp.update.outer_middleware(AckMiddleware())
+    dp.update.outer_middleware(DedupMiddleware())
     if isinstance(storage, SqlStorage):
         dp.update.outer_middleware(StorageFlushMiddleware(storage))
     identity = IdentityMiddleware()
@@ -104,10 +106,9 @@ async def _serve_webhook(app: BotApp, url: str, port: int, secret: str | None, s
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1" if app.emulator else "0.0.0.0", port).start()
     await app.bot.set_webhook(url, secret_token=secret, drop_pending_updates=False)
-    try:
+    try:  # the webhook stays set on stop: other bot processes behind the same URL go on serving it
         await stop.wait()
     finally:
-        await app.bot.delete_webhook()
         await runner.cleanup()
 
 

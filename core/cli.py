@@ -92,13 +92,15 @@ def run(
     role: Annotated[list[str] | None, typer.Option("--role", "-r", help="start only this role (repeatable)")] = None,
 ) -> None:
     """Run the service: every role in one process by default, or only the ``--role`` ones."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from core.ops_logging import configure_logging
+
     available = _roles()
     wanted = role or sorted(available)
     unknown = [r for r in wanted if r not in available]
     if unknown:
         console.print(f"[red]Rôle inconnu : {', '.join(unknown)} (disponibles : {', '.join(sorted(available))})")
         raise typer.Exit(2)
+    configure_logging(",".join(wanted) if role else "all")
     get_settings().data_dir.mkdir(parents=True, exist_ok=True)
     init_db()
     asyncio.run(_run_roles({name: available[name].load() for name in wanted}))  # type: ignore[attr-defined]

@@ -29,6 +29,7 @@ from core.errors import DomainError, NotFound
 from core.estimates import estimate_for
 from core.filestore import receipt_store
 from core.models import AuditEntry, Decision, EtatDeFrais, utcnow
+from core.ops_privacy import PURGED
 from core.receipts import receipts_of
 from core.settings import get_settings
 from core.statuses import Part, PartStatus
@@ -249,6 +250,7 @@ def dossier_zip(session: Session, op: Operator, efm_id: int) -> tuple[str, bytes
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("recapitulatif.pdf", recap_pdf(session, op, efm_id))
         for r in receipts_of(session, efm_id):
-            zf.writestr(_safe_name(r.id, r.original_name), store.get(r.storage_key))
+            if r.storage_key != PURGED:  # bytes deleted past retention: the JSON still lists the receipt
+                zf.writestr(_safe_name(r.id, r.original_name), store.get(r.storage_key))
         zf.writestr("dossier.json", json.dumps(data, ensure_ascii=False, indent=2, default=str))
     return f"dossier-{data['dossier']}.zip", buf.getvalue()

@@ -33,7 +33,6 @@ OCR_TIME_LIMIT = 90.0  # seconds given to ocr.read() for one receipt
 TASK_TIMEOUT = 150  # seconds before the worker interrupts a task (reading + hash + database)
 RETRIES = 3  # attempts after the first failure (missing file, database busy...)
 RETRY_DELAY = 30  # seconds between attempts
-SWEEP_AFTER = timedelta(minutes=5)  # a receipt still pending this long after upload is queued again
 SWEEP_BATCH = 200  # receipts re-queued per sweep at most
 GIVE_UP = ("La lecture automatique de ce justificatif a échoué après plusieurs essais : un gestionnaire le "
            "vérifiera.")
@@ -136,7 +135,7 @@ def _queued_receipt_ids(instance: Huey) -> set[int]:
 def sweep_pending_ocr() -> int:
     """Queue again the receipts still pending well after upload (a lost enqueue); returns how many."""
     instance = get_huey()
-    cutoff = utcnow() - SWEEP_AFTER
+    cutoff = utcnow() - timedelta(seconds=get_settings().ocr_sweep_after_seconds)
     with session_scope() as session:
         ids = list(session.scalars(
             select(Receipt.id).where(Receipt.ocr_status == "pending", Receipt.created_at < cutoff)

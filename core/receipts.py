@@ -78,6 +78,8 @@ def add_receipt(session: Session, efm: EtatDeFrais, data: bytes, original_name: 
 
 @event.listens_for(Session, "after_commit")
 def _queue_ocr_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT released: wait for the real commit
+        return
     ids = session.info.pop("ocr_after_commit", None)
     if not ids:
         return

@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"  # root log level of `imagin run`
     backup_dir: Path | None = None  # `imagin backup` target; default data_dir/backups
     ocr_workers: int = 2  # OCR worker processes started by one `worker` role
+    ocr_sweep_after_seconds: int = 300  # a receipt still unread this long after upload is queued again
     ops_host: str = "127.0.0.1"  # bind address of the `ops` role
     ops_port: int | None = None  # health/readiness/metrics HTTP port of the `ops` role (unset: no role)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 
 from core.db import init_db
+from core.ops_logging import configure_logging
 from mail_ingest.runner import run_mail
 
 
@@ -20,7 +20,7 @@ async def _main() -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging("mail")
     asyncio.run(_main())
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment
 
 from core.models import MissionType
+from core.ops_privacy import PURGED
 from core.parsing import format_amount, format_duration
 from core.prechecks import FLAG_LABELS
 from core.statuses import PartStatus
@@ -66,3 +67,4 @@ def install(env: Environment) -> None:
                        duration=duration, mtype=mission_type, flag_label=lambda code: FLAG_LABELS.get(code, code),
                        flag_help=lambda code: FLAG_HELP.get(code, ""),
                        severity=lambda s: SEVERITY_LABELS.get(s, s))
+    env.globals["PURGED"] = PURGED

@@ -6,14 +6,13 @@ from datetime import date
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from core import accounts, dec, mail_intake
 from core.accounts import authenticate_staff, verify_password
-from core.db import session_scope
 from core.dec import DECISION_LABELS, QueueFilter
 from core.dec_attestations import EXAMPLE as CSV_EXAMPLE
 from core.dec_attestations import import_attestations
@@ -31,6 +30,8 @@ from core.errors import Forbidden, InvalidInput, NotFound, Throttled
 from core.estimates import estimate_for
 from core.filestore import receipt_store
 from core.models import Centre, InboundMail, Receipt
+from core.ops_health import health_routes
+from core.ops_privacy import PURGED
 from core.prechecks import FLAG_LABELS
 from core.receipts import receipts_of
 from core.statuses import CANCELLABLE, Part, PartStatus
@@ -38,22 +39,6 @@ from web.charts import bar_chart
 from web.framework import Ctx, error_page, page, safe_next, start_session
 
 PART_CHOICES = {"pay": [Part.PAY], "travel": [Part.TRAVEL], "both": None}
-
-
-# ------------------------------------------------------------------------------------------ health
-
-
-def healthz(_request: Request) -> Response:
-    return PlainTextResponse("ok")
-
-
-def readyz(_request: Request) -> Response:
-    try:
-        with session_scope() as db:
-            db.execute(text("SELECT 1"))
-    except Exception:  # any failure to reach the database means not ready
-        return PlainTextResponse("base de données injoignable", status_code=503)
-    return PlainTextResponse("ok")
 
 
 # ------------------------------------------------------------------------------------------ sign-in
@@ -212,6 +197,8 @@ def receipt_file(ctx: Ctx, receipt_id: int) -> Response:
     ext = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "application/pdf": "pdf"}
     if receipt.detected_type not in ext:
         raise NotFound("Justificatif introuvable.")
+    if receipt.storage_key == PURGED:
+        raise NotFound("Ce justificatif a été supprimé : sa durée de conservation est dépassée.")
     return Response(receipt_store().get(receipt.storage_key), media_type=receipt.detected_type,
                     headers={"Content-Disposition": f'inline; filename="justificatif-{receipt.id}.'
                                                     f'{ext[receipt.detected_type]}"',
@@ -334,8 +321,7 @@ def not_found(request: Request, _exc: Exception) -> Response:
 
 
 ROUTES = [
-    Route("/healthz", healthz),
-    Route("/readyz", readyz),
+    *health_routes(),
     Route("/", home),
     Route("/connexion", login, methods=["GET", "POST"]),
     Route("/deconnexion", logout, methods=["POST"]),

@@ -77,7 +77,8 @@ class EmulatorState:
         self.files: dict[str, StoredFile] = {}
         self.files_by_path: dict[str, StoredFile] = {}
         self.pending: list[dict[str, Any]] = []
-        self.update_ids = itertools.count(1)
+        # like Telegram's, update ids keep growing across restarts (the bot drops ids it has seen)
+        self.update_ids = itertools.count(time.time_ns() // 1000)
         self.callback_ids = itertools.count(1)
         self.webhook: dict[str, Any] | None = None
         self.flood: list[FloodRule] = []

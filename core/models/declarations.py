@@ -19,8 +19,8 @@ class EtatDeFrais(Base):
     __tablename__ = "etats_de_frais"
     id: Mapped[int] = mapped_column(primary_key=True)
     convocation_id: Mapped[int] = mapped_column(ForeignKey("convocations.id"), unique=True)
-    pay_status: Mapped[PartStatus] = mapped_column(String(24))
-    travel_status: Mapped[PartStatus] = mapped_column(String(24))
+    pay_status: Mapped[PartStatus] = mapped_column(String(24), index=True)
+    travel_status: Mapped[PartStatus] = mapped_column(String(24), index=True)
     pay_status_before_cancel: Mapped[PartStatus | None] = mapped_column(String(24))
     travel_status_before_cancel: Mapped[PartStatus | None] = mapped_column(String(24))
     # Declaration (entered by the intervenant)
@@ -40,7 +40,7 @@ class EtatDeFrais(Base):
     receipts_by_email: Mapped[bool] = mapped_column(Boolean, default=False)
     # Lifecycle
     dossier_number: Mapped[str | None] = mapped_column(String(24), unique=True)
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     created_at: Mapped[Created]
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 

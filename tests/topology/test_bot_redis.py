@@ -63,6 +63,7 @@ class Balancer:
 
     backends: list[BotInstance]
     seen: list[int] = field(default_factory=list)  # backend index per delivered update
+    duplicate: bool = False  # deliver each update to every live backend (a retried delivery)
     runner: web.AppRunner | None = None
     url: str = ""
 
@@ -71,6 +72,11 @@ class Balancer:
 
         async def forward(request: web.Request) -> web.Response:
             body = await request.read()
+            if self.duplicate:
+                for backend in [b for b in self.backends if b.runner is not None]:
+                    async with http.post(f"http://127.0.0.1:{backend.port}{HOOK}", data=body,
+                                         headers={"Content-Type": "application/json"}) as resp:
+                        await resp.read()
             for _ in range(len(self.backends)):
                 index = next(turn) % len(self.backends)
                 backend = self.backends[index]
@@ -165,3 +171,16 @@ async def test_conversation_survives_a_bot_restart_and_spans_instances(webhook_p
     with session_scope() as session:
         linked = session.scalar(select(Intervenant.telegram_user_id).where(Intervenant.numero == ines["numero"]))
     assert linked == user
+
+
+async def test_an_update_delivered_to_two_processes_is_handled_once(webhook_pair):
+    import asyncio
+
+    chat, _instances, balancer, _codes = webhook_pair
+    user = 700_002
+    balancer.duplicate = True  # every update reaches both bot processes, then one of them again
+    await chat.send(user, "/start")
+    for _ in range(20):  # a second handling would answer within milliseconds: watch for a while
+        texts = [m["text"] for m in await chat.messages(user) if m["from"] == "bot"]
+        assert sum("identifiant figurant sur votre convocation" in t for t in texts) == 1, texts
+        await asyncio.sleep(0.1)

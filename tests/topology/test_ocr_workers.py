@@ -19,12 +19,13 @@ from tests.topology.conftest import ROOT, RoleProcess, Topology, pdf_bytes, scan
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 
-def start_worker(topology: Topology, name: str, sweep_seconds: float = 300) -> RoleProcess:
+def start_worker(topology: Topology, name: str, sweep_seconds: int = 300) -> RoleProcess:
     """An OCR worker process (its own process group, so SIGKILL takes its children too)."""
     log = topology.logs / f"{name}.log"
-    env = {**topology.env, "IMAGIN_ROLE": name}
+    env = {**topology.env, "IMAGIN_ROLE": name, "IMAGIN_LOG_FORMAT": "json",
+           "IMAGIN_OCR_SWEEP_AFTER_SECONDS": str(sweep_seconds)}
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "tests.topology.worker_main", str(sweep_seconds)], env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "core.ops_worker", "1"], env=env,
                                 stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
     worker = RoleProcess(name, proc, log)
     topology.procs.append(worker)

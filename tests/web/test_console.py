@@ -21,9 +21,9 @@ def _status(console, efm_id: int) -> tuple[str, str]:  # type: ignore[no-untyped
 
 def test_health_endpoints(console) -> None:  # type: ignore[no-untyped-def]
     c = console.client()
-    assert c.get("/healthz").text == "ok"
+    assert c.get("/healthz").json()["status"] == "ok"
     r = c.get("/readyz")
-    assert r.status_code == 200 and r.text == "ok"
+    assert r.status_code == 200 and r.json()["checks"]["database"] == "ok"
 
 
 def test_nobody_acts_without_a_session(console) -> None:  # type: ignore[no-untyped-def]

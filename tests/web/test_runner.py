@@ -31,7 +31,7 @@ async def test_run_web_serves_until_stopped(db, monkeypatch: pytest.MonkeyPatch)
                 break
             except httpx.TransportError:
                 await asyncio.sleep(0.1)
-        assert r.status_code == 200 and r.text == "ok"
+        assert r.status_code == 200 and r.json()["status"] == "ok"
         assert (await client.get("/file")).status_code == 303
     stop.set()
     await asyncio.wait_for(task, 20)

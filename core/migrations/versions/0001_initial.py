@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 19:38:08.869045
+Create Date: 2026-11-29 16:20:51.539244
 """
 
 from collections.abc import Sequence
@@ -209,6 +209,11 @@ def upgrade() -> None:
     sa.UniqueConstraint('convocation_id', name=op.f('uq_etats_de_frais_convocation_id')),
     sa.UniqueConstraint('dossier_number', name=op.f('uq_etats_de_frais_dossier_number'))
     )
+    with op.batch_alter_table('etats_de_frais', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_etats_de_frais_pay_status'), ['pay_status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_etats_de_frais_submitted_at'), ['submitted_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_etats_de_frais_travel_status'), ['travel_status'], unique=False)
+
     op.create_table('decisions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('efm_id', sa.Integer(), nullable=False),
@@ -392,6 +397,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_decisions_efm_id'))
 
     op.drop_table('decisions')
+    with op.batch_alter_table('etats_de_frais', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_etats_de_frais_travel_status'))
+        batch_op.drop_index(batch_op.f('ix_etats_de_frais_submitted_at'))
+        batch_op.drop_index(batch_op.f('ix_etats_de_frais_pay_status'))
+
     op.drop_table('etats_de_frais')
     with op.batch_alter_table('convocations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_convocations_mission_id'))
