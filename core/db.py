@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import get_settings
 
+MIGRATION_LOCK = 0x1A9A61  # PostgreSQL advisory lock key held while migrating
 _engine: Engine | None = None
 _sessionmaker: sessionmaker[Session] | None = None
 
@@ -82,6 +83,8 @@ def init_db(engine: Engine | None = None) -> None:
 
     engine = engine or get_engine()
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # processes started together: one migrates, the others wait
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         cfg = alembic_config()
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

@@ -1,5 +1,8 @@
 """Persistence on SQLite and PostgreSQL: migrations, outbox, accounts, file store."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -100,3 +103,13 @@ def test_throttle_window_expires(any_db, monkeypatch) -> None:  # type: ignore[n
                           intake_token="tok4"))
     with any_db() as s:
         assert accounts.authenticate_intervenant(s, "N4", "pw-12345", origin="chat:1").numero == "N4"
+
+
+@pytest.mark.postgres
+def test_processes_started_together_migrate_once(pg_url: str) -> None:
+    """Several roles starting at once on an empty PostgreSQL database: one migrates, the others wait."""
+    env = {**os.environ, "IMAGIN_DATABASE_URL": pg_url}
+    procs = [subprocess.Popen([sys.executable, "-c", "from core.db import init_db; init_db()"], env=env,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], errors

@@ -13,22 +13,16 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import EmailMessage
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
+
+from tests.net import Sink, free_port, running_sink
 
 INTAKE = "recus@imagin.test"
 DOMAIN = "imagin.test"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port: int, timeout: float = 20.0) -> None:
@@ -53,29 +47,9 @@ def wait_for(predicate: Callable[[], object], timeout: float = 60.0, what: str =
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@dataclass
-class Sink:
-    """A local SMTP server standing in for the relay: it keeps every reply."""
-
-    port: int
-    messages: list[EmailMessage] = field(default_factory=list)
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        msg = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
-        self.messages.append(msg)
-        return "250 OK"
-
-    def replies_to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
-
-
 @pytest.fixture
 def reply_sink() -> Iterator[Sink]:
-    sink = Sink(free_port())
-    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
-    controller.start()
-    yield sink
-    controller.stop()
+    yield from running_sink()
 
 
 @pytest.fixture(scope="session")

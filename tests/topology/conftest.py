@@ -16,14 +16,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from fpdf import FPDF
+
+from tests.net import Sink, free_port, running_sink
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGIN = str(ROOT / ".venv" / "bin" / "imagin") if (ROOT / ".venv" / "bin" / "imagin").exists() else "imagin"
@@ -31,11 +31,6 @@ INTAKE = "recus@imagin.test"
 DOMAIN = "imagin.test"
 SENDER = "ines.leroy@example.org"  # demo intervenant with exactly one mission
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 90.0, what: str = "condition",
@@ -171,28 +166,9 @@ class Topology:
         return rp
 
 
-@dataclass
-class Sink:
-    """A local SMTP server standing in for the outbound relay: keeps every reply."""
-
-    port: int
-    messages: list[EmailMessage] = field(default_factory=list)
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
-        return "250 OK"
-
-    def replies_to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
-
-
 @pytest.fixture
 def reply_sink() -> Iterator[Sink]:
-    sink = Sink(free_port())
-    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
-    controller.start()
-    yield sink
-    controller.stop()
+    yield from running_sink()
 
 
 @pytest.fixture
