@@ -141,5 +141,5 @@ def record_reading(session: Session, receipt_id: int, reading: dict[str, Any]) -
         text += " Attention : " + mismatch.message[0].lower() + mismatch.message[1:]
     outbox.notify_intervenant(session, efm.convocation.intervenant, kind="receipt_read", text=text,
                               subject="Imag'in : justificatif lu", dedupe_key=f"receipt_read:{receipt.id}",
-                              email=False)
+                              email=receipt.source == "email")  # a mailed receipt is answered by mail too
     return receipt

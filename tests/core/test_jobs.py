@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from core import jobs
 from core.filestore import receipt_store
-from core.models import EtatDeFrais, Receipt
+from core.models import EtatDeFrais, OutboxMessage, Receipt
 from core.models.base import utcnow
-from core.receipts import add_receipt
+from core.receipts import add_receipt, record_reading
 from core.settings import get_settings
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "receipts_fr"
@@ -140,6 +140,25 @@ def test_ocr_is_queued_at_the_commit_not_when_a_savepoint_is_released(db, demo) 
         assert jobs.huey.pending() == []  # not committed yet: a worker would not find the row
         receipt_id = receipt.id
     assert [t.args for t in jobs.huey.pending()] == [(receipt_id,)]
+
+
+def test_the_intervenant_is_told_of_each_reading_and_by_mail_for_mailed_receipts(db, demo) -> None:
+    with db() as session:
+        efm = session.scalars(select(EtatDeFrais).order_by(EtatDeFrais.id)).first()
+        person = efm.convocation.intervenant
+        person.telegram_user_id = person.telegram_user_id or 4242
+        assert person.emails
+        ids = {source: add_receipt(session, efm, (CORPUS / name).read_bytes(), f"{source}.pdf", source=source,
+                                   actor="test")[0].id for source, name in (("chat", TEXT_PDF), ("email", PHOTO))}
+    with db() as session:
+        record_reading(session, ids["chat"], {"total": "12.50", "currency": "EUR", "confidence": 0.9})
+        record_reading(session, ids["email"], {"total": None, "confidence": 0.1, "error": "image trop floue"})
+    with db() as session:
+        told = sorted((m.channel, m.text) for m in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "receipt_read")))
+    assert [channel for channel, _ in told] == ["email", "telegram", "telegram"]
+    assert "« email.pdf » n'a pas pu être lu automatiquement (image trop floue)" in told[0][1]
+    assert any("« chat.pdf » a été lu : total 12,50 €" in text for _, text in told[1:])
 
 
 @pytest.mark.redis
