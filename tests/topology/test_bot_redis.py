@@ -184,3 +184,46 @@ async def test_an_update_delivered_to_two_processes_is_handled_once(webhook_pair
         texts = [m["text"] for m in await chat.messages(user) if m["from"] == "bot"]
         assert sum("identifiant figurant sur votre convocation" in t for t in texts) == 1, texts
         await asyncio.sleep(0.1)
+
+
+def test_a_bot_process_killed_mid_conversation_is_resumed_by_the_next_one(topology):
+    """``imagin run --role bot`` killed with SIGKILL between two answers; a new process (and its emulator)
+    takes the conversation where it was, from Redis."""
+    import signal
+
+    import httpx
+    import redis
+
+    from core.db import session_scope
+    from core.demo import seed_demo
+    from tests.net import free_port
+    from tests.topology.conftest import wait_port
+
+    with session_scope() as session:
+        ines = next(i for i in seed_demo(session)["intervenants"] if i["numero"] == "D1003")
+    port, user = free_port(), 700_003
+
+    def say(text: str) -> list[str]:
+        """Send ``text`` and wait for the bot; the bot's messages of the chat, newest last."""
+        sent = httpx.post(f"http://127.0.0.1:{port}/emulator/api/send", json={"user_id": user, "text": text,
+                                                                              "wait": True}, timeout=60).json()
+        assert sent["acked"] is True
+        chat = httpx.get(f"http://127.0.0.1:{port}/emulator/api/chat", params={"user_id": user}, timeout=30).json()
+        return [m["text"] for m in chat["messages"] if m["from"] == "bot"]
+
+    first = topology.start("bot", name="bot-first", IMAGIN_EMULATOR_PORT=str(port))
+    wait_port(port, proc=first)
+    say("/start")
+    assert "mot de passe" in say(ines["numero"])[-1].lower()  # the bot now waits for the password
+    redis_client = redis.Redis.from_url(topology.env["IMAGIN_REDIS_URL"])
+    assert list(redis_client.scan_iter(match=f"fsm:*:{user}:*")), "the conversation state is in Redis"
+    first.stop(signal.SIGKILL)
+
+    second = topology.start("bot", name="bot-second", IMAGIN_EMULATOR_PORT=str(port))
+    wait_port(port, proc=second)
+    answer = say(ines["mot_de_passe"])[-1]  # understood as the password: the conversation went on
+    assert "code personnel" in answer, answer
+    assert any("maintenant relié" in t for t in say("Jury2026bac"))
+    with session_scope() as session:
+        linked = session.scalar(select(Intervenant.telegram_user_id).where(Intervenant.numero == "D1003"))
+    assert linked == user
