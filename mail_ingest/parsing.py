@@ -1,7 +1,7 @@
 """Turn raw RFC 5322 bytes into an IncomingMail: headers, body text, every candidate attachment.
 
 Built on the stdlib ``email`` package with ``policy.default``; every header read and every part
-decode is guarded so a malformed message yields what can be read plus defects, never an exception.
+decode is guarded so a malformed message yields what can be read plus defects.
 """
 
 from __future__ import annotations
@@ -44,7 +44,10 @@ _BLANKS = re.compile(r"[ \t\r\f\v]+")
 
 
 def parse_message(raw: bytes, *, trusted_authserv_ids: frozenset[str] = frozenset()) -> IncomingMail:
-    """Parse raw message bytes; never raises for malformed input (see ``structure_broken``/``defects``).
+    """Parse raw message bytes; malformed MIME gives what can be read (see ``structure_broken``/``defects``).
+
+    Only what the standard e-mail parser cannot read at all (a nesting bomb) raises; the pipeline
+    worker then quarantines the message.
 
     ``trusted_authserv_ids``: when not empty, only Authentication-Results headers from these
     authserv-ids count (the upstream relay's); otherwise every such header counts.

@@ -262,6 +262,16 @@ def test_malformed_mime_is_quarantined_and_answered(service, mail_env, reply_sin
     assert mail.state == MailState.QUARANTINED and "mal formé" in mail.quarantine_reason
     assert "Renvoyez" in reply_for(reply_sink, "ines.leroy@example.org").get_content()
 
+    nested = b"Subject: x\r\n\r\nbonjour\r\n"  # a nesting bomb that the e-mail parser itself gives up on
+    for _ in range(3000):
+        nested = b"Content-Type: message/rfc822\r\n\r\n" + nested
+    bomb = (b"From: ines.leroy@example.org\r\nTo: recus@imagin.test\r\nSubject: gigogne\r\n"
+            b"Message-ID: <nested@example.org>\r\nMIME-Version: 1.0\r\n" + nested)
+    with smtplib.SMTP("127.0.0.1", service.port, timeout=30) as client:
+        client.sendmail("ines.leroy@example.org", [INTAKE], bomb)
+    mail = wait_for(lambda: settled(mail_env, "<nested@example.org>"), what="processing")
+    assert mail.state == MailState.QUARANTINED and "illisible" in mail.quarantine_reason
+
 
 def test_smtp_policy_recipients_and_size(service, mail_env):
     msg = factory.message(to="someone@imagin.test")
