@@ -97,6 +97,8 @@ def _ink(gray: Image.Image, max_side: int = 800) -> tuple[np.ndarray, float]:
     mu = np.cumsum(hist * np.arange(256)) / total
     with np.errstate(divide="ignore", invalid="ignore"):
         between = (mu[-1] * omega - mu) ** 2 / (omega * (1 - omega))
+    if np.isnan(between).all():  # a single shade (a blank page): no ink at all
+        return np.zeros(a.shape, dtype=bool), scale
     threshold = int(np.nanargmax(between))
     return a < threshold, scale
 
