@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
-from collections.abc import Iterator
 
 import pdfplumber
 import pypdfium2 as pdfium
@@ -50,19 +50,26 @@ def page_count(data: bytes) -> int:
         doc.close()
 
 
-def page_texts(data: bytes, pages: int) -> Iterator[str | None]:
+def page_texts(data: bytes, pages: int) -> list[str | None]:
     """The text layer of the first `pages` pages, None for a page without usable text (a scan)."""
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:  # pdfminer raises many unrelated types on bad files
         raise PdfRejected(_ENCRYPTED if _is_password_error(exc) else _BROKEN) from exc
-    with pdf:
+    texts: list[str | None] = []
+    try:
         for page in pdf.pages[:pages]:
             try:
                 text = page.extract_text(layout=False) or ""
             except Exception:  # a damaged page is OCRed instead
                 text = ""
-            yield text if sum(not c.isspace() for c in text) >= MIN_TEXT_CHARS else None
+            texts.append(text if sum(not c.isspace() for c in text) >= MIN_TEXT_CHARS else None)
+    except Exception:  # pdfminer cannot lay the pages out (no MediaBox...): pdfium renders them for OCR
+        texts = [None] * pages
+    finally:
+        with contextlib.suppress(Exception):  # closing lays the pages out again
+            pdf.close()
+    return texts
 
 
 def render_page(data: bytes, index: int, dpi: int = RENDER_DPI) -> Image.Image:

@@ -1,10 +1,12 @@
-"""Blank pages and blank images: no ink is a reading without a total, never an internal error."""
+"""Odd but harmless files: blank pages and photos, a PDF whose pages pdfminer cannot lay out."""
 
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 
+from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
 import ocr
@@ -32,3 +34,15 @@ def test_a_blank_photo_gets_a_plain_reason() -> None:
     reading = ocr.read(buf.getvalue(), "vide.png", time_limit=60)
     assert reading.total is None
     assert reading.error is not None and "Aucun montant total" in reading.error
+
+
+def test_a_pdf_without_media_box_is_rendered_and_read() -> None:
+    doc = FPDF()
+    doc.add_page()
+    doc.set_font("helvetica", size=14)
+    doc.cell(0, 10, "RESTAURANT DU PORT", new_x="LMARGIN", new_y="NEXT")
+    doc.cell(0, 10, "TOTAL TTC 42,50 EUR")
+    data = re.sub(rb"/MediaBox\s*\[[^\]]*\]", b"", bytes(doc.output()))
+    assert b"MediaBox" not in data
+    reading = ocr.read(data, "sans-mediabox.pdf", time_limit=60)
+    assert reading.total == Decimal("42.50"), reading.error
