@@ -11,7 +11,7 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 from aiogram_dialog.api.internal import CONTEXT_KEY
 
-from bot.identity import Identity
+from bot.identity import Identity, forget_identities
 from bot.services import run_db
 from bot.states import Chef, Link, Missions
 from core import accounts
@@ -52,9 +52,11 @@ async def help_(message: Message) -> None:
     await message.answer(HELP)
 
 
-async def unlink(message: Message, dialog_manager: DialogManager, identity: Identity | None) -> None:
+async def unlink(message: Message, dialog_manager: DialogManager, identity: Identity | None,
+                 **data: Any) -> None:
     if identity is not None:
         await run_db(accounts.unlink_telegram, message.from_user.id)  # type: ignore[union-attr]
+        forget_identities(data)
     await message.answer("Ce compte Telegram n'est plus relié à Imag'in. Envoyez /start pour le relier à nouveau.")
     await dialog_manager.reset_stack()
 

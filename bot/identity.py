@@ -1,7 +1,14 @@
-"""Who is chatting: the person linked to the Telegram account, loaded for every update."""
+"""Who is chatting: the person linked to the Telegram account, for every update.
+
+A linked person is kept for a few seconds per Telegram account (`IDENTITY_TTL`): a conversation sends
+an update every few seconds, and looking the link up for each of them was one database round trip per
+update. Linking and unlinking through this bot forget the kept identities at once; a change made
+elsewhere (another bot process, the console) is seen within `IDENTITY_TTL`.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +20,8 @@ from sqlalchemy.orm import Session
 from bot.services import run_db
 from core import accounts
 from core.models import Intervenant, StaffRole
+
+IDENTITY_TTL = 10.0  # seconds a linked identity is reused without asking the database again
 
 
 @dataclass(frozen=True)
@@ -45,10 +54,41 @@ def load_identity(session: Session, telegram_user_id: int) -> Identity | None:
 
 
 class IdentityMiddleware(BaseMiddleware):
-    """Outer middleware: puts `identity` (Identity | None) in the handler data."""
+    """Outer middleware: puts `identity` (Identity | None) in the handler data, and itself as `identities`."""
+
+    def __init__(self, ttl: float = IDENTITY_TTL) -> None:
+        self.ttl = ttl
+        self._kept: dict[int, tuple[float, Identity]] = {}  # Telegram user id -> (expiry, identity)
+
+    async def lookup(self, telegram_user_id: int) -> Identity | None:
+        """The linked person, from the database unless looked up less than `ttl` seconds ago."""
+        now = time.monotonic()
+        kept = self._kept.get(telegram_user_id)
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        identity = await run_db(load_identity, telegram_user_id)
+        if identity is None:  # unlinked accounts are not kept: linking must show at once everywhere
+            self._kept.pop(telegram_user_id, None)
+        else:
+            if len(self._kept) > 10_000:
+                self._kept = {k: v for k, v in self._kept.items() if v[0] > now}
+            self._kept[telegram_user_id] = (now + self.ttl, identity)
+        return identity
+
+    def forget(self) -> None:
+        """Drop every kept identity (after a link or an unlink: it may move an account to another person)."""
+        self._kept.clear()
 
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                        event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
-        data["identity"] = await run_db(load_identity, user.id) if user else None
+        data["identities"] = self
+        data["identity"] = await self.lookup(user.id) if user else None
         return await handler(event, data)
+
+
+def forget_identities(data: dict[str, Any]) -> None:
+    """After linking or unlinking: forget the identities kept by the middleware of this update."""
+    identities: IdentityMiddleware | None = data.get("identities")
+    if identities is not None:
+        identities.forget()

@@ -19,10 +19,26 @@ from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder,
 from aiogram.types import TelegramObject
 from sqlalchemy import Engine, select
 
+from bot.services import in_db_thread
 from core.models.bot_state import BotState
 from core.settings import get_settings
 
 Entry = tuple[str | None, dict[str, Any]]
+
+
+_ATOMS = (str, int, float, type(None))
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of plain data (what the table's JSON column holds), several times cheaper than
+    `copy.deepcopy` on the dialogs' nested dicts; anything else goes through `copy.deepcopy`."""
+    if isinstance(value, _ATOMS):
+        return value
+    if type(value) is dict:
+        return {key: _copy(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_copy(item) for item in value]
+    return copy.deepcopy(value)
 
 
 def _state_name(state: StateType) -> str | None:
@@ -59,7 +75,7 @@ class SqlStorage(BaseStorage):
         name = self.key_builder.build(key)
         entry = self._cache.get(name)
         if entry is None:
-            entry = self._cache[name] = await asyncio.to_thread(self._load, name)
+            entry = self._cache[name] = await in_db_thread(self.engine, self._load, name)
         return name, entry
 
     def _put(self, name: str, state: str | None, data: dict[str, Any]) -> None:
@@ -74,9 +90,11 @@ class SqlStorage(BaseStorage):
             if not self._dirty:
                 return
             names, self._dirty = self._dirty, set()
-            entries = {name: copy.deepcopy(self._cache[name]) for name in names}
+            # entries are replaced, never changed in place (set_data stores a copy, get_data hands out
+            # copies): the ones taken here stay as they are while the worker thread saves them
+            entries = {name: self._cache[name] for name in names}
             try:
-                await asyncio.to_thread(self._store, entries)
+                await in_db_thread(self.engine, self._store, entries)
             except BaseException:
                 self._dirty |= names
                 raise
@@ -91,11 +109,11 @@ class SqlStorage(BaseStorage):
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         name, (state, _) = await self._get(key)
-        self._put(name, state, copy.deepcopy(dict(data)))
+        self._put(name, state, _copy(dict(data)))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         _, (_, data) = await self._get(key)
-        return copy.deepcopy(data)
+        return _copy(data)
 
     async def close(self) -> None:
         await self.flush()

@@ -36,7 +36,6 @@ class Draft:
 
     efm_id: int
     mission_number: str
-    mission_year: int
     card: str
     statuses: str
     editable: bool
@@ -90,7 +89,6 @@ def draft_of(session: Session, efm: EtatDeFrais) -> Draft:
     return Draft(
         efm_id=efm.id,
         mission_number=mission.number,
-        mission_year=mission.start_at.year,
         card="\n".join(mission_lines(mission)),
         statuses="\n".join(status_lines(efm)),
         editable=_editable(efm),

@@ -32,7 +32,9 @@ def mission_days(mission: Mission) -> list[date]:
 
 
 def _efm_query():  # type: ignore[no-untyped-def]
+    """États de frais with their convocation, mission (exam, centre) and intervenant, in one query."""
     return select(EtatDeFrais).join(EtatDeFrais.convocation).join(Convocation.mission).options(
+        joinedload(EtatDeFrais.convocation).joinedload(Convocation.intervenant),
         joinedload(EtatDeFrais.convocation).joinedload(Convocation.mission).joinedload(Mission.exam),
         joinedload(EtatDeFrais.convocation).joinedload(Convocation.mission).joinedload(Mission.centre),
     )

@@ -73,9 +73,11 @@ def _apply(session: Session, person_id: int, efm_id: int,
 
 
 def _check(session: Session, person_id: int, efm_id: int, action: Callable[[Session, EtatDeFrais], Any]) -> None:
-    """Run a use case only to validate (everything is rolled back)."""
-    action(session, _efm(session, person_id, efm_id))
-    raise _DryRun
+    """Run a use case only to validate (everything is rolled back); `_DryRun` carries the draft as it was."""
+    efm = _efm(session, person_id, efm_id)
+    draft = draft_of(session, efm)
+    action(session, efm)
+    raise _DryRun(draft)
 
 
 def _receipts(session: Session, person_id: int, efm_id: int) -> list[str]:
@@ -134,11 +136,13 @@ async def apply(manager: DialogManager, action: Callable[[Session, EtatDeFrais],
 
 
 async def valid(manager: DialogManager, action: Callable[[Session, EtatDeFrais], Any]) -> bool:
-    """Whether the use case would accept this (nothing saved); tells why not."""
+    """Whether the use case would accept this (nothing saved); tells why not. The draft read on the
+    way is kept for this update, so the next screen is shown without reading it again."""
     person_id, efm_id, _ = _ids(manager)
     try:
         await run_db(_check, person_id, efm_id, action)
-    except _DryRun:
+    except _DryRun as dry_run:
+        manager.middleware_data[_DRAFT_KEY] = dry_run.args[0]
         return True
     except DomainError as exc:
         await error(manager, exc)
@@ -349,16 +353,15 @@ async def on_done_choice(callback: CallbackQuery, button: Button, manager: Dialo
         await next_step(manager, draft)
 
 
+def _parse_quantity(efm: EtatDeFrais, text: str) -> int:
+    """The quantity typed for this mission: a duration for practical exams, else a count."""
+    return parse_duration(text) if declarations.quantity_field(efm) == "practical_minutes" else parse_count(text)
+
+
 async def on_quantity(message: Message, widget: Any, manager: DialogManager) -> None:
     _, _, actor = _ids(manager)
-    draft = await current_draft(manager)
-    try:
-        value = parse_duration(text_of(message)) if draft.quantity_field == "practical_minutes" \
-            else parse_count(text_of(message))
-    except DomainError as exc:
-        await error(manager, exc)
-        return
-    draft = await apply(manager, lambda s, e: declarations.set_quantity(s, e, value, actor))
+    text = text_of(message)
+    draft = await apply(manager, lambda s, e: declarations.set_quantity(s, e, _parse_quantity(e, text), actor))
     if draft:
         await next_step(manager, draft)
 
@@ -374,16 +377,24 @@ async def on_keep(callback: CallbackQuery, button: Button, manager: DialogManage
     await next_step(manager, draft)
 
 
+async def valid_moment(manager: DialogManager, text: str,
+                       check: Callable[[Session, EtatDeFrais, datetime], Any]) -> datetime | None:
+    """A date and time typed for this mission (the mission's year by default), parsed and checked with
+    `check` in one database round trip; None when refused (the user is told why)."""
+    typed: list[datetime] = []
+
+    def action(session: Session, efm: EtatDeFrais) -> None:
+        typed.append(parse_moment(text, year=efm.convocation.mission.start_at.year))
+        check(session, efm, typed[0])
+
+    return typed[0] if await valid(manager, action) else None
+
+
 async def on_departure(message: Message, widget: Any, manager: DialogManager) -> None:
     _, _, actor = _ids(manager)
-    draft = await current_draft(manager)
-    try:
-        moment = parse_moment(text_of(message), year=draft.mission_year)
-    except DomainError as exc:
-        await error(manager, exc)
-        return
-    later = moment + timedelta(minutes=1)
-    if await valid(manager, lambda s, e: declarations.set_times(s, e, moment, later, actor)):
+    moment = await valid_moment(manager, text_of(message), lambda s, e, moment: declarations.set_times(
+        s, e, moment, moment + timedelta(minutes=1), actor))
+    if moment:
         manager.dialog_data["departure"] = moment.isoformat()
         await goto(manager, Declare.return_at)
 
@@ -427,14 +438,9 @@ async def on_remove_trip(callback: CallbackQuery, widget: Any, manager: DialogMa
 
 async def on_trip_depart(message: Message, widget: Any, manager: DialogManager) -> None:
     _, _, actor = _ids(manager)
-    draft = await current_draft(manager)
-    try:
-        moment = parse_moment(text_of(message), year=draft.mission_year)
-    except DomainError as exc:
-        await error(manager, exc)
-        return
-    later = moment + timedelta(minutes=1)
-    if await valid(manager, lambda s, e: declarations.add_trip(s, e, moment, "X", later, "X", actor)):
+    moment = await valid_moment(manager, text_of(message), lambda s, e, moment: declarations.add_trip(
+        s, e, moment, "X", moment + timedelta(minutes=1), "X", actor))
+    if moment:
         manager.dialog_data["trip"]["depart_at"] = moment.isoformat()
         await goto(manager, Declare.trip_from)
 

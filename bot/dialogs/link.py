@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.dialogs.common import catch_all, error, say, text_of
-from bot.identity import load_identity
+from bot.identity import forget_identities, load_identity
 from bot.services import run_db
 from bot.states import Chef, Link, Missions
 from core import accounts
@@ -69,6 +69,7 @@ async def on_identifier(message: Message, widget: Any, manager: DialogManager) -
 
 async def _linked(manager: DialogManager, kind: str) -> None:
     user = manager.middleware_data["event_from_user"]
+    forget_identities(manager.middleware_data)
     manager.middleware_data["identity"] = await run_db(load_identity, user.id)
     await say(manager, "✅ Votre compte Telegram est maintenant relié à Imag'in.")
     await manager.start(Chef.dates if kind == "staff" else Missions.listing, mode=StartMode.RESET_STACK)
