@@ -17,13 +17,20 @@ from aiogram import BaseMiddleware
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
 from aiogram.types import TelegramObject
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 
 from bot.services import in_db_thread
 from core.models.bot_state import BotState
 from core.settings import get_settings
 
 Entry = tuple[str | None, dict[str, Any]]
+
+# built once: a statement built for every call costs more than running it
+_TABLE = BotState.__table__
+_SELECT = select(_TABLE.c.state, _TABLE.c.data).where(_TABLE.c.key == bindparam("b_key"))
+_DELETE = _TABLE.delete().where(_TABLE.c.key == bindparam("b_key"))
+_UPDATE = _TABLE.update().where(_TABLE.c.key == bindparam("b_key")).values(
+    state=bindparam("b_state", type_=_TABLE.c.state.type), data=bindparam("b_data", type_=_TABLE.c.data.type))
 
 
 _ATOMS = (str, int, float, type(None))
@@ -57,19 +64,17 @@ class SqlStorage(BaseStorage):
 
     def _load(self, key: str) -> Entry:
         with self.engine.connect() as conn:
-            row = conn.execute(select(BotState.state, BotState.data).where(BotState.key == key)).first()
+            row = conn.execute(_SELECT, {"b_key": key}).first()
         return (row.state, dict(row.data or {})) if row else (None, {})
 
     def _store(self, entries: dict[str, Entry]) -> None:
-        table = BotState.__table__
         with self.engine.begin() as conn:
             for key, (state, data) in entries.items():
                 if state is None and not data:
-                    conn.execute(table.delete().where(table.c.key == key))
+                    conn.execute(_DELETE, {"b_key": key})
                     continue
-                updated = conn.execute(table.update().where(table.c.key == key).values(state=state, data=data))
-                if updated.rowcount == 0:
-                    conn.execute(table.insert().values(key=key, state=state, data=data))
+                if conn.execute(_UPDATE, {"b_key": key, "b_state": state, "b_data": data}).rowcount == 0:
+                    conn.execute(_TABLE.insert(), {"key": key, "state": state, "data": data})
 
     async def _get(self, key: StorageKey) -> tuple[str, Entry]:
         name = self.key_builder.build(key)
