@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import secrets
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -33,6 +34,7 @@ from aiogram.methods import (
 from aiogram.types import BotCommand
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiogram_dialog import setup_dialogs
+from aiogram_dialog.api.entities import stack as dialog_stack
 from aiohttp import web
 
 from bot import handlers
@@ -53,6 +55,17 @@ COMMANDS = [
     BotCommand(command="aide", description="Aide"),
     BotCommand(command="deconnexion", description="Délier ce compte Telegram"),
 ]
+
+
+def _random_intent_id() -> int:
+    """aiogram-dialog numbers each opened dialog `int(time()) % 10**8 + randint(0, 99) * 10**8`: two dialogs
+    opened within the same second get the same id once in a hundred times (/start then « Déclarer » in a
+    quick chat), and closing the second then loses the first ("Stack is broken ... resetting": the chat is
+    sent back home). Same range (ids as short in callback data), drawn at random."""
+    return secrets.randbelow(10**10)
+
+
+dialog_stack.new_int_id = _random_intent_id
 
 
 def build_dispatcher(storage: BaseStorage | None = None, *, emulator_ack: bool = False) -> Dispatcher:
