@@ -80,7 +80,9 @@ class SqlStorage(BaseStorage):
         name = self.key_builder.build(key)
         entry = self._cache.get(name)
         if entry is None:
-            entry = self._cache[name] = await in_db_thread(self.engine, self._load, name)
+            loaded = await in_db_thread(self.engine, self._load, name)
+            # a write to this key made while it was being read wins over what was read
+            entry = self._cache.setdefault(name, loaded)
         return name, entry
 
     def _put(self, name: str, state: str | None, data: dict[str, Any]) -> None:
