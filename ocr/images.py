@@ -12,6 +12,8 @@ from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 MAX_PIXELS = 40_000_000  # refuse larger images (decompression bombs)
 MIN_LINE_HEIGHT, SMALL_TEXT_TARGET = 10, 20  # text lines (pixels) smaller than this are enlarged to the target
 MAX_LINE_HEIGHT, LARGE_TEXT_TARGET = 80, 40  # and larger ones reduced
+RETRY_TEXT_TARGET = 24  # text line height (pixels) of the second reading of a doubtful total
+_FADED_INK = 0.15  # gray level (fraction of white) given to the darkest ink of a faded print
 MIN_SIDE = 32  # smaller images carry no readable text
 
 
@@ -72,7 +74,7 @@ def normalize_light(gray: Image.Image) -> Image.Image:
     uneven = float(background.std()) > 18 or float(background.mean()) < 170
     faded = hi - lo < 110
     if not uneven and not faded:
-        return gray
+        return _stretch_faded_middle(gray)
     if uneven:
         bg_small = Image.fromarray(background.astype(np.uint8))
         bg = np.asarray(bg_small.filter(ImageFilter.GaussianBlur(2)).resize((w, h)), dtype=np.float32)
@@ -83,6 +85,24 @@ def normalize_light(gray: Image.Image) -> Image.Image:
         a[bg < 0.5 * paper] = 255.0
         gray = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
     return ImageOps.autocontrast(gray, cutoff=(0.05, 0.5))
+
+
+def _stretch_faded_middle(gray: Image.Image) -> Image.Image:
+    """Faded print inside a dark frame (scanner lid, torn edge): the frame hides the low contrast of the
+    text from the whole-image test, so judge the middle of the page and stretch its gray levels."""
+    factor = max(1, max(gray.size) // 1000)  # strokes must stay dark in the reduced copy
+    small = gray.reduce(factor) if factor > 1 else gray
+    w, h = small.size
+    middle = np.asarray(small, dtype=np.uint8)[h // 8 : h - h // 8, w // 8 : w - w // 8]
+    if middle.size < 16:
+        return gray
+    cumulative = np.cumsum(np.bincount(middle.ravel(), minlength=256)) / middle.size  # fast percentiles
+    lo, hi = (float(np.searchsorted(cumulative, q)) for q in (0.005, 0.99))
+    if hi - lo >= 110:
+        return gray
+    lo = max(0.0, (lo - _FADED_INK * hi) / (1 - _FADED_INK))  # the darkest ink becomes dark gray, paper white
+    lut = [int(np.clip((v - lo) / (hi - lo) * 255.0, 0, 255)) for v in range(256)]
+    return gray.point(lut)
 
 
 def _ink(gray: Image.Image, max_side: int = 800) -> tuple[np.ndarray, float]:
@@ -166,6 +186,20 @@ def rescale_for_ocr(gray: Image.Image) -> Image.Image:
         return gray
     factor = max(0.25, min(4.0, factor))
     new = (max(1, int(w0 * factor)), max(1, int(h0 * factor)))
+    if new[0] * new[1] > MAX_PIXELS // 2:
+        return gray
+    return gray.resize(new, Image.Resampling.LANCZOS if factor < 1 else Image.Resampling.BICUBIC)
+
+
+def rescale_again(gray: Image.Image) -> Image.Image:
+    """Another size of an already prepared image, for a second reading: text lines near the middle of
+    Tesseract's comfortable range (about 24 pixels), or a quarter larger when they are already there."""
+    h = line_height(gray)
+    factor = RETRY_TEXT_TARGET / h if h else 1.25
+    if 0.9 < factor < 1.1:
+        factor = 1.25
+    factor = max(0.5, min(2.0, factor))
+    new = (max(1, int(gray.size[0] * factor)), max(1, int(gray.size[1] * factor)))
     if new[0] * new[1] > MAX_PIXELS // 2:
         return gray
     return gray.resize(new, Image.Resampling.LANCZOS if factor < 1 else Image.Resampling.BICUBIC)

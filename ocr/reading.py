@@ -16,7 +16,7 @@ from ocr import engine, images, pdf
 from ocr.amounts import detect_currency
 from ocr.dates import find_date
 from ocr.sniff import file_kind
-from ocr.totals import TotalResult, find_total
+from ocr.totals import TotalResult, find_total, settle
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ _WEAK_WORD_CONFIDENCE = 58  # below this mean word confidence and without a sure
 _SURE_TOTAL = 0.5  # a total found with less confidence is read again another way
 _OSD_MAX_SIDE = 1000  # orientation detection works on a reduced copy
 _RETRY_TIME = 1.5  # a second reading may take this many times the first one, at most
+_DOUBT_PENALTY = 0.6  # a total that other lines contradict loses against one they do not
 _OCR_FALLBACK_PAGES = 3  # a text PDF without a readable total is OCRed when it has at most this many pages
 
 NO_TOTAL = (
@@ -101,7 +102,8 @@ def _prepare(img: Image.Image, deadline: _Deadline) -> Image.Image:
 
 
 def _score(ocr: engine.OcrText, result: TotalResult) -> float:
-    return (result.confidence if result.total is not None else 0.0) * _quality(ocr.confidence)
+    doubt = _DOUBT_PENALTY if result.doubtful else 1.0
+    return (result.confidence if result.total is not None else 0.0) * _quality(ocr.confidence) * doubt
 
 
 def _ocr_image(img: Image.Image, deadline: _Deadline) -> tuple[engine.OcrText, TotalResult]:
@@ -114,31 +116,41 @@ def _ocr_image(img: Image.Image, deadline: _Deadline) -> tuple[engine.OcrText, T
     best_result = find_total(best.text)
 
     def sure() -> bool:
-        return best_result.total is not None and best_result.confidence >= _SURE_TOTAL
+        return best_result.total is not None and best_result.confidence >= _SURE_TOTAL and not best_result.doubtful
 
     if sure():
         return best, best_result
-    passes = [engine.ADAPTIVE_OTSU]
-    if best.confidence < _WEAK_WORD_CONFIDENCE:
+    passes = [(img, engine.ADAPTIVE_OTSU)]
+    if best_result.doubtful:
+        # Other lines contradict the total: a digit was probably misread. The same text at another size
+        # is segmented differently by Tesseract, which often reads the digit right.
+        passes.insert(0, (images.rescale_again(img), engine.OTSU))
+    elif best.confidence < _WEAK_WORD_CONFIDENCE:
         rotation = _osd(img, deadline)
         if rotation:
             img = img.rotate(-rotation, expand=True, fillcolor=255)
-            passes = [engine.OTSU, engine.ADAPTIVE_OTSU]
-    for thresholding in passes:
+            passes = [(img, engine.OTSU), (img, engine.ADAPTIVE_OTSU)]
+    readings = [(best, best_result)]
+    for view, thresholding in passes:
         if deadline.left() < 2:
             break
         try:
-            limit = retry_limit if thresholding == engine.ADAPTIVE_OTSU else deadline.left()
-            ocr = engine.recognize(img, min(deadline.left(), limit), thresholding=thresholding)
+            limit = retry_limit if thresholding == engine.ADAPTIVE_OTSU or view is not img else deadline.left()
+            ocr = engine.recognize(view, min(deadline.left(), limit), thresholding=thresholding)
         except engine.OcrTimeout:
             break
         result = find_total(ocr.text)
+        readings.append((ocr, result))
         if _score(ocr, result) > _score(best, best_result) or (
             best_result.total is None and ocr.confidence > best.confidence
         ):
             best, best_result = ocr, result
         if sure():
             break
+    settled = None if sure() else settle([r for _, r in readings], best_result)
+    if settled is not None:
+        best = next(o for o, r in readings if any(c.value == settled.total for c in r.candidates))
+        return best, settled
     return best, best_result
 
 
@@ -147,9 +159,17 @@ def _quality(word_confidence: float) -> float:
     return max(0.3, min(1.0, (word_confidence - 30) / 50))
 
 
-def _finish(texts: list[str], quality: float, engine_used: str, pages: int, deadline: _Deadline) -> Reading:
+def _finish(
+    texts: list[str],
+    quality: float,
+    engine_used: str,
+    pages: int,
+    deadline: _Deadline,
+    result: TotalResult | None = None,
+) -> Reading:
     text = "\n".join(texts)
-    result = find_total(text)
+    if result is None:
+        result = find_total(text)
     currency = result.currency or detect_currency(text)
     confidence = round(result.confidence * quality, 3) if result.total is not None else 0.0
     return Reading(
@@ -166,8 +186,8 @@ def _finish(texts: list[str], quality: float, engine_used: str, pages: int, dead
 
 
 def _read_image(data: bytes, deadline: _Deadline) -> Reading:
-    ocr, _ = _ocr_image(images.load_image(data), deadline)
-    return _finish([ocr.text], _quality(ocr.confidence), "ocr", 1, deadline)
+    ocr, result = _ocr_image(images.load_image(data), deadline)
+    return _finish([ocr.text], _quality(ocr.confidence), "ocr", 1, deadline, result)
 
 
 def _read_pdf(data: bytes, deadline: _Deadline) -> Reading:

@@ -37,7 +37,7 @@ EXCL|EXCLUDING|EXCLUSIVE|DONT|BASE|TAUX|RATE|UNIT|P.U|PU|CAPITAL|SIRET|TEL|FAX|K
 _VOCABULARY = (
     "TOTAL MONTANT PAYER AMOUNT PAYABLE INCLUSIVE INCLUDING ROUNDED ROUNDING GRAND ESPECES CHANGE RENDU MONNAIE "
     "SUBTOTAL FACTURE BALANCE DISCOUNT REMISE CARTE BANCAIRE PAIEMENT PAYMENT TENDERED EXCLUDING EXCLUSIVE "
-    "ARRONDI ADJUSTMENT SUPPLIES SOMME EUROS CREDIT MASTERCARD"
+    "ARRONDI ADJUSTMENT SUPPLIES SOMME EUROS CREDIT MASTERCARD CHARGE"
 ).split()
 
 _ZERO = Decimal("0.00")
@@ -92,6 +92,7 @@ class TotalResult:
     confidence: float
     currency: str | None
     candidates: tuple[Candidate, ...]
+    doubtful: bool = False  # other lines contradict the total (cash - change, an item dearer than the total)
 
 
 def _distance(a: str, b: str) -> int:
@@ -230,6 +231,10 @@ def _score_amount(col: _Collector, i: int, label: str, a: Amount, shadowed: bool
     if any(rx.search(label) for rx in _SUBTOTAL_RES):
         col.add(a.value, 2.0, i, "subtotal", a.currency, "sous-total")
         return
+    if a.value < _ZERO and any(rx.search(label) for rx in _CASH_RES) and not weight and not _excluded(label):
+        col.cash.append(-a.value)  # cash tendered printed as a negative line ("Cash -51.00")
+        col.add(-a.value, 3.0, i, "cash", a.currency, "espèces")
+        return
     if a.value < _ZERO:
         if weight >= 7 and not _excluded(label):
             col.add(a.value, weight - 2, i, "keyword", a.currency, "total négatif")
@@ -280,7 +285,16 @@ def find_total(text: str) -> TotalResult:
     best = ranked[0]
     runner = ranked[1].score if len(ranked) > 1 else 0.0
     currency = next((c.currency for c in col.cands if c.value == best.value and c.currency), None)
-    return TotalResult(best.value, _confidence(best, runner), currency, tuple(ranked[:5]))
+    return TotalResult(best.value, _confidence(best, runner), currency, tuple(ranked[:5]), _doubtful(col, best))
+
+
+def _doubtful(col: _Collector, best: Candidate) -> bool:
+    """True when other lines contradict the chosen total: a likely misread digit worth a second reading."""
+    paid = [c.value for c in col.cands if c.kind == "derived"]
+    if paid and all(abs(v - best.value) >= _NICKEL for v in paid):
+        return True  # cash handed over minus change given back is another amount
+    dearer = {v for _, v in col.items if v > best.value}
+    return best.value > _ZERO and len(dearer) >= 2  # several items dearer than the total itself
 
 
 def _agreement(col: _Collector) -> None:
@@ -326,6 +340,30 @@ def _agreement(col: _Collector) -> None:
                     c.score = max(c.score, other.score + 0.5)
                     c.reasons.append("total arrondi")
                     break
+
+
+def settle(results: list[TotalResult], chosen: TotalResult) -> TotalResult | None:
+    """Several readings of one receipt, the chosen one contradicted by other lines: an amount that every
+    reading finds (often cash - change) beats a total whose digits change from one reading to the next.
+    None when nothing is better than the chosen reading."""
+    read = [r for r in results if r.total is not None]
+    if len(read) < 2 or not chosen.doubtful or len({r.total for r in read}) < 2:
+        return None
+    votes: dict[Decimal, int] = defaultdict(int)
+    top: dict[Decimal, float] = {}
+    for r in read:
+        found = [c for c in r.candidates if c.kind in ("keyword", "payment", "derived")]
+        for value in {c.value for c in found}:
+            votes[value] += 1
+        for c in found:
+            top[c.value] = max(top.get(c.value, c.score), c.score)
+    if not votes:
+        return None
+    value = max(votes, key=lambda v: (votes[v], top[v]))
+    if votes[value] < len(read) or any(votes[r.total] >= votes[value] for r in read if r.total != value):
+        return None
+    source = next(r for r in read if any(c.value == value for c in r.candidates))
+    return TotalResult(value, 0.3, source.currency if source.total == value else None, source.candidates)
 
 
 def _confidence(best: Candidate, runner_up: float) -> float:

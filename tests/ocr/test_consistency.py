@@ -1,0 +1,71 @@
+"""Consistency checks between lines (doubtful totals), voting between readings, faded prints in a frame."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from ocr import images
+from ocr.totals import find_total, settle
+
+
+def test_cash_printed_negative_still_gives_cash_minus_change() -> None:
+    result = find_total("Total RM 49.98\nCash -51.00\nCHANGE 10.00\n")
+    assert Decimal("41.00") in {c.value for c in result.candidates if c.kind == "derived"}
+    assert result.doubtful  # 51.00 - 10.00 contradicts the 49.98 read as total
+
+
+def test_service_charge_is_not_change_given_back() -> None:
+    result = find_total("Subtotal 41.30\nServ. Charge (10%): 4.13\nTOTAL: 45.43\nCASH 50.00\nCHANGE 4.57\n")
+    assert result.total == Decimal("45.43")
+    assert Decimal("45.87") not in {c.value for c in result.candidates}  # 50.00 - 4.13 "charge"
+    assert not result.doubtful
+
+
+def test_total_agreeing_with_cash_minus_change_or_its_rounding_is_not_doubtful() -> None:
+    assert not find_total("TOTAL 18.80\nCASH 50.00\nCHANGE 31.20\n").doubtful
+    assert not find_total("TOTAL 38.37\nROUNDING -0.02\nCASH 40.35\nCHANGE 2.00\n").doubtful
+    assert find_total("TOTAL 16.00\nCASH 50.00\nCHANGE 31.20\n").doubtful
+
+
+def test_total_below_several_item_prices_is_doubtful() -> None:
+    text = "Almond Cake 22.50\nRetail Bag 36.00\nDrink 1.00\nTotal RM Including GST 13.30\n"
+    assert find_total(text).doubtful  # a misread first digit: 73.30 printed
+    assert not find_total("Cake 22.50\nBag 36.00\nDrink 1.00\nTotal 59.50\n").doubtful
+    assert not find_total("Unit 19.90 Disc 4.00\nTotal 15.90\n").doubtful  # one dearer line: a discount
+
+
+def test_amount_stable_across_readings_beats_a_total_whose_digits_change() -> None:
+    first = find_total("TOTAL 16.00\nCASH 50.00\nCHANGE 31.20\n")
+    second = find_total("TOTAL 18.40\nCASH 50.00\nCHANGE 31.20\n")
+    settled = settle([first, second], first)
+    assert settled is not None and settled.total == Decimal("18.80")
+    assert settled.confidence < 0.5
+
+
+def test_settle_keeps_a_total_that_is_not_contradicted() -> None:
+    sure = find_total("TOTAL 18.80\nCASH 50.00\nCHANGE 31.20\n")
+    other = find_total("TOTAL 16.00\nCASH 50.00\nCHANGE 31.20\n")
+    assert settle([sure, other], sure) is None
+    assert settle([other], other) is None  # one reading: nothing to compare
+
+
+def test_faded_print_inside_a_dark_frame_is_stretched() -> None:
+    img = Image.new("L", (400, 600), 245)
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 0, 399, 30), fill=20)  # scanner lid / torn edge
+    for y in range(100, 500, 40):
+        draw.text((60, y), "TOTAL 12.50", fill=190)  # faded thermal print
+    out = np.asarray(images.normalize_light(img))
+    assert out[100:500].min() < 100  # the text became dark
+    assert np.median(out) >= 240  # the paper stayed white
+
+
+def test_well_printed_receipt_is_left_untouched() -> None:
+    img = Image.new("L", (400, 600), 250)
+    draw = ImageDraw.Draw(img)
+    for y in range(100, 500, 40):
+        draw.text((60, y), "TOTAL 12.50", fill=10)
+    assert images._stretch_faded_middle(img) is img
