@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
 from core.errors import NotFound
@@ -31,8 +32,10 @@ def mission_days(mission: Mission) -> list[date]:
     return [first + timedelta(days=i) for i in range(max(mission.duration_days, 1))]
 
 
-def _efm_query():  # type: ignore[no-untyped-def]
-    """États de frais with their convocation, mission (exam, centre) and intervenant, in one query."""
+@cache
+def _efm_query() -> Select[tuple[EtatDeFrais]]:
+    """États de frais with their convocation, mission (exam, centre) and intervenant, in one query
+    (built once: statements are immutable, each ``where`` makes a new one)."""
     return select(EtatDeFrais).join(EtatDeFrais.convocation).join(Convocation.mission).options(
         joinedload(EtatDeFrais.convocation).joinedload(Convocation.intervenant),
         joinedload(EtatDeFrais.convocation).joinedload(Convocation.mission).joinedload(Mission.exam),
