@@ -15,6 +15,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 LANGUAGES = "fra+eng"
 PSM_RECEIPT = 6  # one uniform block of text: keeps a label and its amount on one line
+PSM_LINE = 7  # a single line of text
 OTSU, ADAPTIVE_OTSU = 0, 1  # Tesseract's binarisations: global, and Leptonica's adaptive (faded, uneven prints)
 _MIN_TIMEOUT = 1.0
 
@@ -34,6 +35,7 @@ class OcrText:
     lines: tuple[str, ...]
     confidence: float
     words: int
+    spans: tuple[tuple[int, int], ...] = ()  # each line's top and bottom (pixels)
 
     @property
     def text(self) -> str:
@@ -69,6 +71,7 @@ def recognize(img: Image.Image, timeout: float, psm: int = PSM_RECEIPT, threshol
         raise OcrUnavailable(str(exc)) from exc
     rows: dict[tuple[int, int, int, int], list[tuple[int, str]]] = {}
     tops: dict[tuple[int, int, int, int], int] = {}
+    spans: dict[tuple[int, int, int, int], tuple[int, int]] = {}
     confs: list[float] = []
     for i, word in enumerate(data["text"]):
         word = word.strip()
@@ -77,13 +80,24 @@ def recognize(img: Image.Image, timeout: float, psm: int = PSM_RECEIPT, threshol
         key = (data["page_num"][i], data["block_num"][i], data["par_num"][i], data["line_num"][i])
         rows.setdefault(key, []).append((data["left"][i], word))
         tops[key] = min(tops.get(key, 1 << 30), data["top"][i] + data["height"][i] // 2)
+        top, bottom = data["top"][i], data["top"][i] + data["height"][i]
+        old_top, old_bottom = spans.get(key, (top, bottom))
+        spans[key] = (min(top, old_top), max(bottom, old_bottom))
         conf = float(data["conf"][i])
         if conf >= 0:
             confs.append(conf)
     order = sorted(rows, key=lambda k: (k[0], tops[k]))  # top to bottom, whatever the block order
     lines = tuple(" ".join(w for _, w in sorted(rows[k])) for k in order)
     mean = sum(confs) / len(confs) if confs else 0.0
-    return OcrText(lines, mean, len(confs))
+    return OcrText(lines, mean, len(confs), tuple(spans[k] for k in order))
+
+
+def with_lines(ocr: OcrText, extra: list[tuple[int, str]]) -> OcrText:
+    """The reading with lines read separately (top pixel, text) inserted at their place."""
+    merged = sorted(
+        [(top, line) for (top, _), line in zip(ocr.spans, ocr.lines, strict=True)] + extra, key=lambda item: item[0]
+    )
+    return OcrText(tuple(line for _, line in merged), ocr.confidence, ocr.words, ())
 
 
 def detect_rotation(img: Image.Image, timeout: float, min_confidence: float = 1.0) -> int | None:

@@ -14,6 +14,7 @@ MIN_LINE_HEIGHT, SMALL_TEXT_TARGET = 10, 20  # text lines (pixels) smaller than 
 MAX_LINE_HEIGHT, LARGE_TEXT_TARGET = 80, 40  # and larger ones reduced
 RETRY_TEXT_TARGET = 24  # text line height (pixels) of the second reading of a doubtful total
 _FADED_INK = 0.15  # gray level (fraction of white) given to the darkest ink of a faded print
+TALL_LINE, HEADER_SHARE = 1.6, 0.2  # double-height lines: this much taller than usual, below the header
 MIN_SIDE = 32  # smaller images carry no readable text
 
 
@@ -219,6 +220,24 @@ def straighten(gray: Image.Image) -> Image.Image:
     if abs(angle) >= 1.0:
         gray = gray.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
     return rescale_for_ocr(gray)
+
+
+def tall_text_bands(gray: Image.Image, limit: int = 3) -> list[tuple[int, int]]:
+    """Bands of ink rows (top, bottom in pixels) at least half again as tall as the usual text line, below
+    the header: double-height lines (often the total) that Tesseract may drop as non-text in a block."""
+    mask, scale = _ink(gray, 1600)
+    coverage = mask.mean(axis=1)
+    text_rows = (coverage > 0.01) & (coverage < 0.5)
+    rows = np.concatenate(([False], text_rows, [False])).astype(np.int8)
+    edges = np.flatnonzero(np.diff(rows))
+    runs = [(int(a), int(b)) for a, b in zip(edges[0::2], edges[1::2], strict=True) if 3 <= b - a <= mask.shape[0] // 8]
+    if len(runs) < 3:
+        return []
+    usual = float(np.median([b - a for a, b in runs]))
+    header = mask.shape[0] * HEADER_SHARE
+    tall = [(a, b) for a, b in runs if TALL_LINE * usual <= b - a <= 4 * usual and a >= header]
+    tall.sort(key=lambda r: r[0] - r[1])  # tallest first
+    return [(int(a / scale), int(b / scale)) for a, b in tall[:limit]]
 
 
 def content_box(gray: Image.Image) -> Image.Image:

@@ -24,8 +24,11 @@ TEXT_LIMIT = 4000  # characters of recognised text kept in a Reading
 _WEAK_WORD_CONFIDENCE = 58  # below this mean word confidence and without a sure total, check the orientation
 _SURE_TOTAL = 0.5  # a total found with less confidence is read again another way
 _OSD_MAX_SIDE = 1000  # orientation detection works on a reduced copy
-_RETRY_TIME = 1.5  # a second reading may take this many times the first one, at most
+_RETRY_TIME = 1.3  # a second reading may take this many times the first one, at most
+_RETRY_FLOOR = 1.0  # seconds always allowed to a second reading (small images)
 _DOUBT_PENALTY = 0.6  # a total that other lines contradict loses against one they do not
+_BAND_TIME = 2.0  # seconds for reading one double-height line alone
+_BAND_CONFIDENCE = 60  # a double-height line read alone is kept above this mean word confidence
 _OCR_FALLBACK_PAGES = 3  # a text PDF without a readable total is OCRed when it has at most this many pages
 
 NO_TOTAL = (
@@ -112,7 +115,8 @@ def _ocr_image(img: Image.Image, deadline: _Deadline) -> tuple[engine.OcrText, T
     img = _prepare(img, deadline)
     started = time.monotonic()
     best = engine.recognize(img, deadline.left())
-    retry_limit = max(2.0, (time.monotonic() - started) * _RETRY_TIME)
+    retry_limit = max(_RETRY_FLOOR, (time.monotonic() - started) * _RETRY_TIME)
+    best = _read_dropped_lines(img, best, deadline)
     best_result = find_total(best.text)
 
     def sure() -> bool:
@@ -152,6 +156,23 @@ def _ocr_image(img: Image.Image, deadline: _Deadline) -> tuple[engine.OcrText, T
         best = next(o for o, r in readings if any(c.value == settled.total for c in r.candidates))
         return best, settled
     return best, best_result
+
+
+def _read_dropped_lines(img: Image.Image, ocr: engine.OcrText, deadline: _Deadline) -> engine.OcrText:
+    """Double-height lines (a big TOTAL) that Tesseract left out of the block: read each one alone."""
+    extra: list[tuple[int, str]] = []
+    for top, bottom in images.tall_text_bands(img):
+        if any(min(bottom, b) - max(top, t) > (bottom - top) // 3 for t, b in ocr.spans):
+            continue  # some words were read there
+        pad = (bottom - top) // 4
+        band = img.crop((0, max(0, top - pad), img.size[0], min(img.size[1], bottom + pad)))
+        try:
+            line = engine.recognize(band, min(deadline.left(), _BAND_TIME), psm=engine.PSM_LINE)
+        except engine.OcrTimeout:
+            break
+        if line.lines and line.confidence >= _BAND_CONFIDENCE:
+            extra.append((top, " ".join(line.lines)))
+    return engine.with_lines(ocr, extra) if extra else ocr
 
 
 def _quality(word_confidence: float) -> float:

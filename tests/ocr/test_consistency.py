@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from ocr import images
 from ocr.totals import find_total, settle
@@ -69,3 +69,24 @@ def test_well_printed_receipt_is_left_untouched() -> None:
     for y in range(100, 500, 40):
         draw.text((60, y), "TOTAL 12.50", fill=10)
     assert images._stretch_faded_middle(img) is img
+
+
+def test_double_height_line_is_found_below_the_header() -> None:
+    img = Image.new("L", (400, 800), 240)
+    draw = ImageDraw.Draw(img)
+    for y in range(40, 600, 30):
+        draw.rectangle((40, y, 180, y + 12), fill=30)  # ordinary text lines, 13 pixels
+    draw.rectangle((40, 650, 180, 680), fill=30)  # a double-height TOTAL line, 31 pixels
+    bands = images.tall_text_bands(img.filter(ImageFilter.GaussianBlur(0.7)))  # print-like edges
+    assert len(bands) == 1
+    top, bottom = bands[0]
+    assert abs(top - 650) <= 3 and abs(bottom - 681) <= 3
+
+
+def test_lines_read_alone_are_inserted_at_their_place() -> None:
+    from ocr.engine import OcrText, with_lines
+
+    ocr = OcrText(("Rounding Adj -0.01", "Closed 14:29"), 90.0, 5, ((100, 130), (300, 330)))
+    merged = with_lines(ocr, [(200, "TOTAL: 48.15")])
+    assert merged.lines == ("Rounding Adj -0.01", "TOTAL: 48.15", "Closed 14:29")
+    assert find_total(merged.text).total == Decimal("48.15")
