@@ -111,7 +111,8 @@ def _score(ocr: engine.OcrText, result: TotalResult) -> float:
 
 def _ocr_image(img: Image.Image, deadline: _Deadline) -> tuple[engine.OcrText, TotalResult]:
     """OCR an image. Without a sure total: check the orientation when the words are poorly read, then try
-    Tesseract's adaptive binarisation (faded or unevenly lit prints), and keep the best reading."""
+    Tesseract's adaptive binarisation (faded or unevenly lit prints), and keep the best reading. A total that
+    other lines contradict is read again at another size first; readings that disagree are settled by vote."""
     img = _prepare(img, deadline)
     started = time.monotonic()
     best = engine.recognize(img, deadline.left())
