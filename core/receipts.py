@@ -48,9 +48,31 @@ def check_receipt_file(data: bytes, name: str = "") -> str:
         raise InvalidInput(f"{label} est vide.")
     mime = sniff_type(data)
     if mime not in ALLOWED_TYPES:
-        found = f" (fichier de type {mime})" if mime else ""
-        raise InvalidInput(f"{label} n'est pas un format accepté{found} : formats acceptés {ALLOWED_LABEL}.")
+        kind, advice = _REFUSED_KINDS.get(mime or "", (f"fichier de type {mime}" if mime else "", ""))
+        found = f" ({kind})" if kind else ""
+        raise InvalidInput(f"{label} n'est pas un format accepté{found} : formats acceptés {ALLOWED_LABEL}.{advice}")
     return mime
+
+
+_AS_PDF = " Enregistrez-le en PDF (menu Fichier > Exporter ou Imprimer en PDF), puis envoyez ce PDF."
+_AS_JPEG = " Faites une capture d'écran de l'image (elle sera en PNG) et envoyez cette capture."
+_REFUSED_KINDS: dict[str, tuple[str, str]] = {  # common refused types: (what it is, how to send it instead)
+    "image/heic": ("photo HEIC d'iPhone", " Faites une capture d'écran de la photo, ou choisissez sur l'iPhone "
+                   "Réglages > Appareil photo > Formats > « Le plus compatible » avant de reprendre la photo."),
+    "image/avif": ("image AVIF", _AS_JPEG),
+    "image/webp": ("image WebP", _AS_JPEG),
+    "image/tiff": ("image TIFF", _AS_JPEG),
+    "image/bmp": ("image BMP", _AS_JPEG),
+    "application/msword": ("document Word", _AS_PDF),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("document Word", _AS_PDF),
+    "application/vnd.oasis.opendocument.text": ("document OpenDocument", _AS_PDF),
+    "application/vnd.ms-excel": ("tableur Excel", _AS_PDF),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ("tableur Excel", _AS_PDF),
+    "application/rtf": ("document RTF", _AS_PDF),
+    "application/zip": ("archive ZIP", " Envoyez chaque justificatif séparément, sans le compresser."),
+    "application/x-rar-compressed": ("archive RAR", " Envoyez chaque justificatif séparément, sans le compresser."),
+    "application/x-7z-compressed": ("archive 7z", " Envoyez chaque justificatif séparément, sans le compresser."),
+}
 
 
 def add_receipt(session: Session, efm: EtatDeFrais, data: bytes, original_name: str, *, source: str,

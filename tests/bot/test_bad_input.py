@@ -98,7 +98,7 @@ async def test_each_bad_input_is_reasked_with_an_example(chat: ChatClient, demo:
     assert "trop volumineux" in err and "5 Mo" in err and "Étape 7/8" in again
     await chat.upload(U, docx_bytes(), "note.docx")
     err, _ = await last_two(chat)
-    assert "« note.docx » n'est pas un format accepté" in err and "pdf" in err
+    assert "« note.docx » n'est pas un format accepté (document Word)" in err and "Enregistrez-le en PDF" in err
     await chat.upload(U, png_bytes(), "ticket.png", as_photo=True)
     assert "reçu" in (await last_two(chat))[0]
 
