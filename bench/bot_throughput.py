@@ -1,7 +1,7 @@
 """Benchmark: whole declarations pushed through the full bot (aiogram-dialog, core, SQLite) via the
 emulator, against aiogram's plain echo bot through the same emulator, measured in the same run.
 
-Usage: .venv/bin/python bench/bot_throughput.py [--users 30] [--rounds 1]
+Usage: .venv/bin/python bench/bot_throughput.py [--users 30] [--rounds 3]
 Prints updates/s and per-step latency (p50, p99) for both, and the ratio. Goal: the bot reaches at
 least half the echo bot's rate with a p99 step latency under 50 ms. Loopback only, a few minutes at most.
 """
@@ -247,7 +247,8 @@ async def main(users: int, rounds: int, solo_rounds: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=30, help="conversations running at once")
-    parser.add_argument("--rounds", type=int, default=1, help="declarations per user")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="declarations per user (3: long enough for a steady echo baseline)")
     parser.add_argument("--solo-rounds", type=int, default=5, help="declarations of the lone user (latency)")
     parser.add_argument("--serve", choices=["echo", "bot"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
