@@ -71,16 +71,17 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help="print one JSON ob
     if as_json:
         print(json.dumps(codes, ensure_ascii=False))
         return
+    wide = console if console.is_terminal else Console(width=200)  # piped to a log: no narrow default
     for title, key, cols in [("Intervenants", "intervenants", ["numero", "identifiant_imagin", "nom", "email",
                                                                 "mot_de_passe", "adresse_depot"]),
                              ("Chefs de centre", "chefs_de_centre", ["login", "nom", "mot_de_passe"]),
                              ("DEC", "dec", ["login", "nom", "mot_de_passe"])]:
         table = Table(title=title)
         for c in cols:
-            table.add_column(c)
+            table.add_column(c, overflow="fold")  # codes and addresses never cut, whatever the width
         for row in codes[key]:
             table.add_row(*(str(row.get(c, "")) for c in cols))
-        console.print(table)
+        wide.print(table)
 
 
 def _roles() -> dict[str, object]:

@@ -57,3 +57,4 @@ def configure_logging(role: str | None = None, *, fmt: str | None = None, level:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel((level or settings.log_level).upper())
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin at each start
