@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 import pytest
 
 from core.errors import InvalidInput
 from core.receipts import MAX_RECEIPT_BYTES, check_receipt_file
+from tests.mail.factory import docx_bytes
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
-
-
-def docx() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("word/document.xml", "<w:document/>")
-    return buf.getvalue()
 
 
 def refusal(data: bytes, name: str) -> str:
@@ -38,7 +28,7 @@ def test_common_refused_formats_are_named_with_a_way_out() -> None:
     heic = refusal(HEIC, "IMG_0042.HEIC")
     assert "« IMG_0042.HEIC » n'est pas un format accepté (photo HEIC d'iPhone)" in heic
     assert "« Le plus compatible »" in heic
-    word = refusal(docx(), "note.docx")
+    word = refusal(docx_bytes(), "note.docx")
     assert "(document Word)" in word and "Enregistrez-le en PDF" in word
     unknown = refusal(b"\x7fELF\x02\x01\x01" + b"\x00" * 64, "outil")
     assert "fichier de type application/x-executable" in unknown and "gif, jpeg, jpg, png ou pdf" in unknown
