@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -10,6 +11,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.enums import ContentType
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.state import State
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
@@ -29,6 +31,7 @@ from core.models import EtatDeFrais
 from core.parsing import DATE_EXAMPLE, parse_amount, parse_count, parse_date, parse_duration, parse_time
 from core.recap_pdf import render_recap_pdf
 
+log = logging.getLogger(__name__)
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API cannot hand bigger files to bots
 DATETIME_EXAMPLE = f"{DATE_EXAMPLE} 07:30"
 FILE_HINT = ("Envoyez une photo ou un fichier gif, jpeg, jpg, png ou pdf de 5 Mo au maximum "
@@ -684,7 +687,12 @@ async def on_file(message: Message, widget: Any, manager: DialogManager) -> None
         return
     bot: Bot = manager.middleware_data["bot"]
     buffer = io.BytesIO()
-    await bot.download(item.file_id, destination=buffer)
+    try:
+        await bot.download(item.file_id, destination=buffer)
+    except TelegramAPIError:  # Telegram could not hand the file over (network, file expired): nothing stored
+        log.warning("download of %s failed", name, exc_info=True)
+        await say(manager, f"❗ « {name} » n'a pas pu être récupéré auprès de Telegram : renvoyez-le. {FILE_HINT}")
+        return
     try:
         stored, created = await run_db(_add_receipt, person_id, efm_id, buffer.getvalue(), name,
                                        f"telegram:{message.chat.id}:{message.message_id}", actor)

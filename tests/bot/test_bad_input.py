@@ -99,6 +99,9 @@ async def test_each_bad_input_is_reasked_with_an_example(chat: ChatClient, demo:
     await chat.upload(U, docx_bytes(), "note.docx")
     err, _ = await last_two(chat)
     assert "« note.docx » n'est pas un format accepté (document Word)" in err and "Enregistrez-le en PDF" in err
+    await chat.flood(1, retry_after=1, methods=["getFile"])  # Telegram cannot hand the file over this time
+    await chat.upload(U, png_bytes(), "ticket.png", as_photo=True)
+    assert "n'a pas pu être récupéré auprès de Telegram : renvoyez-le" in (await last_two(chat))[0]
     await chat.upload(U, png_bytes(), "ticket.png", as_photo=True)
     assert "reçu" in (await last_two(chat))[0]
 
