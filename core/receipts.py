@@ -56,6 +56,7 @@ def check_receipt_file(data: bytes, name: str = "") -> str:
 
 _AS_PDF = " Enregistrez-le en PDF (menu Fichier > Exporter ou Imprimer en PDF), puis envoyez ce PDF."
 _AS_JPEG = " Faites une capture d'écran de l'image (elle sera en PNG) et envoyez cette capture."
+_UNPACKED = " Envoyez chaque justificatif séparément, sans le compresser."
 _REFUSED_KINDS: dict[str, tuple[str, str]] = {  # common refused types: (what it is, how to send it instead)
     "image/heic": ("photo HEIC d'iPhone", " Faites une capture d'écran de la photo, ou choisissez sur l'iPhone "
                    "Réglages > Appareil photo > Formats > « Le plus compatible » avant de reprendre la photo."),
@@ -69,9 +70,9 @@ _REFUSED_KINDS: dict[str, tuple[str, str]] = {  # common refused types: (what it
     "application/vnd.ms-excel": ("tableur Excel", _AS_PDF),
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ("tableur Excel", _AS_PDF),
     "application/rtf": ("document RTF", _AS_PDF),
-    "application/zip": ("archive ZIP", " Envoyez chaque justificatif séparément, sans le compresser."),
-    "application/x-rar-compressed": ("archive RAR", " Envoyez chaque justificatif séparément, sans le compresser."),
-    "application/x-7z-compressed": ("archive 7z", " Envoyez chaque justificatif séparément, sans le compresser."),
+    "application/zip": ("archive ZIP", _UNPACKED),
+    "application/x-rar-compressed": ("archive RAR", _UNPACKED),
+    "application/x-7z-compressed": ("archive 7z", _UNPACKED),
 }
 
 

@@ -228,3 +228,23 @@ def test_pdf_receipt_is_embedded_and_served(console) -> None:  # type: ignore[no
     r = c.get(f"/justificatifs/{receipt_id}")
     assert r.headers["content-type"] == "application/pdf" and r.content == data
     assert r.headers["content-disposition"].startswith("inline")
+
+
+def test_a_receipt_purged_past_retention_is_said_so(console) -> None:  # type: ignore[no-untyped-def]
+    from core.models import Receipt
+    from core.ops_privacy import PURGED
+
+    with console.db() as s:
+        receipt = s.scalars(select(Receipt).where(Receipt.efm_id == console.ids["caen"])).first()
+        receipt.storage_key = PURGED
+        receipt_id = receipt.id
+    c = console.client()
+    login(c, "dec.demo", console.password("dec.demo"))
+    page = c.get(f"/dossiers/{console.ids['caen']}").text
+    assert "Fichier supprimé : durée de conservation dépassée." in page
+    assert f'src="/justificatifs/{receipt_id}"' not in page
+    r = c.get(f"/justificatifs/{receipt_id}")
+    assert r.status_code == 404 and "durée de conservation est dépassée" in r.text
+    archive = zipfile.ZipFile(io.BytesIO(c.get(f"/dossiers/{console.ids['caen']}/dossier.zip").content))
+    assert "dossier.json" in archive.namelist()
+    assert not any(name.startswith(f"justificatifs/{receipt_id:04d}-") for name in archive.namelist())
