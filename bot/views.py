@@ -36,6 +36,7 @@ class Draft:
 
     efm_id: int
     mission_number: str
+    mission_start: datetime
     card: str
     statuses: str
     editable: bool
@@ -89,6 +90,7 @@ def draft_of(session: Session, efm: EtatDeFrais) -> Draft:
     return Draft(
         efm_id=efm.id,
         mission_number=mission.number,
+        mission_start=mission.start_at,
         card="\n".join(mission_lines(mission)),
         statuses="\n".join(status_lines(efm)),
         editable=_editable(efm),
@@ -123,12 +125,17 @@ def receipt_names(session: Session, efm: EtatDeFrais) -> list[str]:
     return [r.original_name for r in receipts.receipts_of(session, efm.id)]
 
 
+def _recap_item(line: str) -> str:
+    """A bulleted recap line; an indented line (one trip of the list) goes under the one above it."""
+    return f"      {line.strip()}" if line.startswith("  ") else f"  • {line}"
+
+
 def recap_text(session: Session, efm: EtatDeFrais) -> str:
     """The recap (same sections as the PDF) as chat text."""
     blocks = []
     for title, lines in recap_pdf.recap_sections(session, efm):
         if title in ("Intervenant",):
             continue
-        body = "\n".join(f"  • {line}" if title != "Mission" else line for line in lines)
+        body = "\n".join(line if title == "Mission" else _recap_item(line) for line in lines)
         blocks.append(body if title == "Mission" else f"{title} :\n{body}")
     return "\n\n".join(blocks)

@@ -164,6 +164,14 @@ def format_amount(amount: Decimal) -> str:
 # --- counts --------------------------------------------------------------------------------------
 
 
+def format_quantity(quantity: Decimal, unit: str) -> str:
+    """« 95 copies », « 1,5 heure », « 12 km »: French decimal comma, plural from 2 on."""
+    number = f"{quantity.normalize():f}".replace(".", ",")
+    if quantity >= 2 and unit[-1:] not in ("s", "x", "z") and unit != "km":
+        unit += "s"
+    return f"{number} {unit}"
+
+
 def parse_count(text: str) -> int:
     """Parse a whole number of copies or candidates ("25", "1 200"), 0 to ``MAX_COUNT``."""
     s = _require_text(text, "Nombre manquant", COUNT_EXAMPLE)

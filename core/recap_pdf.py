@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core import declarations, estimates, missions, prechecks, receipts
 from core.models import EtatDeFrais, Mission, MissionType, utcnow
-from core.parsing import format_amount, format_duration
+from core.parsing import format_amount, format_duration, format_quantity
 from core.statuses import Part, PartStatus
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -88,7 +88,7 @@ def declaration_lines(session: Session, efm: EtatDeFrais) -> list[str]:
 
 def estimate_lines(session: Session, efm: EtatDeFrais) -> list[str]:
     est = estimates.estimate_for(session, efm)
-    lines = [f"{ln.label_fr} : {ln.quantity.normalize():f} {ln.unit_fr} × {format_amount(ln.rate)} = "
+    lines = [f"{ln.label_fr} : {format_quantity(ln.quantity, ln.unit_fr)} × {format_amount(ln.rate)} = "
              f"{format_amount(ln.amount)}" for ln in est.lines] or ["Aucune somme due."]
     return [*lines, f"Total estimé : {format_amount(est.total)}"]
 

@@ -28,12 +28,11 @@ from bot.views import QUANTITY_PROMPTS, Draft, draft_of, fmt_dt, recap_text, rec
 from core import declarations, missions, receipts
 from core.errors import DomainError, InvalidInput
 from core.models import EtatDeFrais
-from core.parsing import DATE_EXAMPLE, parse_amount, parse_count, parse_date, parse_duration, parse_time
+from core.parsing import parse_amount, parse_count, parse_date, parse_duration, parse_time
 from core.recap_pdf import render_recap_pdf
 
 log = logging.getLogger(__name__)
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API cannot hand bigger files to bots
-DATETIME_EXAMPLE = f"{DATE_EXAMPLE} 07:30"
 FILE_HINT = ("Envoyez une photo ou un fichier gif, jpeg, jpg, png ou pdf de 5 Mo au maximum "
              "(par exemple la photo du billet ou le PDF de la facture).")
 
@@ -199,9 +198,15 @@ NAV = Row(Button(Const("⬅️ Retour"), id="back", on_click=on_back),
           Button(Const("✖️ Annuler"), id="cancel", on_click=on_cancel))
 
 
-def parse_moment(text: str, *, year: int, day: datetime | None = None) -> datetime:
-    """A date and time typed together ("02/12/2022 07:30", "2 décembre 7h30"); a time alone
-    takes the date of `day`."""
+def moment_example(day: datetime) -> str:
+    """An example of a date and time to type, on `day` (the mission's, so it reads as a likely answer)."""
+    return f"{day:%d/%m/%Y} 07:30"
+
+
+def parse_moment(text: str, *, reference: datetime, day: datetime | None = None) -> datetime:
+    """A date and time typed together ("02/12/2022 07:30", "2 décembre 7h30"), in the year of `reference`
+    unless typed; a time alone takes the date of `day`."""
+    year = reference.year
     words = text.replace(" à ", " ").split()
     if day is not None and words:
         try:
@@ -215,7 +220,7 @@ def parse_moment(text: str, *, year: int, day: datetime | None = None) -> dateti
         except InvalidInput:
             continue
     raise InvalidInput(f"Date et heure invalides : « {text[:40]} ». Indiquez la date puis l'heure. "
-                       f"Exemple attendu : {DATETIME_EXAMPLE}")
+                       f"Exemple attendu : {moment_example(day or reference)}")
 
 
 # ---- getter ------------------------------------------------------------------------------------
@@ -237,10 +242,10 @@ def _prompt(state: State, d: Draft, data: dict[str, Any]) -> str:
         return f"{label} ? Envoyez un nombre.\nExemple : {example}\nValeur actuelle : {d.quantity_text}"
     if state == Declare.departure:
         return ("Date et heure de départ de votre résidence pour cette mission ?\n"
-                f"Exemple : {DATETIME_EXAMPLE}\nValeur actuelle : {fmt_dt(d.departure_at)}")
+                f"Exemple : {moment_example(d.mission_start)}\nValeur actuelle : {fmt_dt(d.departure_at)}")
     if state == Declare.return_at:
         return (f"Départ : {fmt_dt(_dt(data.get('departure')))}\nDate et heure de retour à votre résidence ?\n"
-                f"Exemple : {DATETIME_EXAMPLE} (ou seulement 19:00 si c'est le jour du départ)\n"
+                f"Exemple : {moment_example(d.mission_start)} (ou seulement 19:00 si c'est le jour du départ)\n"
                 f"Valeur actuelle : {fmt_dt(d.return_at)}")
     if state == Declare.trips:
         lines = [f"{i}. {trip['text']}" for i, trip in enumerate(d.trips, 1)] or ["Aucun trajet pour l'instant."]
@@ -248,18 +253,19 @@ def _prompt(state: State, d: Draft, data: dict[str, Any]) -> str:
                 + "\n\nAjoutez, modifiez ou supprimez un trajet, puis « Continuer ».")
     what = "Nouveau trajet" if not trip.get("id") else "Modification du trajet"
     if state == Declare.trip_depart_at:
-        return (f"{what} – date et heure de départ ?\nExemple : {DATETIME_EXAMPLE}"
+        return (f"{what} – date et heure de départ ?\nExemple : {moment_example(d.mission_start)}"
                 + (f"\nValeur actuelle : {fmt_dt(_dt(trip.get('depart_at')))}" if trip.get("depart_at") else ""))
     if state == Declare.trip_from:
         return (f"{what} – départ le {fmt_dt(_dt(trip.get('depart_at')))}.\nVille de départ ? "
-                "Choisissez ou envoyez le nom.\nExemple : ST LO")
+                f"Choisissez ou envoyez le nom.\nExemple : {d.residence}")
     if state == Declare.trip_arrive_at:
-        return (f"{what} – départ de {trip.get('depart_city')} le {fmt_dt(_dt(trip.get('depart_at')))}.\n"
-                f"Date et heure d'arrivée ?\nExemple : {DATETIME_EXAMPLE} (ou seulement 10:15 si c'est le même "
-                "jour)")
+        departure = _dt(trip.get("depart_at")) or d.mission_start
+        return (f"{what} – départ de {trip.get('depart_city')} le {fmt_dt(departure)}.\n"
+                f"Date et heure d'arrivée ?\nExemple : {moment_example(departure)} (ou seulement 10:15 si c'est le "
+                "même jour)")
     if state == Declare.trip_to:
         return (f"{what} – arrivée le {fmt_dt(_dt(trip.get('arrive_at')))}.\nVille d'arrivée ? "
-                "Choisissez ou envoyez le nom.\nExemple : ALENCON")
+                f"Choisissez ou envoyez le nom.\nExemple : {d.centre_commune}")
     if state == Declare.trip_mode:
         return (f"{what} – {trip.get('depart_city')} → {trip.get('arrive_city')}.\nMoyen de transport ?")
     if state == Declare.trip_km:
@@ -281,7 +287,9 @@ def _prompt(state: State, d: Draft, data: dict[str, Any]) -> str:
         current = "—" if d.meals is None else d.meals
         return f"Repas pris à vos frais pendant la mission ? (actuellement : {current})"
     if state == Declare.admin_meals:
-        return f"Sur ces {data.get('meals')} repas, combien au restaurant administratif (demi-tarif) ?"
+        meals = data.get("meals")
+        which = "Ce repas a-t-il été pris" if meals == 1 else f"Sur ces {meals} repas, combien ont été pris"
+        return f"{which} au restaurant administratif (demi-tarif) ?"
     if state == Declare.receipts_total:
         return ("Montant total de vos justificatifs (transport, hébergement…) ?\nExemple : 45,80\n"
                 f"Valeur actuelle : {d.receipts_total or '—'}")
@@ -387,7 +395,7 @@ async def valid_moment(manager: DialogManager, text: str,
     typed: list[datetime] = []
 
     def action(session: Session, efm: EtatDeFrais) -> None:
-        typed.append(parse_moment(text, year=efm.convocation.mission.start_at.year))
+        typed.append(parse_moment(text, reference=efm.convocation.mission.start_at))
         check(session, efm, typed[0])
 
     return typed[0] if await valid(manager, action) else None
@@ -409,7 +417,7 @@ async def on_return(message: Message, widget: Any, manager: DialogManager) -> No
         await manager.switch_to(Declare.departure)
         return
     try:
-        moment = parse_moment(text_of(message), year=departure.year, day=departure)
+        moment = parse_moment(text_of(message), reference=departure, day=departure)
     except DomainError as exc:
         await error(manager, exc)
         return
@@ -501,7 +509,7 @@ async def on_trip_arrive(message: Message, widget: Any, manager: DialogManager) 
     departure = _dt(trip.get("depart_at"))
     assert departure is not None
     try:
-        moment = parse_moment(text_of(message), year=departure.year, day=departure)
+        moment = parse_moment(text_of(message), reference=departure, day=departure)
     except DomainError as exc:
         await error(manager, exc)
         return

@@ -62,7 +62,7 @@ async def test_each_bad_input_is_reasked_with_an_example(chat: ChatClient, demo:
     assert "doit être après le départ" in err and "Date et heure de retour" in again
     await chat.send(U, "25/13/2020 7h")
     err, _ = await last_two(chat)
-    assert "invalide" in err and "Exemple" in err
+    assert "invalide" in err and f"Exemple attendu : {day:%d/%m/%Y} 07:30" in err  # the departure's day
     await chat.send(U, f"{(day + timedelta(days=1)):%d/%m/%Y} 20:00")
     assert "Étape 4/8" in await chat.last_bot_text(U)
 

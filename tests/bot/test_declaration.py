@@ -36,7 +36,8 @@ async def test_whole_declaration_to_dossier_number(chat: ChatClient, demo: dict[
     text = await chat.last_bot_text(U)
     assert "Étape 2/8" in text and "Valeur actuelle : 120" in text
     await chat.press(U, "Garder la valeur actuelle")
-    assert "Étape 3/8" in await chat.last_bot_text(U)
+    text = await chat.last_bot_text(U)
+    assert "Étape 3/8" in text and f"Exemple : {d0} 07:30" in text  # an example on the mission's day
     await chat.send(U, f"{d0} 07:00")
     await chat.send(U, f"{d1} 19:30")
     assert "Étape 4/8" in await chat.last_bot_text(U)
@@ -81,6 +82,7 @@ async def test_whole_declaration_to_dossier_number(chat: ChatClient, demo: dict[
     recap = await chat.last_bot_text(U)
     assert "Étape 8/8" in recap and "Estimation" in recap and "Total estimé" in recap
     assert "121,40 €" in recap and "billets.pdf" in recap and "124 km" in recap  # 2 × 62 km by car
+    assert "120 copies ×" in recap
     await chat.press(U, "Valider ma déclaration")
     messages = await chat.messages(U)
     confirmation = next(m["text"] for m in messages if "Numéro de dossier" in m["text"])

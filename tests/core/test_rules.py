@@ -10,6 +10,7 @@ import pytest
 
 import config
 from core.errors import InvalidInput
+from core.parsing import format_quantity
 from core.rules import (
     EstimateInput,
     Rules,
@@ -498,3 +499,11 @@ def test_unknown_rate_group_and_mission_type_are_rejected(rules: Rules) -> None:
 
 def test_default_rules_are_used_when_none_given() -> None:
     assert estimate(pay("correction", "T5", copies=2)).pay == Decimal("10.00")
+
+
+@pytest.mark.parametrize(("quantity", "unit", "text"), [
+    ("95", "copie", "95 copies"), ("1", "copie", "1 copie"), ("1.5", "heure", "1,5 heure"),
+    ("2", "repas", "2 repas"), ("124", "km", "124 km"), ("3", "nuit", "3 nuits"), ("2.50", "heure", "2,5 heures"),
+])
+def test_estimate_quantities_read_as_french(quantity: str, unit: str, text: str) -> None:
+    assert format_quantity(Decimal(quantity), unit) == text
