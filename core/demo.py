@@ -31,7 +31,8 @@ DEMO_PEOPLE = [
 
 
 def _missions(base: datetime) -> list[dict[str, str]]:
-    d = lambda days, hour: (base + timedelta(days=days)).replace(hour=hour, minute=0)  # noqa: E731
+    # Missions of the past week (day 0 is a week ago): done, so ready to declare and to attest.
+    d = lambda days, hour: (base + timedelta(days=days - 7)).replace(hour=hour, minute=0)  # noqa: E731
     fmt = lambda dt: dt.strftime("%d/%m/%Y %H:%M")  # noqa: E731
     return [
         # person, mission, type, exam, group, centre index, start, days, expected

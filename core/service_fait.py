@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from core import audit, outbox, prechecks
-from core.errors import Forbidden
-from core.models import EtatDeFrais, ServiceFait, StaffRole, StaffUser, utcnow
+from core.errors import Forbidden, InvalidInput
+from core.models import EtatDeFrais, Mission, ServiceFait, StaffRole, StaffUser, utcnow
 
 
 def can_attest(user: StaffUser, efm: EtatDeFrais) -> bool:
@@ -18,10 +20,19 @@ def can_attest(user: StaffUser, efm: EtatDeFrais) -> bool:
     return user.role == StaffRole.CHEF_CENTRE and user.centre_id == efm.convocation.mission.centre_id
 
 
+def has_started(mission: Mission, now: datetime | None = None) -> bool:
+    """Service fait can be attested once the mission has begun (times are the centre's local time)."""
+    return mission.start_at <= (now or datetime.now())
+
+
 def attest(session: Session, efm: EtatDeFrais, done: bool, user: StaffUser, *, source: str) -> ServiceFait:
-    """Record (or correct) the service fait attestation of one état de frais."""
+    """Record (or correct) the service fait attestation of one état de frais, once the mission has begun."""
     if not can_attest(user, efm):
         raise Forbidden("Vous ne pouvez attester que les missions de votre centre.")
+    mission = efm.convocation.mission
+    if not has_started(mission):
+        raise InvalidInput(f"La mission n° {mission.number} commence le {mission.start_at:%d/%m/%Y à %H:%M} : "
+                           "le service fait ne peut être attesté qu'à partir de ce moment.")
     actor = f"staff:{user.id}"
     sf = efm.service_fait
     before = None if sf is None else {"done": sf.done, "attested_by": sf.attested_by}
@@ -33,7 +44,6 @@ def attest(session: Session, efm: EtatDeFrais, done: bool, user: StaffUser, *, s
         sf.done, sf.attested_by, sf.source, sf.attested_at = done, actor, source, utcnow()
     audit.record(session, actor, "etat_de_frais", efm.id, "service_fait", before, {"done": done, "source": source})
     prechecks.refresh_flags(session, efm)
-    mission = efm.convocation.mission
     state = "effectuée" if done else "non effectuée"
     outbox.notify_intervenant(
         session, efm.convocation.intervenant, kind="service_fait",

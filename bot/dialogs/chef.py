@@ -45,9 +45,10 @@ def _dates(session: Session, staff_id: int) -> dict[str, Any]:
         by_day[efm.convocation.mission.start_at.date().isoformat()].append(efm)
     items = []
     for day, group in sorted(by_day.items()):
-        todo = sum(not _attested(e) for e in group)
-        label = f"{day[8:10]}/{day[5:7]}/{day[:4]} · {len(group)} intervenant(s)" + (f" · {todo} à attester"
-                                                                                    if todo else " · ✅")
+        waiting = [e for e in group if not _attested(e)]
+        todo = sum(service_fait.has_started(e.convocation.mission) for e in waiting)
+        state = f" · {todo} à attester" if todo else " · à venir" if waiting else " · ✅"
+        label = f"{day[8:10]}/{day[5:7]}/{day[:4]} · {len(group)} intervenant(s){state}"
         items.append({"id": day, "label": label})
     centre = efms[0].convocation.mission.centre.label if efms else f"centre n° {user.centre_id}"
     text = (f"Bonjour {user.full_name}.\nIntervenants convoqués à votre centre ({centre}), par date :"
@@ -60,10 +61,12 @@ def _day(session: Session, staff_id: int, day: str) -> dict[str, Any]:
     lines, todo = [], []
     for i, efm in enumerate(efms, 1):
         person, mission = efm.convocation.intervenant, efm.convocation.mission
-        state = "✅ service fait attesté" if _attested(efm) else "⏳ à attester"
+        started = service_fait.has_started(mission)
+        state = ("✅ service fait attesté" if _attested(efm) else "⏳ à attester" if started
+                 else f"🕒 à attester à partir du {mission.start_at:%d/%m à %H:%M}")
         lines.append(f"{i}. {person.display_name} – mission n° {mission.number} "
                      f"({MissionType(mission.mission_type).label}, {mission.start_at:%H:%M}) : {state}")
-        if not _attested(efm):
+        if started and not _attested(efm):
             todo.append({"id": efm.id, "label": f"✅ Attester : {person.display_name} (n° {mission.number})"})
     text = f"Le {day[8:10]}/{day[5:7]}/{day[:4]} :\n" + ("\n".join(lines) or "personne.")
     return {"text": text, "todo": todo, "several": len(todo) > 1}
@@ -71,7 +74,8 @@ def _day(session: Session, staff_id: int, day: str) -> dict[str, Any]:
 
 def _attest(session: Session, staff_id: int, day: str, efm_id: int | None) -> int:
     user, efms = _efms(session, staff_id, day)
-    chosen = [e for e in efms if not _attested(e) and (efm_id is None or e.id == efm_id)]
+    chosen = [e for e in efms if not _attested(e) and service_fait.has_started(e.convocation.mission)
+              and (efm_id is None or e.id == efm_id)]
     return service_fait.attest_many(session, chosen, True, user, source="bot")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -59,6 +60,19 @@ async def test_chef_de_centre_attests_one_then_all(chat: ChatClient, demo: dict[
         attested = set(session.scalars(select(Mission.number).join(Convocation).join(EtatDeFrais)
                                        .join(ServiceFait, ServiceFait.efm_id == EtatDeFrais.id)))
     assert attested == {"DEMO-102", "DEMO-103"}
+
+
+async def test_missions_yet_to_begin_cannot_be_attested(chat: ChatClient, demo: dict[str, Any]) -> None:
+    chef = next(c for c in demo["chefs_de_centre"] if c["login"] == "chef.0141274a")
+    later = (datetime.now() + timedelta(days=2)).replace(hour=14, minute=0, second=0, microsecond=0)
+    with session_scope() as session:
+        session.scalar(select(Mission).where(Mission.number == "DEMO-103")).start_at = later
+    await link(chat, 7004, chef["login"], chef["mot_de_passe"])
+    assert f"{later:%d/%m/%Y} · 1 intervenant(s) · à venir" in await chat.buttons(7004)
+    await chat.press(7004, f"{later:%d/%m/%Y}")
+    text = await chat.last_bot_text(7004)
+    assert f"DEMO-103 (Jury de délibération, 14:00) : 🕒 à attester à partir du {later:%d/%m à %H:%M}" in text
+    assert not any("Attester" in label for label in await chat.buttons(7004))
 
 
 async def test_chef_attests_everyone_at_once(chat: ChatClient, demo: dict[str, Any]) -> None:

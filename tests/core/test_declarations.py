@@ -1,6 +1,6 @@
 """Declaration use cases on the demo data, on SQLite and PostgreSQL alike."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -102,6 +102,21 @@ def test_service_fait_by_chef_de_centre_of_the_centre_only(seeded) -> None:  # t
             service_fait.attest(s, efm, True, other, source="bot")
         service_fait.attest(s, efm, True, own, source="bot")
         assert prechecks.SERVICE_FAIT_MISSING not in {f.code for f in prechecks.compute_flags(s, efm)}
+
+
+def test_service_fait_is_attested_once_the_mission_has_begun(seeded) -> None:  # type: ignore[no-untyped-def]
+    from core.errors import InvalidInput
+
+    with seeded() as s:
+        efm = efm_by_mission(s, "DEMO-101")
+        mission = efm.convocation.mission
+        chef = s.scalar(select(StaffUser).where(StaffUser.centre_id == mission.centre_id))
+        mission.start_at = datetime.now() + timedelta(hours=2)
+        with pytest.raises(InvalidInput, match="ne peut être attesté qu'à partir de ce moment"):
+            service_fait.attest(s, efm, True, chef, source="console")
+        assert efm.service_fait is None
+        mission.start_at = datetime.now() - timedelta(minutes=1)
+        assert service_fait.attest(s, efm, True, chef, source="console").done
 
 
 def test_not_done_then_submit(seeded) -> None:  # type: ignore[no-untyped-def]

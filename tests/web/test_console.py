@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -132,6 +133,23 @@ def test_chef_de_centre_is_limited_to_their_centre(console) -> None:  # type: ig
     with console.db() as s:
         assert s.get(EtatDeFrais, mine).service_fait.done is True
     assert "DEMO-201" not in c.get("/service-fait").text
+
+
+def test_missions_yet_to_begin_are_not_offered_for_attestation(console) -> None:  # type: ignore[no-untyped-def]
+    c = console.client()
+    token = login(c, "chef.0141274a", console.password("chef.0141274a"))
+    with console.db() as s:
+        efm = s.get(EtatDeFrais, console.ids["caen"])
+        efm.convocation.mission.start_at = datetime.now() + timedelta(days=1)
+        number = efm.convocation.mission.number
+    page = c.get("/service-fait").text
+    row = page[page.index(number):].split("</tr>")[0]
+    assert "mission à venir" in row and f'value="{console.ids["caen"]}"' not in page
+    r = c.post("/service-fait/attester", data={"csrf": token, "effectue": "oui", "efm": str(console.ids["caen"])},
+               follow_redirects=True)
+    assert f"La mission n° {number} commence le" in r.text and "à partir de ce moment" in r.text
+    with console.db() as s:
+        assert s.get(EtatDeFrais, console.ids["caen"]).service_fait is None
 
 
 def test_logout_ends_the_session(console) -> None:  # type: ignore[no-untyped-def]
