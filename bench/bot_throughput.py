@@ -29,6 +29,12 @@ sys.path.insert(0, str(ROOT))
 BASE_USER = 900_000
 
 
+def mission_day(k: int) -> datetime:
+    """Start of each user's mission `k`: one every other day back from yesterday (done, so declarable)."""
+    day = datetime.now() - timedelta(days=1 + 2 * k)
+    return day.replace(hour=9, minute=0, second=0, microsecond=0)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -45,7 +51,6 @@ def seed(users: int, missions: int) -> None:
     from core.models import Intervenant
 
     init_db()
-    start = (datetime.now() + timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
     password_hash = accounts.hash_password("Bench2026code")
     with session_scope() as session:
         for i, k in ((i, k) for i in range(users) for k in range(missions)):
@@ -56,7 +61,7 @@ def seed(users: int, missions: int) -> None:
                 "session": "Session bench", "rate_group": "T5", "oral_minutes": None,
                 "mission_number": f"BENCH-{i}-{k}", "mission_type": "correction", "speciality": "PHILOSOPHIE",
                 "epreuve": "Écrit", "centre_code": "0141274A", "centre_name": "LYCEE MALHERBE",
-                "centre_commune": "CAEN", "zone": "standard", "start": start + timedelta(days=2 * k), "duration": 1,
+                "centre_commune": "CAEN", "zone": "standard", "start": mission_day(k), "duration": 1,
                 "pay": True,
                 "travel": True, "expected": 100,
             }, actor="bench")
@@ -126,7 +131,7 @@ class Driver:
 
 
 async def declaration(driver: Driver, user: int, k: int) -> None:
-    day = (datetime.now() + timedelta(days=3 + 2 * k))
+    day = mission_day(k)
     d0 = day.strftime("%d/%m/%Y")
     await driver.send(user, "/start")
     await driver.press(user, f"BENCH-{user - BASE_USER}-{k} ·")

@@ -83,8 +83,12 @@ def active_parts(efm: EtatDeFrais) -> list[Part]:
 
 
 def set_service_done(session: Session, efm: EtatDeFrais, done: bool, actor: str) -> None:
-    """The intervenant says whether the mission was done; both parts follow."""
+    """The intervenant says whether the mission was done (done: once it has begun); both parts follow."""
     require_editable(efm)
+    mission = efm.convocation.mission
+    if done and mission.start_at > datetime.now():
+        raise InvalidInput(f"La mission n° {mission.number} commence le {mission.start_at:%d/%m/%Y à %H:%M} : "
+                           "vous pourrez la déclarer effectuée à partir de ce moment.")
     action = "declare_done" if done else "declare_not_done"
     for part in active_parts(efm):
         current = part_status(efm, part)

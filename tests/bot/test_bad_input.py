@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -109,3 +109,19 @@ async def test_each_bad_input_is_reasked_with_an_example(chat: ChatClient, demo:
         efm = session.merge(efm_of("DEMO-202"))
         assert efm.practical_minutes == 390 and str(efm.receipts_total) == "12.50"
         assert [t.arrive_city for t in efm.trips] == ["PARIS"]
+
+
+async def test_a_mission_yet_to_begin_cannot_be_declared_done(chat: ChatClient, demo: dict[str, Any]) -> None:
+    later = (datetime.now() + timedelta(days=3)).replace(hour=8, minute=0, second=0, microsecond=0)
+    with session_scope() as session:
+        session.scalar(select(Mission).where(Mission.number == "DEMO-201")).start_at = later
+    p = person(demo, 1)
+    await link(chat, U, p["numero"], p["mot_de_passe"])
+    await chat.press(U, "DEMO-201")
+    await chat.press(U, "Déclarer")
+    await chat.press(U, "Oui, effectuée")
+    err, again = await last_two(chat)
+    assert f"commence le {later:%d/%m/%Y à %H:%M}" in err and "vous pourrez la déclarer effectuée" in err
+    assert "Avez-vous effectué cette mission ?" in again and efm_of("DEMO-201").service_done is None
+    await chat.press(U, "Non effectuée")  # withdrawing beforehand is still possible
+    assert efm_of("DEMO-201").service_done is False

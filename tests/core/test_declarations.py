@@ -119,6 +119,18 @@ def test_service_fait_is_attested_once_the_mission_has_begun(seeded) -> None:  #
         assert service_fait.attest(s, efm, True, chef, source="console").done
 
 
+def test_done_is_declared_once_the_mission_has_begun(seeded) -> None:  # type: ignore[no-untyped-def]
+    from core.errors import InvalidInput
+
+    with seeded() as s:
+        efm = efm_by_mission(s, "DEMO-101")
+        efm.convocation.mission.start_at = datetime.now() + timedelta(days=1)
+        with pytest.raises(InvalidInput, match="vous pourrez la déclarer effectuée à partir de ce moment"):
+            d.set_service_done(s, efm, True, ACTOR)
+        d.set_service_done(s, efm, False, ACTOR)  # not done: may be said beforehand
+        assert efm.service_done is False
+
+
 def test_not_done_then_submit(seeded) -> None:  # type: ignore[no-untyped-def]
     with seeded() as s:
         efm = efm_by_mission(s, "DEMO-201")
