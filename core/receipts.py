@@ -42,8 +42,9 @@ def check_receipt_file(data: bytes, name: str = "") -> str:
     """Accept a receipt file or raise InvalidInput saying why (French); returns the sniffed MIME type."""
     label = f"« {PurePath(name).name} »" if name else "Le fichier"
     if len(data) > MAX_RECEIPT_BYTES:
-        size_mb = len(data) / (1024 * 1024)
-        raise InvalidInput(f"{label} est trop volumineux ({size_mb:.1f} Mo) : 5 Mo au maximum.")
+        size_mb = f"{len(data) / (1024 * 1024):.1f}".replace(".", ",")
+        advice = _LIGHTER.get(sniff_type(data) or "", _LIGHTER["image/jpeg"])
+        raise InvalidInput(f"{label} est trop volumineux ({size_mb} Mo) : 5 Mo au maximum.{advice}")
     if not data:
         raise InvalidInput(f"{label} est vide.")
     mime = sniff_type(data)
@@ -54,6 +55,12 @@ def check_receipt_file(data: bytes, name: str = "") -> str:
     return mime
 
 
+_LIGHTER = {  # how to send a lighter file of the same kind
+    "application/pdf": " Envoyez un PDF plus léger (numérisé en 200 ppp, en noir et blanc) ou une photo de chaque "
+                       "page utile.",
+    "image/jpeg": " Envoyez une photo moins lourde : sur Telegram, envoyez-la comme photo (et non comme fichier) ; "
+                  "par e-mail, choisissez la taille « moyenne » ou « grande » plutôt que la taille réelle.",
+}
 _AS_PDF = " Enregistrez-le en PDF (menu Fichier > Exporter ou Imprimer en PDF), puis envoyez ce PDF."
 _AS_JPEG = " Faites une capture d'écran de l'image (elle sera en PNG) et envoyez cette capture."
 _UNPACKED = " Envoyez chaque justificatif séparément, sans le compresser."

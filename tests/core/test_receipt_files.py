@@ -35,5 +35,8 @@ def test_common_refused_formats_are_named_with_a_way_out() -> None:
 
 
 def test_size_and_emptiness() -> None:
-    assert "trop volumineux (5.0 Mo) : 5 Mo au maximum" in refusal(PNG + b"\x00" * MAX_RECEIPT_BYTES, "x.png")
+    big_photo = refusal(PNG + b"\x00" * MAX_RECEIPT_BYTES, "x.png")
+    assert "trop volumineux (5,0 Mo) : 5 Mo au maximum. Envoyez une photo moins lourde" in big_photo
+    big_pdf = refusal(b"%PDF-1.4\n" + b"\x00" * (MAX_RECEIPT_BYTES + 200_000), "scan.pdf")
+    assert "« scan.pdf » est trop volumineux (5,2 Mo)" in big_pdf and "Envoyez un PDF plus léger" in big_pdf
     assert "« x.png » est vide" in refusal(b"", "x.png")
