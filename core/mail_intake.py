@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 TINY_IMAGE_BYTES = 15_000  # inline images below this are signatures / logos
 TINY_IMAGE_SIDE = 250  # ... or below this many pixels on their longest side
+TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
+TNEF_MAGIC = b"\x78\x9f\x3e\x22"
 IMAGE_TYPES = {"image/gif", "image/jpeg", "image/png", "image/bmp", "image/webp", "image/x-icon"}
 CLOSED_STATUSES = {
     PartStatus.VALIDATED,
@@ -98,6 +100,15 @@ def process(mail_id: int, parsed: IncomingMail | None, parse_error: str | None =
             match = Match(efm.convocation.intervenant, mail.match_evidence, efm)
         else:
             match = _match(session, mail, parsed)
+        if match.problem is None and parsed.incomplete:
+            match = Match(
+                match.person,
+                match.evidence,
+                None,
+                problem="Le message contient trop de pièces jointes ou de messages imbriqués pour être lu "
+                "en entier.",
+                advice=mail_replies.ADVICE_TOO_LARGE,
+            )
         if match.problem is None and parsed.structure_broken and not parsed.files:
             match = Match(
                 match.person,
@@ -151,6 +162,8 @@ def _record_attachments(session: Session, mail: InboundMail, files: Iterable[Inc
         )
         if _is_decoration(f, sniffed):
             att.state, att.reason = AttachmentState.IGNORED, "Image de signature ou logo, ignorée."
+        elif _is_tnef(f):
+            att.state, att.reason = AttachmentState.REJECTED, mail_replies.tnef_reason(f.filename)
         else:
             try:
                 receipts.check_receipt_file(f.data, f.filename or "")
@@ -159,6 +172,11 @@ def _record_attachments(session: Session, mail: InboundMail, files: Iterable[Inc
                 att.state, att.reason = AttachmentState.REJECTED, exc.message
         mail.attachments.append(att)
     session.flush()
+
+
+def _is_tnef(f: IncomingFile) -> bool:
+    """Outlook's winmail.dat (TNEF): the real attachments are packed inside, unreadable here."""
+    return f.declared_type in TNEF_TYPES or f.data.startswith(TNEF_MAGIC)
 
 
 def _is_decoration(f: IncomingFile, sniffed: str | None) -> bool:

@@ -9,6 +9,7 @@ import hashlib
 import logging
 import os
 import queue
+import re
 import socket
 import threading
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)
 # Headers that identify a message regardless of the path it took (trace headers excluded).
 IDENTITY_HEADERS = ("from", "to", "cc", "subject", "date", "message-id", "content-type")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 # ---------------------------------------------------------------------------------------------- storing
@@ -82,8 +84,14 @@ def message_identity(raw: bytes) -> tuple[str, str]:
             )
     digest.update(b"\n")
     digest.update(body.replace(b"\r\n", b"\n").rstrip())  # line ends differ between SMTP and mailboxes
-    message_id = " ".join(str(headers.get("message-id", "")).split())[:255]
-    return message_id, digest.hexdigest()
+    return column_text(str(headers.get("message-id", "")), 255), digest.hexdigest()
+
+
+def column_text(value: str, limit: int) -> str:
+    """Text from the wire fit for a database column: 8-bit bytes (surrogate escapes) decoded, NUL and
+    other control characters removed (PostgreSQL refuses NUL, SQLite refuses lone surrogates), cut."""
+    value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return " ".join(_CONTROLS.sub(" ", value).split())[:limit]
 
 
 def prepare_raw(
@@ -103,9 +111,9 @@ def prepare_raw(
         raw_key=mail_store().put(raw),  # durable before the row that points to it is committed
         size=len(raw),
         source=source,
-        envelope_from=envelope_from[:320],
-        envelope_to=",".join(envelope_to),
-        peer=peer[:100],
+        envelope_from=column_text(envelope_from, 320),
+        envelope_to=",".join(column_text(a, 320) for a in envelope_to),
+        peer=column_text(peer, 100),
         state=MailState.RECEIVED.value,
         attempts=0,
         subject="",
@@ -248,10 +256,10 @@ def _header_sender(raw_key: str) -> str | None:
     try:
         head, _ = _split(mail_store().get(raw_key))
         value = BytesHeaderParser(policy=compat32).parsebytes(head + b"\r\n\r\n").get("from", "")
+        addresses = [a for _, a in getaddresses([str(value)[:1000]]) if "@" in a]
     except Exception:  # noqa: BLE001 - missing file or unreadable headers: nobody to answer
         return None
-    addresses = [a for _, a in getaddresses([str(value)]) if "@" in a]
-    return addresses[0].lower() if addresses else None
+    return usable_address(addresses[0]) if addresses else None
 
 
 def imap_uid_known(session: Session, ref: ImapRef) -> bool:
@@ -393,6 +401,7 @@ def queue_reply(session: Session, mail: InboundMail, address: str, text: str) ->
 
 
 def usable_address(address: str | None) -> str | None:
-    """An envelope address as a reply target, or None (empty, or the null sender ``<>`` of bounces)."""
+    """An envelope address as a reply target, or None (empty, the null sender ``<>`` of bounces, garbled)."""
     address = (address or "").strip().strip("<>").lower()
-    return address if "@" in address else None
+    plausible = "@" in address and len(address) <= 254 and not any(c.isspace() or c in '"<>,;' for c in address)
+    return address if plausible else None

@@ -33,3 +33,4 @@ class IncomingMail:
     files: tuple[IncomingFile, ...]
     defects: tuple[str, ...] = field(default=())
     structure_broken: bool = False  # the MIME structure could not be followed
+    incomplete: bool = False  # too many parts or nesting levels: some parts were not read

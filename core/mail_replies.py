@@ -139,6 +139,15 @@ def failed_text(*, subject: str) -> str:
     )
 
 
+def tnef_reason(filename: str | None) -> str:
+    """Why an Outlook winmail.dat is refused, and how to send the receipts it hides."""
+    return (
+        f"« {filename or 'winmail.dat'} » est un fichier propre à Outlook (format TNEF) : les pièces jointes "
+        "qu'il contient ne peuvent pas être lues. Dans Outlook, choisissez le format HTML ou Texte brut pour "
+        "vos messages (Fichier > Options > Courrier), puis renvoyez vos justificatifs."
+    )
+
+
 def notification_text(
     *, mission_label: str, accepted: int, rejected: int, quarantined_reason: str | None
 ) -> str:
@@ -166,6 +175,10 @@ ADVICE_MISSION = (
 ADVICE_AUTH = (
     "Le serveur de messagerie n'a pas pu confirmer que ce message vient bien de votre adresse. "
     f"Renvoyez-le depuis votre messagerie habituelle, avec le numéro de mission dans l'objet ({EXAMPLE_SUBJECT})."
+)
+ADVICE_TOO_LARGE = (
+    "Renvoyez vos justificatifs en plusieurs messages, chacun avec quelques pièces jointes (formats "
+    f"{ALLOWED_LABEL}, 5 Mo au maximum par fichier), avec le numéro de mission dans l'objet ({EXAMPLE_SUBJECT})."
 )
 ADVICE_UNREADABLE = (
     "Renvoyez vos justificatifs en pièces jointes d'un nouveau message (formats "

@@ -1,24 +1,32 @@
 """Turn raw RFC 5322 bytes into an IncomingMail: headers, body text, every candidate attachment.
 
-Built on the stdlib ``email`` package with ``policy.default``; every header read and every part
-decode is guarded so a malformed message yields what can be read plus defects.
+Built on the stdlib ``email`` package with ``policy.default`` (headers cut and 8-bit bytes decoded by
+``IntakePolicy``); every header read and every part decode is guarded, and every step is linear in the
+input, so a malformed message yields what can be read plus defects, in bounded time.
 """
 
 from __future__ import annotations
 
+import binascii
 import html
+import math
 import re
+import time
 from email import errors as email_errors
-from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
+from email.policy import EmailPolicy
 from email.utils import collapse_rfc2231_value, getaddresses
+from typing import Any
 
 from core.mail_message import IncomingFile, IncomingMail
 
 MAX_BODY_CHARS = 100_000
 MAX_PARTS = 200  # a message with more leaf parts than this is cut (zip-bomb style MIME trees)
 MAX_DEPTH = 20
+PARSE_SECONDS = 20.0  # a message still not parsed by then is given up (quarantined as unreadable)
+MAX_HEADER_CHARS = 4_000  # a header value is cut there before parsing (the parser is quadratic on some input)
+MAX_ADDRESS_CHARS = 254
 RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "envelope-to")
 SIGNATURE_TYPES = {
     "application/pkcs7-signature",
@@ -26,6 +34,7 @@ SIGNATURE_TYPES = {
     "application/pgp-signature",
     "application/pgp-keys",
 }
+TOO_LARGE = "TooDeepOrTooManyParts"
 BROKEN_STRUCTURE_DEFECTS = (
     email_errors.StartBoundaryNotFoundDefect,
     email_errors.NoBoundaryInMultipartDefect,
@@ -38,38 +47,88 @@ _QUOTE_START = re.compile(
     r"|_{5,}\s*$|(?:de|from)\s*:\s*\S.*@|le .{4,80} a écrit\s*:|on .{4,80} wrote\s*:)",
     re.IGNORECASE,
 )
-_BLOCK_END = re.compile(r"<(?:br|/p|/div|/tr|/li|/h\d)\b[^>]*>", re.IGNORECASE)
-_TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]+>", re.IGNORECASE | re.DOTALL)
+# One HTML tag or a comment start; a tag never spans a '<', so scanning stays linear on broken markup.
+_TAG = re.compile(r"<!--|<(/?)([A-Za-z][A-Za-z0-9]*)?[^<>]*>")
+_BLOCK_TAGS = {"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6"}
+_HIDDEN_TAGS = {"script", "style", "title"}
 _BLANKS = re.compile(r"[ \t\r\f\v]+")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_ADDRESS = re.compile(r"[^\s@\"<>()\[\],;:\\]+@[^\s@\"<>()\[\],;:\\]+\.[^\s@\"<>()\[\],;:\\.]+")
+
+
+def _decode_8bit(value: str) -> str:
+    """Raw 8-bit header bytes (kept as surrogate escapes by the parser) read as UTF-8, else Windows-1252."""
+    if value.isascii():
+        return value
+    raw = value.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", "replace")
+
+
+class ParseTimeout(Exception):
+    """The message could not be parsed within ``PARSE_SECONDS``."""
+
+
+class IntakePolicy(EmailPolicy):
+    """``policy.default`` reading headers as a lenient mail client does: 8-bit bytes decoded (UTF-8, else
+    Windows-1252) rather than shown as U+FFFD, and values cut at ``MAX_HEADER_CHARS`` before parsing.
+
+    Header parsing is where the stdlib parser is slow (thousands of parts with long parameters): past
+    ``deadline`` (``time.monotonic()``) every header read raises ``ParseTimeout``, so no message can stall
+    the pipeline."""
+
+    deadline: float = math.inf
+
+    def header_fetch_parse(self, name: str, value: Any) -> Any:
+        if time.monotonic() > self.deadline:
+            raise ParseTimeout(f"message not parsed within {PARSE_SECONDS:.0f} s")
+        if not hasattr(value, "name"):
+            value = _decode_8bit(value[:MAX_HEADER_CHARS])
+        return super().header_fetch_parse(name, value)
+
+
+INTAKE_POLICY = IntakePolicy()
+
+
+def _one_line(text: str) -> str:
+    """Header text fit for a database row and a reply: control characters and line breaks made spaces."""
+    return _BLANKS.sub(" ", _CONTROLS.sub(" ", text)).strip()
 
 
 def parse_message(raw: bytes, *, trusted_authserv_ids: frozenset[str] = frozenset()) -> IncomingMail:
     """Parse raw message bytes; malformed MIME gives what can be read (see ``structure_broken``/``defects``).
 
-    Only what the standard e-mail parser cannot read at all (a nesting bomb) raises; the pipeline
-    worker then quarantines the message.
+    Only what the standard e-mail parser cannot read at all (a nesting bomb) or not within
+    ``PARSE_SECONDS`` (``ParseTimeout``) raises; the pipeline worker then quarantines the message.
 
     ``trusted_authserv_ids``: when not empty, only Authentication-Results headers from these
     authserv-ids count (the upstream relay's); otherwise every such header counts.
     """
-    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    policy = INTAKE_POLICY.clone(deadline=time.monotonic() + PARSE_SECONDS)
+    msg = BytesParser(policy=policy).parsebytes(raw)
     defects: list[str] = []
     files: list[IncomingFile] = []
     broken = _walk(msg, forwarded=False, files=files, defects=defects, depth=0)
     from_name, from_address = _first_address(msg, "from")
-    return IncomingMail(
-        message_id=_header(msg, "message-id").strip(),
+    mail = IncomingMail(
+        message_id=_one_line(_header(msg, "message-id"))[:255],
         from_address=from_address,
         from_name=from_name,
         recipients=tuple(_addresses(msg, RECIPIENT_HEADERS)),
-        subject=_BLANKS.sub(" ", _header(msg, "subject")).strip()[:500],
+        subject=_one_line(_header(msg, "subject"))[:500],
         body_text=_body_text(msg, defects),
         auth_failures=tuple(_auth_failures(msg, trusted_authserv_ids)),
         automatic=_is_automatic(msg, from_address),
         files=tuple(files),
         defects=tuple(dict.fromkeys(defects)),
         structure_broken=broken,
+        incomplete=TOO_LARGE in defects,
     )
+    if time.monotonic() > policy.deadline:  # some reads failed on the deadline: what was read is partial
+        raise ParseTimeout(f"message not parsed within {PARSE_SECONDS:.0f} s")
+    return mail
 
 
 def _header(msg: Message, name: str) -> str:
@@ -78,35 +137,45 @@ def _header(msg: Message, name: str) -> str:
         value = msg.get(name)
         return "" if value is None else str(value)
     except Exception:  # noqa: BLE001 - malformed header: keep the raw text
-        for key, raw in msg.raw_items() if isinstance(msg, EmailMessage) else msg.items():
-            if key.lower() == name:
-                return str(raw)
-        return ""
+        raws = _raw_headers(msg, name)
+        return raws[0] if raws else ""
+
+
+def _raw_headers(msg: Message, name: str) -> list[str]:
+    """The unparsed values of a header, 8-bit bytes decoded and cut like parsed ones."""
+    raws = msg.raw_items() if isinstance(msg, EmailMessage) else msg.items()
+    return [_decode_8bit(str(v)[:MAX_HEADER_CHARS]) for k, v in raws if k.lower() == name]
 
 
 def _all_headers(msg: Message, name: str) -> list[str]:
     try:
         return [str(v) for v in msg.get_all(name) or []]
     except Exception:  # noqa: BLE001
-        raws = msg.raw_items() if isinstance(msg, EmailMessage) else msg.items()
-        return [str(v) for k, v in raws if k.lower() == name]
+        return _raw_headers(msg, name)
+
+
+def _address_pairs(msg: Message, name: str) -> list[tuple[str, str]]:
+    """(display name, lower-cased address) of a header's plausible addresses; none when it cannot be read."""
+    try:
+        pairs = getaddresses(_all_headers(msg, name))
+    except Exception:  # noqa: BLE001 - e.g. RecursionError on thousands of nested comments
+        return []
+    return [(display, address.strip().lower()) for display, address in pairs if _plausible(address.strip())]
+
+
+def _plausible(address: str) -> bool:
+    """An address a reply can go to (not a quoted or garbled string that merely contains an '@')."""
+    return len(address) <= MAX_ADDRESS_CHARS and _ADDRESS.fullmatch(address) is not None
 
 
 def _first_address(msg: Message, name: str) -> tuple[str | None, str | None]:
-    for display, address in getaddresses(_all_headers(msg, name)):
-        address = address.strip().lower()
-        if "@" in address:
-            return (display.strip() or None), address
+    for display, address in _address_pairs(msg, name):
+        return (_one_line(display)[:200] or None), address
     return None, None
 
 
 def _addresses(msg: Message, names: tuple[str, ...]) -> list[str]:
-    found: dict[str, None] = {}
-    for name in names:
-        for _, address in getaddresses(_all_headers(msg, name)):
-            address = address.strip().lower()
-            if "@" in address:
-                found[address] = None
+    found = {address: None for name in names for _, address in _address_pairs(msg, name)}
     return list(found)
 
 
@@ -151,13 +220,12 @@ def _walk(
         defects.append(type(defect).__name__)
         broken = broken or isinstance(defect, BROKEN_STRUCTURE_DEFECTS)
     if depth > MAX_DEPTH or len(files) >= MAX_PARTS:
-        defects.append("TooDeepOrTooManyParts")
+        defects.append(TOO_LARGE)
         return broken
     ctype = part.get_content_type()
     if part.get_content_maintype() == "message" and ctype in {"message/rfc822", "message/global"}:
-        payload = part.get_payload()
-        inner = payload[0] if isinstance(payload, list) and payload else None
-        if isinstance(inner, Message):
+        inner = _forwarded_message(part, defects)
+        if inner is not None:
             return _walk(inner, forwarded=True, files=files, defects=defects, depth=depth + 1) or broken
         return broken
     if part.is_multipart():
@@ -172,6 +240,21 @@ def _walk(
     if candidate is not None:
         files.append(candidate)
     return broken
+
+
+def _forwarded_message(part: Message, defects: list[str]) -> Message | None:
+    """The message inside a message/rfc822 part, also when the sender base64-encoded it (RFC 2046 forbids
+    it, some clients do it: the parser then sees base64 text, which is decoded and parsed here)."""
+    payload = part.get_payload()
+    inner = payload[0] if isinstance(payload, list) and payload else None
+    if not isinstance(inner, Message) or _header(part, "content-transfer-encoding").strip().lower() != "base64":
+        return inner if isinstance(inner, Message) else None
+    try:
+        encoded = inner.get_payload(decode=True) or b""
+        return BytesParser(policy=part.policy).parsebytes(binascii.a2b_base64(encoded))
+    except (binascii.Error, ValueError, LookupError):
+        defects.append("UndecodableForwardedMessage")
+        return inner
 
 
 def _candidate(part: Message, *, forwarded: bool, position: int, defects: list[str]) -> IncomingFile | None:
@@ -226,7 +309,7 @@ def _filename(part: Message) -> str | None:
         return None
     name = str(name).replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip()
-    return name[:200] or None
+    return name[:200] if name.strip(". ") else None  # "", "." and ".." are no names
 
 
 def _body_text(msg: Message, defects: list[str]) -> str:
@@ -237,7 +320,7 @@ def _body_text(msg: Message, defects: list[str]) -> str:
         if body is not None:
             text = body.get_content()
             if body.get_content_subtype() == "html":
-                text = html.unescape(_TAG.sub(" ", _BLOCK_END.sub("\n", text)))
+                text = html_text(text)
     except Exception:  # noqa: BLE001 - unknown charset, broken encoding
         defects.append("UnreadableBody")
         try:
@@ -246,9 +329,36 @@ def _body_text(msg: Message, defects: list[str]) -> str:
         except Exception:  # noqa: BLE001
             text = ""
     lines: list[str] = []
+    size = 0
     for line in str(text).splitlines():
-        if _QUOTE_START.match(line):
+        if _QUOTE_START.match(line) or size > MAX_BODY_CHARS:
             break  # the rest is a quoted or forwarded message, not the sender's own words
         if not line.lstrip().startswith(">"):
             lines.append(line)
+            size += len(line) + 1
     return "\n".join(_BLANKS.sub(" ", line).strip() for line in lines).strip()[:MAX_BODY_CHARS]
+
+
+def html_text(markup: str) -> str:
+    """The visible text of an HTML body: tags dropped (block ends as line breaks), script, style and
+    comments skipped, entities decoded. One pass, so broken markup costs no more than clean markup."""
+    out: list[str] = []
+    pos, hidden = 0, ""
+    while (tag := _TAG.search(markup, pos)) is not None:
+        if not hidden:
+            out.append(markup[pos : tag.start()])
+        pos = tag.end()
+        if tag.group(0) == "<!--":
+            end = markup.find("-->", pos)
+            pos = len(markup) if end == -1 else end + 3
+            continue
+        closing, name = tag.group(1) == "/", (tag.group(2) or "").lower()
+        if hidden:
+            hidden = "" if closing and name == hidden else hidden
+        elif name in _HIDDEN_TAGS and not closing and not tag.group(0).endswith("/>"):
+            hidden = name
+        else:
+            out.append("\n" if name == "br" or (closing and name in _BLOCK_TAGS) else " ")
+    if not hidden:
+        out.append(markup[pos:])
+    return html.unescape("".join(out))

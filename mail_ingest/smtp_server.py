@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
@@ -130,6 +131,16 @@ class Authenticator:
         return hmac.compare_digest(secret.encode(), password.encode())
 
 
+class IntakeSMTP(SMTP):
+    """aiosmtpd's SMTP with message lines allowed up to the message size limit: RFC 5321 caps them at 1000
+    octets, but real senders exceed it (a 100k header, base64 on one line, bare-LF line ends, which make
+    the whole message one line) and refusing the message with "500 Line too long" would lose it."""
+
+    def __init__(self, handler: object, *, line_length_limit: int, **options: Any) -> None:
+        self.line_length_limit = line_length_limit  # read by SMTP.__init__ to size its stream reader
+        super().__init__(handler, **options)
+
+
 def smtp_factory(
     handler: IntakeHandler, settings: Settings, hostname: str | None = None
 ) -> Callable[[], SMTP]:
@@ -141,8 +152,9 @@ def smtp_factory(
         raise ValueError("IMAGIN_SMTP_REQUIRE_AUTH is set but IMAGIN_SMTP_USERS is empty")
 
     def factory() -> SMTP:
-        return SMTP(
+        return IntakeSMTP(
             handler,
+            line_length_limit=settings.smtp_max_message_bytes + 2,
             data_size_limit=settings.smtp_max_message_bytes,
             enable_SMTPUTF8=True,
             decode_data=False,
