@@ -264,8 +264,9 @@ async def main(args: argparse.Namespace) -> int:
     url = f"{PG_ADMIN}{'&' if '?' in PG_ADMIN else '?'}options=-csearch_path%3D{schema}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGIN_")}
     env.update({"IMAGIN_DATABASE_URL": url, "IMAGIN_REDIS_URL": REDIS, "IMAGIN_DATA_DIR": str(data_dir),
-                "IMAGIN_INTAKE_ADDRESSES": INTAKE, "IMAGIN_INTAKE_DOMAIN": DOMAIN, "IMAGIN_RELAY_PORT":
-                str(free_port()), "IMAGIN_LOG_LEVEL": "WARNING", "IMAGIN_LOG_FORMAT": "json"})
+                "IMAGIN_INTAKE_ADDRESSES": INTAKE, "IMAGIN_INTAKE_DOMAIN": DOMAIN,
+                "IMAGIN_RELAY_HOST": "127.0.0.1", "IMAGIN_RELAY_PORT": str(free_port()),
+                "IMAGIN_LOG_LEVEL": "WARNING", "IMAGIN_LOG_FORMAT": "json"})
     if not args.production_hash:  # argon2 at 64 MiB per login would measure the password hash alone
         env.update({"IMAGIN_PASSWORD_HASH_TIME_COST": "1", "IMAGIN_PASSWORD_HASH_MEMORY_KIB": "1024"})
     os.environ.update({k: v for k, v in env.items() if k.startswith("IMAGIN_")})

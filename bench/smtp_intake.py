@@ -131,7 +131,8 @@ def start_server(kind: str, port: int, data_dir: Path) -> subprocess.Popen:
         IMAGIN_INTAKE_ADDRESSES=INTAKE,
         IMAGIN_SMTP_HOST="127.0.0.1",
         IMAGIN_SMTP_PORT=str(port),
-        IMAGIN_RELAY_PORT=str(free_port()),
+        IMAGIN_RELAY_HOST="127.0.0.1",
+        IMAGIN_RELAY_PORT=str(free_port()),  # replies refused (not measured)
     )
     env.pop("IMAGIN_DATABASE_URL", None)
     if kind == "sink":

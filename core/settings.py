@@ -37,8 +37,8 @@ class Settings(BaseSettings):
     bot_webhook_secret: SecretStr | None = None  # IMAGIN_BOT_WEBHOOK_SECRET: checked on every webhook call
     intake_addresses: str = "recus@imagin.localhost"  # comma-separated intake addresses
     intake_domain: str = "imagin.localhost"  # domain of the personal plus-addresses
-    relay_host: str = "127.0.0.1"  # outbound SMTP relay for replies
-    relay_port: int = 2526
+    relay_host: str | None = None  # outbound SMTP relay for replies; unset: written to <data_dir>/mail-out/
+    relay_port: int = 25
     relay_starttls: bool = False  # use STARTTLS with the relay
     relay_user: str | None = None  # relay login (IMAGIN_RELAY_PASSWORD from the environment)
     relay_password: SecretStr | None = None

@@ -1,15 +1,19 @@
 """The mailer: delivers the outbox's "email" rows through the configured SMTP relay (aiosmtplib).
 
 Each row is leased (core.outbox.claim), sent, then marked sent; a failure is retried with backoff.
+Without a relay (``relay_host`` unset: the embedded default), each e-mail is written as an .eml file
+in ``<data_dir>/mail-out/`` instead, so nothing is lost and the replies can be read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
+from pathlib import Path
 
 import aiosmtplib
 
@@ -78,10 +82,27 @@ def _mark_failed(message_id: int, error: str) -> None:
         outbox.mark_failed(session, message_id, error)
 
 
+def write_pickup(message: EmailMessage, mail_id: int, settings: Settings) -> Path:
+    """Write an e-mail as ``<data_dir>/mail-out/<id>.eml`` (atomically: a reader never sees half a file)."""
+    folder = settings.data_dir / "mail-out"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{mail_id:06d}.eml"
+    partial = path.with_suffix(".part")
+    partial.write_bytes(message.as_bytes())
+    os.replace(partial, path)
+    return path
+
+
 async def send_one(mail: OutgoingMail, settings: Settings) -> None:
+    """Send one e-mail through the relay, or write it to the pickup folder when no relay is set."""
+    message = build_message(mail, settings)
+    if settings.relay_host is None:
+        path = await asyncio.to_thread(write_pickup, message, mail.id, settings)
+        log.info("no IMAGIN_RELAY_HOST: e-mail to %s written to %s", mail.recipient, path)
+        return
     password = settings.relay_password.get_secret_value() if settings.relay_password else None
     await aiosmtplib.send(
-        build_message(mail, settings),
+        message,
         hostname=settings.relay_host,
         port=settings.relay_port,
         start_tls=settings.relay_starttls,
