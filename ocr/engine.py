@@ -16,7 +16,9 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 LANGUAGES = "fra+eng"
 PSM_RECEIPT = 6  # one uniform block of text: keeps a label and its amount on one line
 PSM_LINE = 7  # a single line of text
-OTSU, ADAPTIVE_OTSU = 0, 1  # Tesseract's binarisations: global, and Leptonica's adaptive (faded, uneven prints)
+# Tesseract's binarisations: global Otsu; Leptonica's adaptive Otsu, which also turns the grain of blank paper
+# into specks (slow to read); Sauvola, local and clean on blank paper (faded, unevenly lit prints).
+OTSU, ADAPTIVE_OTSU, SAUVOLA = 0, 1, 2
 _MIN_TIMEOUT = 1.0
 
 

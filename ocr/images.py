@@ -69,7 +69,7 @@ def to_gray(img: Image.Image) -> Image.Image:
 def normalize_light(gray: Image.Image) -> Image.Image:
     """Even out lighting (shadows, low light, faded thermal print); clean scans are left untouched."""
     w, h = gray.size
-    small = gray.resize((max(1, w // 16), max(1, h // 16)), Image.Resampling.BILINEAR)
+    small = gray.resize((max(1, w // 16), max(1, h // 16)), Image.Resampling.BILINEAR, reducing_gap=3.0)
     background = np.asarray(small.filter(ImageFilter.MaxFilter(5)), dtype=np.float32)
     lo, hi = np.percentile(np.asarray(small, dtype=np.float32), [1, 99])
     uneven = float(background.std()) > 18 or float(background.mean()) < 170
@@ -112,7 +112,7 @@ def _ink(gray: Image.Image, max_side: int = 800) -> tuple[np.ndarray, float]:
     small = gray.reduce(factor) if factor > 1 else gray
     scale = small.size[0] / gray.size[0]
     a = np.asarray(small, dtype=np.uint8)
-    hist = np.bincount(a.ravel(), minlength=256).astype(np.float64)
+    hist = np.array(small.histogram(), dtype=np.float64)
     total = hist.sum()
     omega = np.cumsum(hist) / total
     mu = np.cumsum(hist * np.arange(256)) / total
@@ -124,10 +124,15 @@ def _ink(gray: Image.Image, max_side: int = 800) -> tuple[np.ndarray, float]:
     return a < threshold, scale
 
 
-def _profile_score(mask: np.ndarray) -> float:
-    """How strongly ink forms horizontal lines: variance of the row profile's differences."""
-    rows = mask.mean(axis=1)
-    return float(np.square(np.diff(rows)).sum())
+def _line_score(ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int], angle: float) -> float:
+    """How strongly the inked pixels (ys, xs) of a mask form horizontal lines once the mask is turned `angle`
+    degrees counter-clockwise: variance of the row profile's differences. Each pixel is projected onto its row,
+    which is much faster than rotating the mask."""
+    rad = np.radians(angle)
+    cos, sin = np.cos(rad), np.sin(rad)
+    rows = np.rint(ys * cos - xs * sin).astype(np.int64)
+    width = shape[1] * abs(cos) + shape[0] * abs(sin)  # of the rotated, expanded mask
+    return float(np.square(np.diff(np.bincount(rows - rows.min()) / width)).sum())
 
 
 def is_sideways(gray: Image.Image) -> bool:
@@ -135,12 +140,12 @@ def is_sideways(gray: Image.Image) -> bool:
     mask, _ = _ink(gray, 500)
     if mask.mean() < 0.002:
         return False
-    ink = Image.fromarray((mask * 255).astype(np.uint8))
+    ys, xs = np.nonzero(mask)
 
-    def best_lines(img: Image.Image) -> float:  # tolerant of a tilted photo
-        return max(_profile_score(np.asarray(img.rotate(a, expand=True)) > 0) for a in (-8, -4, 0, 4, 8))
+    def best_lines(ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int]) -> float:  # tolerant of a tilted photo
+        return max(_line_score(ys, xs, shape, a) for a in (-8, -4, 0, 4, 8))
 
-    return best_lines(ink.transpose(Image.Transpose.ROTATE_90)) > 1.6 * best_lines(ink)
+    return best_lines(xs, ys, mask.shape[::-1]) > 1.6 * best_lines(ys, xs, mask.shape)
 
 
 def skew_angle(gray: Image.Image, limit: float = 10.0) -> float:
@@ -148,16 +153,14 @@ def skew_angle(gray: Image.Image, limit: float = 10.0) -> float:
     mask, _ = _ink(gray, 500)
     if mask.mean() < 0.002:
         return 0.0
-    ink = Image.fromarray((mask * 255).astype(np.uint8))
+    ys, xs = np.nonzero(mask)
 
     def score(angle: float) -> float:
-        rotated = np.asarray(ink.rotate(angle, resample=Image.Resampling.NEAREST, expand=True)) > 0
-        return _profile_score(rotated)
+        return _line_score(ys, xs, mask.shape, angle)
 
     coarse = max(np.arange(-limit, limit + 0.1, 2.0), key=score)
     fine = max(np.arange(coarse - 1.0, coarse + 1.01, 0.5), key=score)
-    base = score(0.0)
-    return float(fine) if score(fine) > base * 1.05 else 0.0
+    return float(fine) if score(fine) > score(0.0) * 1.05 else 0.0
 
 
 def line_height(gray: Image.Image) -> float | None:

@@ -24,7 +24,7 @@ TEXT_LIMIT = 4000  # characters of recognised text kept in a Reading
 _WEAK_WORD_CONFIDENCE = 58  # below this mean word confidence and without a sure total, check the orientation
 _SURE_TOTAL = 0.5  # a total found with less confidence is read again another way
 _OSD_MAX_SIDE = 1000  # orientation detection works on a reduced copy
-_RETRY_TIME = 1.3  # a second reading may take this many times the first one, at most
+_RETRY_TIME = 2.5  # a second reading may take this many times the first one, at most (a loaded machine)
 _RETRY_FLOOR = 1.0  # seconds always allowed to a second reading (small images)
 _DOUBT_PENALTY = 0.6  # a total that other lines contradict loses against one they do not
 _BAND_TIME = 2.0  # seconds for reading one double-height line alone
@@ -111,8 +111,9 @@ def _score(ocr: engine.OcrText, result: TotalResult) -> float:
 
 def _ocr_image(img: Image.Image, deadline: _Deadline) -> tuple[engine.OcrText, TotalResult]:
     """OCR an image. Without a sure total: check the orientation when the words are poorly read, then try
-    Tesseract's adaptive binarisation (faded or unevenly lit prints), and keep the best reading. A total that
-    other lines contradict is read again at another size first; readings that disagree are settled by vote."""
+    Sauvola's local binarisation (faded or unevenly lit prints), and keep the best reading; adaptive Otsu is the
+    last resort when no total was found at all. A total that other lines contradict is read again at another size
+    first; readings that disagree are settled by vote."""
     img = _prepare(img, deadline)
     started = time.monotonic()
     best = engine.recognize(img, deadline.left())
@@ -125,7 +126,7 @@ def _ocr_image(img: Image.Image, deadline: _Deadline) -> tuple[engine.OcrText, T
 
     if sure():
         return best, best_result
-    passes = [(img, engine.ADAPTIVE_OTSU)]
+    passes = [(img, engine.SAUVOLA)]
     if best_result.doubtful:
         # Other lines contradict the total: a digit was probably misread. The same text at another size
         # is segmented differently by Tesseract, which often reads the digit right.
@@ -134,13 +135,14 @@ def _ocr_image(img: Image.Image, deadline: _Deadline) -> tuple[engine.OcrText, T
         rotation = _osd(img, deadline)
         if rotation:
             img = img.rotate(-rotation, expand=True, fillcolor=255)
-            passes = [(img, engine.OTSU), (img, engine.ADAPTIVE_OTSU)]
+            passes = [(img, engine.OTSU), (img, engine.SAUVOLA)]
+    passes.append((img, engine.ADAPTIVE_OTSU))
     readings = [(best, best_result)]
     for view, thresholding in passes:
-        if deadline.left() < 2:
+        if deadline.left() < 2 or (thresholding == engine.ADAPTIVE_OTSU and best_result.total is not None):
             break
         try:
-            limit = retry_limit if thresholding == engine.ADAPTIVE_OTSU or view is not img else deadline.left()
+            limit = deadline.left() if thresholding == engine.OTSU and view is img else retry_limit
             ocr = engine.recognize(view, min(deadline.left(), limit), thresholding=thresholding)
         except engine.OcrTimeout:
             break
