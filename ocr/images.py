@@ -15,7 +15,9 @@ MAX_LINE_HEIGHT, LARGE_TEXT_TARGET = 80, 40  # and larger ones reduced
 RETRY_TEXT_TARGET = 24  # text line height (pixels) of the second reading of a doubtful total
 _FADED_INK = 0.15  # gray level (fraction of white) given to the darkest ink of a faded print
 TALL_LINE, HEADER_SHARE = 1.6, 0.2  # double-height lines: this much taller than usual, below the header
-MIN_SIDE = 32  # smaller images carry no readable text
+MIN_SIDE = 8  # smaller images carry no readable text
+MAX_SIDE = 30_000  # Tesseract refuses sides over 32767 pixels; no receipt needs as many
+MAX_ASPECT = 60  # longer than wide by more than this: a strip of pixels, not a receipt
 
 
 class ImageRejected(Exception):
@@ -30,6 +32,15 @@ def too_big_message(pixels: int | None) -> str:
     )
 
 
+def check_shape(width: int, height: int) -> None:
+    """Refuse sizes no receipt has (a few pixels, a strip, a giant) with a French reason."""
+    if min(width, height) < MIN_SIDE:
+        raise ImageRejected(f"Image trop petite ({width}×{height} pixels) pour être lue.")
+    if max(width, height) > MAX_SIDE or max(width, height) > MAX_ASPECT * min(width, height):
+        raise ImageRejected(f"Image aux dimensions inhabituelles ({width}×{height} pixels) : envoyez une photo "
+                            "ou un scan du justificatif entier, en JPEG, PNG ou PDF.")
+
+
 def load_image(data: bytes) -> Image.Image:
     """Open an image with its pixel count checked before decoding; EXIF orientation applied; first frame."""
     try:
@@ -39,6 +50,7 @@ def load_image(data: bytes) -> Image.Image:
             w, h = img.size
             if w * h > MAX_PIXELS:
                 raise ImageRejected(too_big_message(w * h))
+            check_shape(w, h)
             img.seek(0)
             img.load()
     except ImageRejected:
@@ -48,8 +60,6 @@ def load_image(data: bytes) -> Image.Image:
         raise ImageRejected(too_big_message(int(found[1]) if found else None)) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ImageRejected("Image illisible ou endommagée : envoyez un fichier JPEG, PNG ou GIF valide.") from exc
-    if min(img.size) < 8:
-        raise ImageRejected(f"Image trop petite ({img.size[0]}×{img.size[1]} pixels) pour être lue.")
     try:
         img = ImageOps.exif_transpose(img)
     except Exception:  # a broken EXIF block must not stop the reading
@@ -188,7 +198,7 @@ def rescale_for_ocr(gray: Image.Image) -> Image.Image:
         factor = LARGE_TEXT_TARGET / h
     else:
         return gray
-    factor = max(0.25, min(4.0, factor))
+    factor = max(0.25, min(4.0, factor, MAX_SIDE / max(w0, h0)))
     new = (max(1, int(w0 * factor)), max(1, int(h0 * factor)))
     if new[0] * new[1] > MAX_PIXELS // 2:
         return gray
@@ -202,7 +212,7 @@ def rescale_again(gray: Image.Image) -> Image.Image:
     factor = RETRY_TEXT_TARGET / h if h else 1.25
     if 0.9 < factor < 1.1:
         factor = 1.25
-    factor = max(0.5, min(2.0, factor))
+    factor = max(0.5, min(2.0, factor, MAX_SIDE / max(gray.size)))
     new = (max(1, int(gray.size[0] * factor)), max(1, int(gray.size[1] * factor)))
     if new[0] * new[1] > MAX_PIXELS // 2:
         return gray

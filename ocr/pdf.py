@@ -10,7 +10,7 @@ import pdfplumber
 import pypdfium2 as pdfium
 from PIL import Image
 
-from ocr.images import MAX_PIXELS
+from ocr.images import MAX_PIXELS, ImageRejected, check_shape
 
 MAX_PAGES = 10  # pages read per document; the rest are ignored
 RENDER_DPI = 300  # scanned pages are rendered at this resolution (capped by MAX_PIXELS)
@@ -85,6 +85,10 @@ def render_page(data: bytes, index: int, dpi: int = RENDER_DPI) -> Image.Image:
         pixels = width * height * scale * scale
         if pixels > MAX_PIXELS / 2:
             scale *= (MAX_PIXELS / 2 / pixels) ** 0.5
+        try:
+            check_shape(round(width * scale), round(height * scale))
+        except ImageRejected as exc:
+            raise PdfRejected(f"Page {index + 1} du PDF : {exc}") from exc
         bitmap = page.render(scale=scale, grayscale=True)
         return bitmap.to_pil().convert("L")
     finally:

@@ -1,4 +1,4 @@
-"""Odd but harmless files: blank pages and photos, a PDF whose pages pdfminer cannot lay out."""
+"""Odd but harmless files: blank pages and photos, PDFs pdfminer cannot lay out or that loop, pixel strips."""
 
 from __future__ import annotations
 
@@ -46,3 +46,67 @@ def test_a_pdf_without_media_box_is_rendered_and_read() -> None:
     assert b"MediaBox" not in data
     reading = ocr.read(data, "sans-mediabox.pdf", time_limit=60)
     assert reading.total == Decimal("42.50"), reading.error
+
+
+def _pdf(objects: list[bytes]) -> bytes:
+    """A PDF made of these objects (1: the catalog), with a correct cross-reference table."""
+    buf = io.BytesIO()
+    buf.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(buf.tell())
+        buf.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
+    xref = buf.tell()
+    buf.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    buf.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    buf.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return buf.getvalue()
+
+
+def _stream(data: bytes, entries: bytes = b"") -> bytes:
+    return b"<< /Length %d %s >>\nstream\n%s\nendstream" % (len(data), entries, data)
+
+
+_FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+_TOTAL = b"BT /F1 14 Tf 50 700 Td (TOTAL TTC 12,50 EUR) Tj ET"
+
+
+def test_a_form_that_draws_itself_does_not_loop() -> None:
+    data = _pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> /XObject << /X1 6 0 R >> >> >>",
+        _stream(b"q /X1 Do Q " + _TOTAL), _FONT,
+        _stream(b"/X1 Do", b"/Type /XObject /Subtype /Form /BBox [0 0 595 842] "
+                b"/Resources << /XObject << /X1 6 0 R >> >>"),
+    ])
+    assert ocr.read(data, "boucle.pdf", time_limit=60).total == Decimal("12.50")
+
+
+def test_a_page_tree_that_contains_itself_is_read() -> None:
+    data = _pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        _stream(_TOTAL), _FONT,
+    ])
+    reading = ocr.read(data, "arbre.pdf", time_limit=60)
+    assert reading.total == Decimal("12.50") and reading.error is None
+
+
+def test_a_strip_of_pixels_is_refused_with_a_reason_before_decoding() -> None:
+    buf = io.BytesIO()
+    Image.new("L", (8, 5_000_000), 255).save(buf, "PNG", optimize=True)  # 40 M pixels, 90 kB
+    reading = ocr.read(buf.getvalue(), "bande.png", time_limit=60)
+    assert reading.total is None and reading.seconds < 5
+    assert reading.error is not None and "dimensions inhabituelles (8×5000000 pixels)" in reading.error
+
+
+def test_a_pdf_page_shaped_like_a_strip_is_refused_with_a_reason() -> None:
+    data = _pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 20 14000] /Contents 4 0 R >>", _stream(b"0 0 m 20 14000 l S"),
+    ])
+    reading = ocr.read(data, "bande.pdf", time_limit=60)
+    assert reading.total is None and reading.error is not None
+    assert "Page 1 du PDF" in reading.error and "dimensions inhabituelles" in reading.error
