@@ -34,6 +34,7 @@ TASK_TIMEOUT = 150  # seconds before the worker interrupts a task (reading + has
 RETRIES = 3  # attempts after the first failure (missing file, database busy...)
 RETRY_DELAY = 30  # seconds between attempts
 SWEEP_BATCH = 200  # receipts re-queued per sweep at most
+MAX_ATTEMPTS = 6  # readings started for one receipt: past this, one that crashed its worker each time is given up
 GIVE_UP = ("La lecture automatique de ce justificatif a échoué après plusieurs essais : un gestionnaire le "
            "vérifiera.")
 
@@ -82,14 +83,28 @@ def _fresh_connections() -> None:
     get_engine().dispose(close=False)
 
 
-def read_receipt(receipt_id: int) -> dict[str, Any] | None:
-    """Read one receipt's total (OCR) and record it; None when the receipt no longer exists."""
+def _start_attempt(receipt_id: int) -> tuple[str, str] | None:
+    """Count a reading started (committed before reading, so a worker killed by the file still counts it);
+    the receipt's storage key and name, or None when it is gone or given up after MAX_ATTEMPTS."""
     with session_scope() as session:
         receipt = session.get(Receipt, receipt_id)
         if receipt is None:
             log.warning("OCR: receipt %s no longer exists", receipt_id)
             return None
-        key, name = receipt.storage_key, receipt.original_name
+        receipt.ocr_attempts += 1
+        if receipt.ocr_attempts > MAX_ATTEMPTS and receipt.ocr_status == "pending":
+            log.error("OCR: receipt %s given up after %d readings started", receipt_id, MAX_ATTEMPTS)
+            record_reading(session, receipt_id, {"total": None, "error": GIVE_UP})
+            return None
+        return receipt.storage_key, receipt.original_name
+
+
+def read_receipt(receipt_id: int) -> dict[str, Any] | None:
+    """Read one receipt's total (OCR) and record it; None when the receipt no longer exists or is given up."""
+    started = _start_attempt(receipt_id)
+    if started is None:
+        return None
+    key, name = started
     data = receipt_store().get(key)
     reading = ocr.read(data, name, time_limit=OCR_TIME_LIMIT)
     result = reading.to_dict() | {"phash": ocr.perceptual_hash(data)}

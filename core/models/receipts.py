@@ -36,6 +36,7 @@ class Receipt(Base):
     ocr_seconds: Mapped[float | None] = mapped_column(Float)
     ocr_error: Mapped[str | None] = mapped_column(Text)
     ocr_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ocr_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # readings started
     phash: Mapped[str | None] = mapped_column(String(64), index=True)
 
     efm: Mapped[EtatDeFrais] = relationship()

@@ -123,6 +123,22 @@ def test_exhausted_retries_mark_the_receipt_failed(db, worker, monkeypatch: pyte
     assert receipt.ocr_error == jobs.GIVE_UP
 
 
+def test_a_receipt_that_kills_its_worker_each_time_is_given_up(db, demo) -> None:
+    receipt_id = add(db, TEXT_PDF)
+    assert jobs.read_receipt(receipt_id) is not None
+    with db() as session:
+        receipt = session.get(Receipt, receipt_id)
+        assert receipt.ocr_attempts == 1 and receipt.ocr_status == "done"
+        receipt.ocr_status = "pending"  # as if each reading had crashed the worker before recording
+        receipt.ocr_attempts = jobs.MAX_ATTEMPTS
+        receipt_store().delete(receipt.storage_key)  # a reading would now fail: it must not be started
+    assert jobs.read_receipt(receipt_id) is None
+    with db() as session:
+        receipt = session.get(Receipt, receipt_id)
+        assert receipt.ocr_status == "failed" and receipt.ocr_error == jobs.GIVE_UP
+        assert receipt.ocr_attempts == jobs.MAX_ATTEMPTS + 1
+
+
 def test_sweep_requeues_receipts_left_pending(db, demo) -> None:
     old = add(db, TEXT_PDF)
     recent = add(db, PHOTO)

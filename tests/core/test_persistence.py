@@ -20,7 +20,7 @@ from core.models import Base, Intervenant, OutboxMessage
 def test_migrations_match_the_models(any_db) -> None:  # type: ignore[no-untyped-def]
     with get_engine().connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
-    assert diff == [], "models changed: run `python -m core.migrations.regen`"
+    assert diff == [], "models changed: add a revision in core/migrations/versions/"
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys(db) -> None:  # type: ignore[no-untyped-def]
