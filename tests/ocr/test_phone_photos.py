@@ -1,0 +1,47 @@
+"""Receipts as they arrive from a phone through Telegram: a small ticket on a table, tilted, in a colour photo
+that Telegram has reduced to 1280 pixels and recompressed."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import ocr
+
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "receipts_fr"
+LABELS = [json.loads(line) for line in (CORPUS / "labels.jsonl").read_text().splitlines()]
+
+
+def telegram_photo(ticket: Image.Image, share: float, seed: int) -> bytes:
+    """The ticket covering `share` of the width of a 3:4 phone photo, on a grainy table, tilted a little,
+    in warm light, reduced to 1280 pixels and saved as a JPEG of quality 72, as Telegram sends photos."""
+    rng = random.Random(seed)
+    w, h = ticket.size
+    height = max(int(w / share * 4 / 3), int(h * 1.1))
+    width = height * 3 // 4
+    tone = rng.randint(60, 150)
+    grain = np.random.default_rng(seed).normal(tone, 8, (height, width))
+    photo = Image.fromarray(np.clip(grain, 0, 255).astype(np.uint8))
+    photo.paste(ticket, ((width - w) // 2, (height - h) // 2))
+    photo = photo.rotate(rng.uniform(-4, 4), fillcolor=tone, resample=Image.Resampling.BICUBIC)
+    warm = Image.merge("RGB", [photo.point(lambda v, k=k: min(255, int(v * k))) for k in (1.0, 0.95, 0.85)])
+    warm.thumbnail((1280, 1280), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    warm.save(buf, "JPEG", quality=72)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["restaurant", "hotel", "taxi"])
+@pytest.mark.parametrize("share", [0.55, 0.4])
+def test_a_ticket_photographed_and_sent_through_telegram_is_read(kind: str, share: float) -> None:
+    label = next(item for item in LABELS if item["kind"] == kind and item["degradation"] == "none")
+    ticket = Image.open(CORPUS / label["file"]).convert("L")
+    reading = ocr.read(telegram_photo(ticket, share, seed=len(kind)), "photo.jpg", time_limit=60)
+    assert reading.error is None and reading.total == Decimal(label["total"])
