@@ -10,7 +10,7 @@ from jinja2 import Environment
 
 from core.models import MissionType
 from core.ops_privacy import PURGED
-from core.parsing import format_amount, format_duration
+from core.parsing import format_amount, format_duration, format_quantity
 from core.prechecks import FLAG_LABELS
 from core.statuses import PartStatus
 
@@ -64,7 +64,8 @@ def duration(minutes: int | None) -> str:
 
 def install(env: Environment) -> None:
     env.filters.update(amount=amount, fr_date=fr_date, fr_datetime=fr_datetime, status=status_label,
-                       duration=duration, mtype=mission_type, flag_label=lambda code: FLAG_LABELS.get(code, code),
+                       duration=duration, quantity=format_quantity, mtype=mission_type,
+                       flag_label=lambda code: FLAG_LABELS.get(code, code),
                        flag_help=lambda code: FLAG_HELP.get(code, ""),
                        severity=lambda s: SEVERITY_LABELS.get(s, s))
     env.globals["PURGED"] = PURGED

@@ -71,7 +71,7 @@ def test_gestionnaire_decides_from_the_dossier_page(console_any) -> None:  # typ
     assert "DEMO-101" in queue and "DEMO-201" in queue and "Service fait non attesté" in queue
     page = c.get(f"/dossiers/{caen}").text
     assert 'src="/justificatifs/' in page and "80,00 €" in page and "85,00 €" in page
-    assert "Total des justificatifs différent" in page and "500,00 €" in page
+    assert "Total des justificatifs différent" in page and "500,00 €" in page and "100 copies" in page
     receipt_url = page.split('<img src="', 1)[1].split('"', 1)[0]
     img = c.get(receipt_url)
     assert img.status_code == 200 and img.headers["content-type"] == "image/png" and img.content[:4] == b"\x89PNG"
