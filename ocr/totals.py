@@ -276,6 +276,7 @@ def find_total(text: str) -> TotalResult:
             col.add(v, 1.0 + (0.5 if v == largest else 0.0), i, "fallback", None, "montant le plus bas/grand")
     if not col.cands:
         return TotalResult(None, 0.0, None, ())
+    _below_pretax(col)
     _agreement(col)
     best_by_value: dict[Decimal, Candidate] = {}
     for c in col.cands:
@@ -286,6 +287,20 @@ def find_total(text: str) -> TotalResult:
     runner = ranked[1].score if len(ranked) > 1 else 0.0
     currency = next((c.currency for c in col.cands if c.value == best.value and c.currency), None)
     return TotalResult(best.value, _confidence(best, runner), currency, tuple(ranked[:5]), _doubtful(col, best))
+
+
+def _below_pretax(col: _Collector) -> None:
+    """A total with tax is never smaller than the amount before tax: a keyword total below it was misread or
+    names something else. With one amount before tax and one tax amount, their sum stands in for it."""
+    if len(set(col.ht)) != 1 or len(set(col.tva)) != 1 or col.tva[0] <= _ZERO:
+        return
+    pretax = col.ht[0]
+    low = [c for c in col.cands if c.kind == "keyword" and _ZERO < c.value < pretax]
+    for c in low:
+        c.score -= 3
+        c.reasons.append("inférieur au HT")
+    if low:
+        col.add(pretax + col.tva[0], 4.0, max(c.line for c in low), "derived", None, "HT + TVA")
 
 
 def _doubtful(col: _Collector, best: Candidate) -> bool:

@@ -145,3 +145,15 @@ def test_one_decimal_amount_is_trusted_only_next_to_a_total_keyword() -> None:
 def test_final_total_after_service_charge_wins() -> None:
     text = "Total Amount: 49.40\nServ Charge 10% 4.94\nGST 6% 3.46\nTOTAL: RM 57.80\n"
     assert find_total(text).total == Decimal("57.80")
+
+
+def test_total_below_the_amount_before_tax_gives_way_to_their_sum() -> None:
+    # "AMT PAID incl. GST : RM78.30" unreadable; "Total eV :2.10" (points) misread as 72.70.
+    text = (
+        "AMT PAID ich GST AMTE 30\nAmt Paid excl. GST :RM 73.87\nGST AMT : RM4.43\n"
+        "TOTAL QTY :10\nTotal eV 72.70\n"
+    )
+    assert find_total(text).total == Decimal("78.30")
+    # A total above the amount before tax is left alone, even when tax lines do not add up to it.
+    hotel = "Total HT 153,48\nTVA 10% 15,35\nTaxe de séjour 3,30\nTotal TTC 184,30 €\n"
+    assert find_total(hotel).total == Decimal("184.30")
