@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, outbox, prechecks
 from core.errors import IllegalTransition, InvalidInput, NotFound
-from core.missions import mission_window
+from core.missions import has_started, mission_window
 from core.models import EtatDeFrais, MissionType, Trip, utcnow
 from core.statuses import EDITABLE, Part, PartStatus, next_status
 
@@ -86,7 +86,7 @@ def set_service_done(session: Session, efm: EtatDeFrais, done: bool, actor: str)
     """The intervenant says whether the mission was done (done: once it has begun); both parts follow."""
     require_editable(efm)
     mission = efm.convocation.mission
-    if done and mission.start_at > datetime.now():
+    if done and not has_started(mission):
         raise InvalidInput(f"La mission n° {mission.number} commence le {mission.start_at:%d/%m/%Y à %H:%M} : "
                            "vous pourrez la déclarer effectuée à partir de ce moment.")
     action = "declare_done" if done else "declare_not_done"

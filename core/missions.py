@@ -21,6 +21,11 @@ def mission_end(mission: Mission) -> datetime:
     return datetime.combine(last_day, time(23, 59))
 
 
+def has_started(mission: Mission, now: datetime | None = None) -> bool:
+    """The mission has begun (times are the centre's local time): it may be declared done and attested."""
+    return mission.start_at <= (now or datetime.now())
+
+
 def mission_window(mission: Mission) -> tuple[datetime, datetime]:
     """The span in which departure, return and trips must fall (mission days plus a day each side)."""
     start = datetime.combine(mission.start_at.date(), time(0, 0)) - TRAVEL_MARGIN

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy.orm import Session
 
 from core import audit, outbox, prechecks
 from core.errors import Forbidden, InvalidInput
-from core.models import EtatDeFrais, Mission, ServiceFait, StaffRole, StaffUser, utcnow
+from core.missions import has_started
+from core.models import EtatDeFrais, ServiceFait, StaffRole, StaffUser, utcnow
 
 
 def can_attest(user: StaffUser, efm: EtatDeFrais) -> bool:
@@ -18,11 +17,6 @@ def can_attest(user: StaffUser, efm: EtatDeFrais) -> bool:
     if user.role == StaffRole.GESTIONNAIRE:
         return True
     return user.role == StaffRole.CHEF_CENTRE and user.centre_id == efm.convocation.mission.centre_id
-
-
-def has_started(mission: Mission, now: datetime | None = None) -> bool:
-    """Service fait can be attested once the mission has begun (times are the centre's local time)."""
-    return mission.start_at <= (now or datetime.now())
 
 
 def attest(session: Session, efm: EtatDeFrais, done: bool, user: StaffUser, *, source: str) -> ServiceFait:

@@ -20,6 +20,7 @@ import aiosmtplib
 from core import outbox
 from core.db import session_scope
 from core.settings import Settings, get_settings
+from mail_ingest.parsing import one_line  # header values without line breaks, which EmailMessage refuses
 
 log = logging.getLogger(__name__)
 
@@ -43,22 +44,17 @@ def sender_address(settings: Settings) -> str:
     return addresses[0] if addresses else f"recus@{settings.intake_domain}"
 
 
-def _one_line(value: str) -> str:
-    """A header value without line breaks (which ``EmailMessage`` refuses: the row could never be sent)."""
-    return " ".join(value.split())
-
-
 def build_message(mail: OutgoingMail, settings: Settings) -> EmailMessage:
     sender = sender_address(settings)
     msg = EmailMessage()
     msg["From"] = f"Assistant Imag'in <{sender}>"
-    msg["To"] = _one_line(mail.recipient)
-    msg["Subject"] = _one_line(mail.subject) or "Imag'in"
+    msg["To"] = one_line(mail.recipient)
+    msg["Subject"] = one_line(mail.subject) or "Imag'in"
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Message-ID"] = f"<outbox-{mail.id}@{sender.split('@', 1)[-1]}>"  # stable: a resend is recognisable
     msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: no auto-answers to this
     if mail.in_reply_to:
-        msg["In-Reply-To"] = msg["References"] = _one_line(mail.in_reply_to)
+        msg["In-Reply-To"] = msg["References"] = one_line(mail.in_reply_to)
     msg.set_content(mail.text)
     return msg
 

@@ -92,7 +92,7 @@ class IntakePolicy(EmailPolicy):
 INTAKE_POLICY = IntakePolicy()
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """Header text fit for a database row and a reply: control characters and line breaks made spaces."""
     return _BLANKS.sub(" ", _CONTROLS.sub(" ", text)).strip()
 
@@ -113,11 +113,11 @@ def parse_message(raw: bytes, *, trusted_authserv_ids: frozenset[str] = frozense
     broken = _walk(msg, forwarded=False, files=files, defects=defects, depth=0)
     from_name, from_address = _first_address(msg, "from")
     mail = IncomingMail(
-        message_id=_one_line(_header(msg, "message-id"))[:255],
+        message_id=one_line(_header(msg, "message-id"))[:255],
         from_address=from_address,
         from_name=from_name,
         recipients=tuple(_addresses(msg, RECIPIENT_HEADERS)),
-        subject=_one_line(_header(msg, "subject"))[:500],
+        subject=one_line(_header(msg, "subject"))[:500],
         body_text=_body_text(msg, defects),
         auth_failures=tuple(_auth_failures(msg, trusted_authserv_ids)),
         automatic=_is_automatic(msg, from_address),
@@ -170,7 +170,7 @@ def _plausible(address: str) -> bool:
 
 def _first_address(msg: Message, name: str) -> tuple[str | None, str | None]:
     for display, address in _address_pairs(msg, name):
-        return (_one_line(display)[:200] or None), address
+        return (one_line(display)[:200] or None), address
     return None, None
 
 

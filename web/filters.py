@@ -8,6 +8,7 @@ from typing import Any
 
 from jinja2 import Environment
 
+from core.missions import has_started
 from core.models import MissionType
 from core.ops_privacy import PURGED
 from core.parsing import format_amount, format_duration, format_quantity
@@ -64,7 +65,7 @@ def duration(minutes: int | None) -> str:
 
 def install(env: Environment) -> None:
     env.filters.update(amount=amount, fr_date=fr_date, fr_datetime=fr_datetime, status=status_label,
-                       duration=duration, quantity=format_quantity, mtype=mission_type,
+                       duration=duration, quantity=format_quantity, mtype=mission_type, has_started=has_started,
                        flag_label=lambda code: FLAG_LABELS.get(code, code),
                        flag_help=lambda code: FLAG_HELP.get(code, ""),
                        severity=lambda s: SEVERITY_LABELS.get(s, s))

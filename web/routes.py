@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -223,7 +223,7 @@ def service_fait_page(ctx: Ctx) -> Response:
     rows = dec.attestation_list(ctx.db, op, centre_id, day)
     centre = ctx.db.get(Centre, centre_id) if centre_id else None
     return ctx.render("service_fait.html", rows=rows, centres=centres, centre=centre, jour=ctx.query("jour"),
-                      now=datetime.now(), example=CSV_EXAMPLE, report=ctx.request.session.pop("import_report", None))
+                      example=CSV_EXAMPLE, report=ctx.request.session.pop("import_report", None))
 
 
 @page()

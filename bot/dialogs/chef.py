@@ -46,7 +46,7 @@ def _dates(session: Session, staff_id: int) -> dict[str, Any]:
     items = []
     for day, group in sorted(by_day.items()):
         waiting = [e for e in group if not _attested(e)]
-        todo = sum(service_fait.has_started(e.convocation.mission) for e in waiting)
+        todo = sum(missions.has_started(e.convocation.mission) for e in waiting)
         state = f" · {todo} à attester" if todo else " · à venir" if waiting else " · ✅"
         label = f"{day[8:10]}/{day[5:7]}/{day[:4]} · {len(group)} intervenant(s){state}"
         items.append({"id": day, "label": label})
@@ -61,7 +61,7 @@ def _day(session: Session, staff_id: int, day: str) -> dict[str, Any]:
     lines, todo = [], []
     for i, efm in enumerate(efms, 1):
         person, mission = efm.convocation.intervenant, efm.convocation.mission
-        started = service_fait.has_started(mission)
+        started = missions.has_started(mission)
         state = ("✅ service fait attesté" if _attested(efm) else "⏳ à attester" if started
                  else f"🕒 à attester à partir du {mission.start_at:%d/%m à %H:%M}")
         lines.append(f"{i}. {person.display_name} – mission n° {mission.number} "
@@ -74,7 +74,7 @@ def _day(session: Session, staff_id: int, day: str) -> dict[str, Any]:
 
 def _attest(session: Session, staff_id: int, day: str, efm_id: int | None) -> int:
     user, efms = _efms(session, staff_id, day)
-    chosen = [e for e in efms if not _attested(e) and service_fait.has_started(e.convocation.mission)
+    chosen = [e for e in efms if not _attested(e) and missions.has_started(e.convocation.mission)
               and (efm_id is None or e.id == efm_id)]
     return service_fait.attest_many(session, chosen, True, user, source="bot")
 
