@@ -43,6 +43,7 @@ def free_port() -> int:
 
 # ---- server side (a subprocess: the emulator and one bot in their own process) -----------------
 
+
 def seed(users: int, missions: int) -> None:
     """One intervenant per simulated user, already linked to its Telegram id, `missions` missions each."""
     from core import accounts
@@ -54,17 +55,39 @@ def seed(users: int, missions: int) -> None:
     password_hash = accounts.hash_password("Bench2026code")
     with session_scope() as session:
         for i, k in ((i, k) for i in range(users) for k in range(missions)):
-            apply_row(session, {
-                "numero": f"B{i:05d}", "imagin_id": f"IMG-B{i:05d}", "civility": "M.", "last_name": f"BENCH{i}",
-                "first_name": "Test", "emails": [f"bench{i}@example.org"], "commune": "ST LO", "rqth": False,
-                "password": "Bench2026code", "exam_code": "BAC", "exam_name": "BACCALAUREAT GENERAL",
-                "session": "Session bench", "rate_group": "T5", "oral_minutes": None,
-                "mission_number": f"BENCH-{i}-{k}", "mission_type": "correction", "speciality": "PHILOSOPHIE",
-                "epreuve": "Écrit", "centre_code": "0141274A", "centre_name": "LYCEE MALHERBE",
-                "centre_commune": "CAEN", "zone": "standard", "start": mission_day(k), "duration": 1,
-                "pay": True,
-                "travel": True, "expected": 100,
-            }, actor="bench")
+            apply_row(
+                session,
+                {
+                    "numero": f"B{i:05d}",
+                    "imagin_id": f"IMG-B{i:05d}",
+                    "civility": "M.",
+                    "last_name": f"BENCH{i}",
+                    "first_name": "Test",
+                    "emails": [f"bench{i}@example.org"],
+                    "commune": "ST LO",
+                    "rqth": False,
+                    "password": "Bench2026code",
+                    "exam_code": "BAC",
+                    "exam_name": "BACCALAUREAT GENERAL",
+                    "session": "Session bench",
+                    "rate_group": "T5",
+                    "oral_minutes": None,
+                    "mission_number": f"BENCH-{i}-{k}",
+                    "mission_type": "correction",
+                    "speciality": "PHILOSOPHIE",
+                    "epreuve": "Écrit",
+                    "centre_code": "0141274A",
+                    "centre_name": "LYCEE MALHERBE",
+                    "centre_commune": "CAEN",
+                    "zone": "standard",
+                    "start": mission_day(k),
+                    "duration": 1,
+                    "pay": True,
+                    "travel": True,
+                    "expected": 100,
+                },
+                actor="bench",
+            )
         session.flush()
         for person in session.query(Intervenant).all():
             person.password_hash = password_hash
@@ -98,6 +121,7 @@ async def serve(kind: str, port: int, users: int, missions: int) -> None:
 
 # ---- client side --------------------------------------------------------------------------------
 
+
 class Driver:
     def __init__(self, base: str, http: aiohttp.ClientSession) -> None:
         self.base, self.http = base, http
@@ -124,8 +148,11 @@ class Driver:
             for row in message["buttons"]:
                 for button in row:
                     if label in button["text"]:
-                        await self._post("press", {"user_id": user, "message_id": message["id"],
-                                                   "data": button["data"]}, f"[{label}]")
+                        await self._post(
+                            "press",
+                            {"user_id": user, "message_id": message["id"], "data": button["data"]},
+                            f"[{label}]",
+                        )
                         return
         raise RuntimeError(f"user {user}: no button {label!r}; last: {messages[-1]['text'][:200]!r}")
 
@@ -165,13 +192,32 @@ STEPS_PER_DECLARATION = 20
 
 def start_server(kind: str, users: int, missions: int, data_dir: str) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
-    env = {**os.environ, "IMAGIN_DATA_DIR": data_dir, "IMAGIN_PASSWORD_HASH_TIME_COST": "1",
-           "IMAGIN_PASSWORD_HASH_MEMORY_KIB": "1024"}
+    env = {
+        **os.environ,
+        "IMAGIN_DATA_DIR": data_dir,
+        "IMAGIN_PASSWORD_HASH_TIME_COST": "1",
+        "IMAGIN_PASSWORD_HASH_MEMORY_KIB": "1024",
+    }
     env.pop("IMAGIN_DATABASE_URL", None)
     env.pop("IMAGIN_REDIS_URL", None)
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port), "--users", str(users),
-                             "--missions", str(missions)],
-                            env=env, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            kind,
+            "--port",
+            str(port),
+            "--users",
+            str(users),
+            "--missions",
+            str(missions),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if line.strip() != "ready":
@@ -209,11 +255,19 @@ async def measure(kind: str, users: int, rounds: int, solo_rounds: int) -> dict[
                 driver.by_step.clear()
                 await run_users(driver, kind, lone, range(1, solo_rounds + 1))
                 slowest = sorted(driver.by_step.items(), key=lambda kv: -statistics.median(kv[1]))[:3]
-                print(f"{kind:>4}: slowest steps alone (median): " + ", ".join(
-                    f"{step} {statistics.median(values) * 1000:.1f} ms" for step, values in slowest), flush=True)
-                return {"rate": len(loaded) / elapsed, "count": len(loaded), "elapsed": elapsed,
-                        "cpu_per_update": cpu / len(loaded),
-                        "loaded": loaded, "solo": list(driver.latencies)}
+                print(
+                    f"{kind:>4}: slowest steps alone (median): "
+                    + ", ".join(f"{step} {statistics.median(values) * 1000:.1f} ms" for step, values in slowest),
+                    flush=True,
+                )
+                return {
+                    "rate": len(loaded) / elapsed,
+                    "count": len(loaded),
+                    "elapsed": elapsed,
+                    "cpu_per_update": cpu / len(loaded),
+                    "loaded": loaded,
+                    "solo": list(driver.latencies),
+                }
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -237,23 +291,29 @@ async def main(users: int, rounds: int, solo_rounds: int) -> None:
     results = {}
     for kind in ("echo", "bot"):
         r = results[kind] = await measure(kind, users, rounds, solo_rounds)
-        print(f"{kind:>4}: {users} conversations at once: {r['count']} updates in {r['elapsed']:.2f} s = "
-              f"{r['rate']:7.1f} updates/s (latency under that load p50 {ms(r['loaded'], 50)}, p99 "
-              f"{ms(r['loaded'], 99)}) · one conversation alone, {len(r['solo'])} steps: p50 {ms(r['solo'], 50)}, "
-              f"p99 {ms(r['solo'], 99)} · server CPU {r['cpu_per_update'] * 1000:.1f} ms per update", flush=True)
+        print(
+            f"{kind:>4}: {users} conversations at once: {r['count']} updates in {r['elapsed']:.2f} s = "
+            f"{r['rate']:7.1f} updates/s (latency under that load p50 {ms(r['loaded'], 50)}, p99 "
+            f"{ms(r['loaded'], 99)}) · one conversation alone, {len(r['solo'])} steps: p50 {ms(r['solo'], 50)}, "
+            f"p99 {ms(r['solo'], 99)} · server CPU {r['cpu_per_update'] * 1000:.1f} ms per update",
+            flush=True,
+        )
     ratio = results["bot"]["rate"] / results["echo"]["rate"]
     cpu_ratio = results["echo"]["cpu_per_update"] / results["bot"]["cpu_per_update"]
     print(f"server CPU per update, echo/bot = {cpu_ratio:.2f} (the rate ratio on an idle machine)")
     p99 = p(results["bot"]["solo"], 99) * 1000
-    print(f"ratio bot/echo = {ratio:.2f} (goal >= 0.50: {'met' if ratio >= 0.5 else 'NOT met'}); "
-          f"bot p99 step latency = {p99:.1f} ms (goal < 50 ms: {'met' if p99 < 50 else 'NOT met'})")
+    print(
+        f"ratio bot/echo = {ratio:.2f} (goal >= 0.50: {'met' if ratio >= 0.5 else 'NOT met'}); "
+        f"bot p99 step latency = {p99:.1f} ms (goal < 50 ms: {'met' if p99 < 50 else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=30, help="conversations running at once")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="declarations per user (3: long enough for a steady echo baseline)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="declarations per user (3: long enough for a steady echo baseline)"
+    )
     parser.add_argument("--solo-rounds", type=int, default=5, help="declarations of the lone user (latency)")
     parser.add_argument("--serve", choices=["echo", "bot"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)

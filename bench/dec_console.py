@@ -45,25 +45,46 @@ def seed(n: int) -> None:
     now = datetime.now().replace(microsecond=0)
     with session_scope() as s:
         centres = [Centre(code=f"C{i:05d}", name=f"LYCEE {i}", commune="CAEN") for i in range(20)]
-        exams = [Exam(code=f"E{i}", name=f"EXAMEN {i}", session="Session 06/2026", rate_group="T3")
-                 for i in range(5)]
+        exams = [Exam(code=f"E{i}", name=f"EXAMEN {i}", session="Session 06/2026", rate_group="T3") for i in range(5)]
         s.add_all(centres + exams)
-        s.add(StaffUser(login="bench", full_name="Bench", role=StaffRole.GESTIONNAIRE,
-                        password_hash=accounts.hash_password("Bench2026dec")))
+        s.add(
+            StaffUser(
+                login="bench",
+                full_name="Bench",
+                role=StaffRole.GESTIONNAIRE,
+                password_hash=accounts.hash_password("Bench2026dec"),
+            )
+        )
         s.flush()
         for i in range(n):
-            person = Intervenant(numero=f"B{i:06d}", last_name=f"NOM{i}", first_name="Prénom",
-                                 password_hash="x", intake_token=f"t{i:09d}")
-            mission = Mission(number=f"M{i:06d}", exam_id=exams[i % 5].id, centre_id=centres[i % 20].id,
-                              mission_type="correction", start_at=now - timedelta(days=i % 30))
+            person = Intervenant(
+                numero=f"B{i:06d}",
+                last_name=f"NOM{i}",
+                first_name="Prénom",
+                password_hash="x",
+                intake_token=f"t{i:09d}",
+            )
+            mission = Mission(
+                number=f"M{i:06d}",
+                exam_id=exams[i % 5].id,
+                centre_id=centres[i % 20].id,
+                mission_type="correction",
+                start_at=now - timedelta(days=i % 30),
+            )
             s.add_all([person, mission])
             s.flush()
             conv = Convocation(intervenant_id=person.id, mission_id=mission.id, expected_quantity=50)
             s.add(conv)
             s.flush()
-            efm = EtatDeFrais(convocation_id=conv.id, pay_status="a_valider", travel_status="a_valider",
-                              service_done=True, copies=40, dossier_number=f"2026-{i + 1:06d}",
-                              submitted_at=now - timedelta(days=i % 30, minutes=i))
+            efm = EtatDeFrais(
+                convocation_id=conv.id,
+                pay_status="a_valider",
+                travel_status="a_valider",
+                service_done=True,
+                copies=40,
+                dossier_number=f"2026-{i + 1:06d}",
+                submitted_at=now - timedelta(days=i % 30, minutes=i),
+            )
             s.add(efm)
             s.flush()
             for code in ("service_fait_missing", "receipts_missing", "times_outside_mission"):
@@ -89,8 +110,12 @@ def measure(n: int, requests: int) -> dict[str, list[float]]:
         page = client.get("/connexion").text
         token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
         client.post("/connexion", data={"csrf": token, "identifiant": "bench", "mot_de_passe": "Bench2026dec"})
-        pages = {"file": "/file", "file (filtre)": "/file?controle=receipts_missing&type=correction",
-                 "dossier": f"/dossiers/{max(n // 2, 1)}", "tableau de bord": "/tableau-de-bord"}
+        pages = {
+            "file": "/file",
+            "file (filtre)": "/file?controle=receipts_missing&type=correction",
+            "dossier": f"/dossiers/{max(n // 2, 1)}",
+            "tableau de bord": "/tableau-de-bord",
+        }
         out: dict[str, list[float]] = {name: [] for name in pages}
         for name, url in pages.items():
             assert client.get(url).status_code == 200, url  # warm-up, and a check that it works

@@ -89,12 +89,22 @@ def seed_population(people: int) -> list[dict[str, str]]:
         s.add_all([centre, exam])
         s.flush()
         for i in range(people):
-            person = Intervenant(numero=f"L{i:06d}", last_name=f"CHARGE{i}", first_name="Test",
-                                 password_hash=password_hash, intake_token=accounts.new_intake_token())
+            person = Intervenant(
+                numero=f"L{i:06d}",
+                last_name=f"CHARGE{i}",
+                first_name="Test",
+                password_hash=password_hash,
+                intake_token=accounts.new_intake_token(),
+            )
             email = f"intervenant{i}@example.org"
             person.emails.append(IntervenantEmail(address=email))
-            mission = Mission(number=f"LOAD-{i:06d}", exam_id=exam.id, centre_id=centre.id,
-                              mission_type=MissionType.CORRECTION, start_at=datetime.now() - timedelta(days=2))
+            mission = Mission(
+                number=f"LOAD-{i:06d}",
+                exam_id=exam.id,
+                centre_id=centre.id,
+                mission_type=MissionType.CORRECTION,
+                start_at=datetime.now() - timedelta(days=2),
+            )
             s.add_all([person, mission])
             s.flush()
             convocation = Convocation(intervenant_id=person.id, mission_id=mission.id, expected_quantity=50)
@@ -111,8 +121,9 @@ def seed_population(people: int) -> list[dict[str, str]]:
 def start_role(role: str, env: dict[str, str], log: Path, **extra: str) -> subprocess.Popen:
     imagin = ROOT / ".venv" / "bin" / "imagin"
     with log.open("wb") as out:
-        return subprocess.Popen([str(imagin), "run", "--role", role], env={**env, **extra}, stdout=out,
-                                stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [str(imagin), "run", "--role", role], env={**env, **extra}, stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 async def wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
@@ -134,8 +145,12 @@ def mail_for(person: dict[str, str], i: int) -> EmailMessage:
     msg["From"], msg["To"], msg["Subject"] = person["email"], INTAKE, f"Justificatif {i}"
     msg["Message-ID"] = make_msgid(domain="load.example.org")
     msg.set_content("Bonjour, voici mon justificatif.")
-    msg.add_attachment(pdf(f"Taxi {i} - Total {10 + i % 90},{i % 100:02d} EUR"), maintype="application",
-                       subtype="pdf", filename=f"recu-{i}.pdf")
+    msg.add_attachment(
+        pdf(f"Taxi {i} - Total {10 + i % 90},{i % 100:02d} EUR"),
+        maintype="application",
+        subtype="pdf",
+        filename=f"recu-{i}.pdf",
+    )
     return msg
 
 
@@ -213,15 +228,35 @@ def audit_database(acked_mails: list[str], linked: dict[int, str]) -> dict[str, 
     from core.models import InboundMail, Intervenant, MailAttachment, Receipt
 
     with session_scope() as s:
-        rows = dict(s.execute(select(InboundMail.message_id, func.count()).where(
-            InboundMail.message_id.in_(acked_mails)).group_by(InboundMail.message_id)).all())
-        processed = set(s.scalars(select(InboundMail.message_id).where(
-            InboundMail.message_id.in_(acked_mails), InboundMail.state == "processed")))
-        with_receipt = set(s.scalars(
-            select(InboundMail.message_id).join(MailAttachment).join(Receipt, Receipt.id == MailAttachment.receipt_id)
-            .where(InboundMail.message_id.in_(acked_mails))))
-        telegram = dict(s.execute(select(Intervenant.telegram_user_id, Intervenant.numero).where(
-            Intervenant.telegram_user_id.in_(list(linked)))).all())
+        rows = dict(
+            s.execute(
+                select(InboundMail.message_id, func.count())
+                .where(InboundMail.message_id.in_(acked_mails))
+                .group_by(InboundMail.message_id)
+            ).all()
+        )
+        processed = set(
+            s.scalars(
+                select(InboundMail.message_id).where(
+                    InboundMail.message_id.in_(acked_mails), InboundMail.state == "processed"
+                )
+            )
+        )
+        with_receipt = set(
+            s.scalars(
+                select(InboundMail.message_id)
+                .join(MailAttachment)
+                .join(Receipt, Receipt.id == MailAttachment.receipt_id)
+                .where(InboundMail.message_id.in_(acked_mails))
+            )
+        )
+        telegram = dict(
+            s.execute(
+                select(Intervenant.telegram_user_id, Intervenant.numero).where(
+                    Intervenant.telegram_user_id.in_(list(linked))
+                )
+            ).all()
+        )
     return {
         "mails_missing": sum(1 for m in acked_mails if m not in rows),
         "mails_duplicated": sum(1 for n in rows.values() if n > 1),
@@ -239,8 +274,11 @@ async def wait_processed(acked: list[str], deadline: float) -> None:
 
     while time.monotonic() < deadline:
         with session_scope() as s:
-            waiting = s.scalar(select(func.count()).select_from(InboundMail).where(
-                InboundMail.message_id.in_(acked), InboundMail.state.in_(["received", "processing"])))
+            waiting = s.scalar(
+                select(func.count())
+                .select_from(InboundMail)
+                .where(InboundMail.message_id.in_(acked), InboundMail.state.in_(["received", "processing"]))
+            )
         if not waiting:
             return
         await asyncio.sleep(0.5)
@@ -263,10 +301,19 @@ async def main(args: argparse.Namespace) -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="imagin-load-"))
     url = f"{PG_ADMIN}{'&' if '?' in PG_ADMIN else '?'}options=-csearch_path%3D{schema}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGIN_")}
-    env.update({"IMAGIN_DATABASE_URL": url, "IMAGIN_REDIS_URL": REDIS, "IMAGIN_DATA_DIR": str(data_dir),
-                "IMAGIN_INTAKE_ADDRESSES": INTAKE, "IMAGIN_INTAKE_DOMAIN": DOMAIN,
-                "IMAGIN_RELAY_HOST": "127.0.0.1", "IMAGIN_RELAY_PORT": str(free_port()),
-                "IMAGIN_LOG_LEVEL": "WARNING", "IMAGIN_LOG_FORMAT": "json"})
+    env.update(
+        {
+            "IMAGIN_DATABASE_URL": url,
+            "IMAGIN_REDIS_URL": REDIS,
+            "IMAGIN_DATA_DIR": str(data_dir),
+            "IMAGIN_INTAKE_ADDRESSES": INTAKE,
+            "IMAGIN_INTAKE_DOMAIN": DOMAIN,
+            "IMAGIN_RELAY_HOST": "127.0.0.1",
+            "IMAGIN_RELAY_PORT": str(free_port()),
+            "IMAGIN_LOG_LEVEL": "WARNING",
+            "IMAGIN_LOG_FORMAT": "json",
+        }
+    )
     if not args.production_hash:  # argon2 at 64 MiB per login would measure the password hash alone
         env.update({"IMAGIN_PASSWORD_HASH_TIME_COST": "1", "IMAGIN_PASSWORD_HASH_MEMORY_KIB": "1024"})
     os.environ.update({k: v for k, v in env.items() if k.startswith("IMAGIN_")})
@@ -297,7 +344,8 @@ async def main(args: argparse.Namespace) -> int:
         t0 = time.monotonic()
         (acked, refused, mail_seconds), (linked_ids, link_failed, chat_seconds) = await asyncio.gather(
             timed(send_mails(messages, smtp_ports, args.concurrency)),
-            timed(link_people(f"http://127.0.0.1:{bot_port}", people, args.concurrency)))
+            timed(link_people(f"http://127.0.0.1:{bot_port}", people, args.concurrency)),
+        )
         load_seconds = time.monotonic() - t0
         all_acked = [*base_acked, *acked]
         await wait_processed(all_acked, deadline)
@@ -323,14 +371,20 @@ async def main(args: argparse.Namespace) -> int:
     rate = len(acked) / mail_seconds if mail_seconds else 0.0
     total_lost = sum(lost.values())
     print("topology: PostgreSQL + Redis, 2 SMTP processes (mail role), 1 bot process (emulator), loopback")
-    print(f"load held: {len(people)} intervenants linking their chat and {args.mails} e-mails at once "
-          f"(concurrency {args.concurrency}) in {load_seconds:.1f} s; all settled in {settle_seconds:.1f} s")
+    print(
+        f"load held: {len(people)} intervenants linking their chat and {args.mails} e-mails at once "
+        f"(concurrency {args.concurrency}) in {load_seconds:.1f} s; all settled in {settle_seconds:.1f} s"
+    )
     ratio = rate / baseline_rate if baseline_rate else 0.0
-    print(f"  e-mails: {len(acked)} accepted (250), {refused} refused, {rate:.1f}/s while chats ran; "
-          f"baseline one by one, alone {baseline_rate:.1f}/s; ratio {ratio:.2f}x")
-    print(f"  chats: {len(linked_ids)} linked, {link_failed} failed, "
-          f"{len(linked_ids) / chat_seconds:.1f} conversations/s (4 exchanges each; argon2 "
-          f"{'production' if args.production_hash else 'light'} cost)")
+    print(
+        f"  e-mails: {len(acked)} accepted (250), {refused} refused, {rate:.1f}/s while chats ran; "
+        f"baseline one by one, alone {baseline_rate:.1f}/s; ratio {ratio:.2f}x"
+    )
+    print(
+        f"  chats: {len(linked_ids)} linked, {link_failed} failed, "
+        f"{len(linked_ids) / chat_seconds:.1f} conversations/s (4 exchanges each; argon2 "
+        f"{'production' if args.production_hash else 'light'} cost)"
+    )
     print(f"lost: {total_lost} (goal 0) {lost}")
     print(f"total run {time.monotonic() - start_all:.1f} s")
     if total_lost:

@@ -63,12 +63,16 @@ def main() -> int:
                 ok = got["total"] is not None and Decimal(got["total"]) == expected
                 good += ok
                 if not ok and args.verbose:
-                    print(f"  MISS {item['file']}: expected {expected}, read {got['total']} "
-                          f"(conf {got['confidence']}, {got['error'] or ''})")
+                    print(
+                        f"  MISS {item['file']}: expected {expected}, read {got['total']} "
+                        f"(conf {got['confidence']}, {got['error'] or ''})"
+                    )
             accuracy = good / len(labels)
             failed_goal |= accuracy < GOAL
-            print(f"{name}: {good}/{len(labels)} exact totals = {accuracy:.1%} (goal {GOAL:.0%}), "
-                  f"{elapsed / len(labels):.2f} s/item with {args.workers} workers")
+            print(
+                f"{name}: {good}/{len(labels)} exact totals = {accuracy:.1%} (goal {GOAL:.0%}), "
+                f"{elapsed / len(labels):.2f} s/item with {args.workers} workers"
+            )
     return 1 if failed_goal else 0
 
 

@@ -46,15 +46,18 @@ def bench_images(paths: list[Path]) -> None:
     for path in paths:
         data = path.read_bytes()
         start = time.perf_counter()
-        subprocess.run(["tesseract", str(path), "stdout", "-l", "fra+eng"], capture_output=True, check=True,
-                       timeout=120)
+        subprocess.run(
+            ["tesseract", str(path), "stdout", "-l", "fra+eng"], capture_output=True, check=True, timeout=120
+        )
         bare += time.perf_counter() - start
         start = time.perf_counter()
         ocr.read(data, path.name, time_limit=120)
         pipeline += time.perf_counter() - start
     n = len(paths)
-    print(f"images: {n}; bare tesseract {bare / n:.3f} s/image; pipeline {pipeline / n:.3f} s/image; "
-          f"ratio {pipeline / bare:.2f}x (goal <= 1.15x)")
+    print(
+        f"images: {n}; bare tesseract {bare / n:.3f} s/image; pipeline {pipeline / n:.3f} s/image; "
+        f"ratio {pipeline / bare:.2f}x (goal <= 1.15x)"
+    )
 
 
 def bench_pdfs(count: int) -> None:

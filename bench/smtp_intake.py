@@ -115,9 +115,7 @@ def serve_intake(port: int) -> None:
     async def main() -> None:
         await asyncio.to_thread(init_db)
         settings = get_settings()
-        server = await start_smtp_server(
-            IntakeHandler(settings.intake_address_list), settings, "127.0.0.1", port
-        )
+        server = await start_smtp_server(IntakeHandler(settings.intake_address_list), settings, "127.0.0.1", port)
         async with server:
             await server.serve_forever()
 
@@ -203,13 +201,9 @@ def main() -> None:
     ratio = ours / sink
     per_round = ", ".join(f"{o / k:.2f}x" for o, k in zip(our_rates, sink_rates, strict=True))
     size_kb = sum(len(m) for m in pool) / len(pool) / 1024
-    print(
-        f"messages: {args.messages} x {args.rounds} rounds, ~{size_kb:.0f} KB each, {args.connections} connections"
-    )
+    print(f"messages: {args.messages} x {args.rounds} rounds, ~{size_kb:.0f} KB each, {args.connections} connections")
     print(f"aiosmtpd Sink:        {sink:8.1f} msg/s (best round)")
-    print(
-        f"intake ({ours_kind:6s}):      {ours:8.1f} msg/s (best round; durable: fsync'd file + committed row)"
-    )
+    print(f"intake ({ours_kind:6s}):      {ours:8.1f} msg/s (best round; durable: fsync'd file + committed row)")
     print(f"per-round ratios: {per_round}")
     print(f"ratio: {ratio:.2f}x (goal >= {GOAL}x) -> {'OK' if ratio >= GOAL else 'BELOW GOAL'}")
 

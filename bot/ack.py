@@ -29,8 +29,9 @@ class EmulatorAck(TelegramMethod[bool]):
 class AckMiddleware(BaseMiddleware):
     """Outer update middleware: acknowledge every update to the emulator once handled."""
 
-    async def __call__(self, handler: Callable[[Update, dict[str, Any]], Awaitable[Any]], event: Update,
-                       data: dict[str, Any]) -> Any:
+    async def __call__(
+        self, handler: Callable[[Update, dict[str, Any]], Awaitable[Any]], event: Update, data: dict[str, Any]
+    ) -> Any:
         try:
             return await handler(event, data)
         finally:

@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 class DedupMiddleware(BaseMiddleware):
     """Outer update middleware: drop an update this bot has already received."""
 
-    async def __call__(self, handler: Callable[[Update, dict[str, Any]], Awaitable[Any]], event: Update,
-                       data: dict[str, Any]) -> Any:
+    async def __call__(
+        self, handler: Callable[[Update, dict[str, Any]], Awaitable[Any]], event: Update, data: dict[str, Any]
+    ) -> Any:
         bot: Bot = data["bot"]
         if not await first_delivery(f"tg:{bot.id}:{event.update_id}"):
             log.info("update %s delivered again: skipped", event.update_id)

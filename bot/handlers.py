@@ -16,12 +16,14 @@ from bot.services import run_db
 from bot.states import Chef, Link, Missions
 from core import accounts
 
-HELP = ("Assistant Imag'in : déclarez vos missions d'examen depuis Telegram.\n"
-        "/start – relier votre compte ou revenir à l'accueil\n"
-        "/missions – vos missions et vos déclarations\n"
-        "/deconnexion – délier ce compte Telegram\n"
-        "/aide – cette aide\n"
-        "Chaque réponse est enregistrée aussitôt : vous pouvez vous arrêter et reprendre plus tard.")
+HELP = (
+    "Assistant Imag'in : déclarez vos missions d'examen depuis Telegram.\n"
+    "/start – relier votre compte ou revenir à l'accueil\n"
+    "/missions – vos missions et vos déclarations\n"
+    "/deconnexion – délier ce compte Telegram\n"
+    "/aide – cette aide\n"
+    "Chaque réponse est enregistrée aussitôt : vous pouvez vous arrêter et reprendre plus tard."
+)
 
 
 class Unlinked(Filter):
@@ -52,8 +54,7 @@ async def help_(message: Message) -> None:
     await message.answer(HELP)
 
 
-async def unlink(message: Message, dialog_manager: DialogManager, identity: Identity | None,
-                 **data: Any) -> None:
+async def unlink(message: Message, dialog_manager: DialogManager, identity: Identity | None, **data: Any) -> None:
     if identity is not None:
         await run_db(accounts.unlink_telegram, message.from_user.id)  # type: ignore[union-attr]
         forget_identities(data)
@@ -71,12 +72,15 @@ async def gate_callback(callback: CallbackQuery, dialog_manager: DialogManager) 
 
 
 async def stray_file(message: Message) -> None:
-    await message.answer("Pour joindre un justificatif, ouvrez la mission (/missions), choisissez « Déclarer » "
-                         "puis allez à l'étape Justificatifs.")
+    await message.answer(
+        "Pour joindre un justificatif, ouvrez la mission (/missions), choisissez « Déclarer » "
+        "puis allez à l'étape Justificatifs."
+    )
 
 
-async def stray_message(message: Message, dialog_manager: DialogManager, identity: Identity | None,
-                        **data: Any) -> None:
+async def stray_message(
+    message: Message, dialog_manager: DialogManager, identity: Identity | None, **data: Any
+) -> None:
     if data.get(CONTEXT_KEY) is not None:
         await message.answer("Répondez avec les boutons ci-dessous, s'il vous plaît.")
         await dialog_manager.show(ShowMode.SEND)

@@ -79,8 +79,12 @@ class IdentityMiddleware(BaseMiddleware):
         """Drop every kept identity (after a link or an unlink: it may move an account to another person)."""
         self._kept.clear()
 
-    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-                       event: TelegramObject, data: dict[str, Any]) -> Any:
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
         user: User | None = data.get("event_from_user")
         data["identities"] = self
         data["identity"] = await self.lookup(user.id) if user else None

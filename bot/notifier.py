@@ -34,8 +34,14 @@ def _claim(session: Session) -> list[tuple[int, str, str]]:
 class Notifier:
     """The Telegram side of the outbox."""
 
-    def __init__(self, bot: Bot, *, global_rate: float = GLOBAL_RATE, per_chat_interval: float = PER_CHAT_INTERVAL,
-                 poll_interval: float = POLL_INTERVAL) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        global_rate: float = GLOBAL_RATE,
+        per_chat_interval: float = PER_CHAT_INTERVAL,
+        poll_interval: float = POLL_INTERVAL,
+    ) -> None:
         self.bot = bot
         self.min_gap = 1.0 / global_rate
         self.per_chat_interval = per_chat_interval

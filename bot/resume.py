@@ -15,8 +15,7 @@ def _key(manager: DialogManager) -> tuple[BaseStorage, StorageKey]:
     data = manager.middleware_data
     user = data["event_from_user"]
     chat = data["event_chat"]
-    return data["fsm_storage"], StorageKey(bot_id=data["bot"].id, chat_id=chat.id, user_id=user.id,
-                                           destiny=_DESTINY)
+    return data["fsm_storage"], StorageKey(bot_id=data["bot"].id, chat_id=chat.id, user_id=user.id, destiny=_DESTINY)
 
 
 async def save_resume(manager: DialogManager, efm_id: int, state: State | None) -> None:

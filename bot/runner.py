@@ -82,8 +82,9 @@ def build_dispatcher(storage: BaseStorage | None = None, *, emulator_ack: bool =
     dp.message.outer_middleware(identity)
     dp.callback_query.outer_middleware(identity)
     first, last = handlers.make_routers()
-    dp.include_routers(first, link.make_dialog(), missions.make_dialog(), declare.make_dialog(), chef.make_dialog(),
-                       last)
+    dp.include_routers(
+        first, link.make_dialog(), missions.make_dialog(), declare.make_dialog(), chef.make_dialog(), last
+    )
     setup_dialogs(dp)
     dp.startup.register(_freeze_startup_heap)
     dp.shutdown.register(gc.unfreeze)
@@ -101,9 +102,25 @@ async def _freeze_startup_heap() -> None:
 # aiogram parses every answer with the pydantic model Response[<method's result type>]. pydantic keeps
 # such parametrized models only weakly, so under load they are rebuilt (about 10 ms each) again and
 # again; holding them here keeps them built once per process.
-_RESPONSE_MODELS = [Response[method.__returning__] for method in (  # type: ignore[name-defined]
-    AnswerCallbackQuery, DeleteMessage, DeleteWebhook, EditMessageReplyMarkup, EditMessageText, EmulatorAck,
-    GetFile, GetMe, GetUpdates, SendChatAction, SendDocument, SendMessage, SetMyCommands, SetWebhook)]
+_RESPONSE_MODELS = [
+    Response[method.__returning__]
+    for method in (  # type: ignore[name-defined]
+        AnswerCallbackQuery,
+        DeleteMessage,
+        DeleteWebhook,
+        EditMessageReplyMarkup,
+        EditMessageText,
+        EmulatorAck,
+        GetFile,
+        GetMe,
+        GetUpdates,
+        SendChatAction,
+        SendDocument,
+        SendMessage,
+        SetMyCommands,
+        SetWebhook,
+    )
+]
 
 
 def make_bot(token: str, api_base: str | None = None) -> Bot:
@@ -138,8 +155,9 @@ async def _serve_webhook(app: BotApp, url: str, port: int, secret: str | None, s
 
 async def _poll(app: BotApp, stop: asyncio.Event) -> None:
     await app.bot.delete_webhook()
-    polling = asyncio.create_task(app.dp.start_polling(app.bot, handle_signals=False, close_bot_session=False,
-                                                       polling_timeout=25))
+    polling = asyncio.create_task(
+        app.dp.start_polling(app.bot, handle_signals=False, close_bot_session=False, polling_timeout=25)
+    )
     await stop.wait()
     with contextlib.suppress(RuntimeError):
         await app.dp.stop_polling()

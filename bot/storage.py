@@ -29,8 +29,11 @@ Entry = tuple[str | None, dict[str, Any]]
 _TABLE = BotState.__table__
 _SELECT = select(_TABLE.c.state, _TABLE.c.data).where(_TABLE.c.key == bindparam("b_key"))
 _DELETE = _TABLE.delete().where(_TABLE.c.key == bindparam("b_key"))
-_UPDATE = _TABLE.update().where(_TABLE.c.key == bindparam("b_key")).values(
-    state=bindparam("b_state", type_=_TABLE.c.state.type), data=bindparam("b_data", type_=_TABLE.c.data.type))
+_UPDATE = (
+    _TABLE.update()
+    .where(_TABLE.c.key == bindparam("b_key"))
+    .values(state=bindparam("b_state", type_=_TABLE.c.state.type), data=bindparam("b_data", type_=_TABLE.c.data.type))
+)
 
 
 _ATOMS = (str, int, float, type(None))
@@ -133,8 +136,12 @@ class StorageFlushMiddleware(BaseMiddleware):
     def __init__(self, storage: SqlStorage) -> None:
         self.storage = storage
 
-    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-                       event: TelegramObject, data: dict[str, Any]) -> Any:
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
         try:
             return await handler(event, data)
         finally:

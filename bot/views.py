@@ -102,9 +102,19 @@ def draft_of(session: Session, efm: EtatDeFrais) -> Draft:
         quantity=getattr(efm, qfield) if qfield else None,
         departure_at=efm.departure_at,
         return_at=efm.return_at,
-        trips=[{"id": t.id, "text": trip_line(t), "depart_at": t.depart_at.isoformat(), "depart_city": t.depart_city,
-                "arrive_at": t.arrive_at.isoformat(), "arrive_city": t.arrive_city, "mode": t.mode,
-                "distance_km": t.distance_km} for t in efm.trips],
+        trips=[
+            {
+                "id": t.id,
+                "text": trip_line(t),
+                "depart_at": t.depart_at.isoformat(),
+                "depart_city": t.depart_city,
+                "arrive_at": t.arrive_at.isoformat(),
+                "arrive_city": t.arrive_city,
+                "mode": t.mode,
+                "distance_km": t.distance_km,
+            }
+            for t in efm.trips
+        ],
         last_arrival_city=efm.trips[-1].arrive_city if efm.trips else None,
         residence=person.residence_commune,
         centre_commune=mission.centre.commune,

@@ -60,9 +60,7 @@ def _check_throttle(session: Session, keys: list[str]) -> None:
         )
         if count >= s.throttle_attempts:
             minutes = s.throttle_window_seconds // 60
-            raise Throttled(
-                f"Trop de tentatives de connexion. Par sécurité, réessayez dans {minutes} minutes."
-            )
+            raise Throttled(f"Trop de tentatives de connexion. Par sécurité, réessayez dans {minutes} minutes.")
 
 
 def _fail(session: Session, keys: list[str]) -> None:

@@ -19,8 +19,16 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> None:
     """Add an audit entry (who, what, before/after) to the current transaction."""
-    session.add(AuditEntry(actor=actor, entity=entity, entity_id=entity_id, action=action,
-                           before=jsonable(before), after=jsonable(after)))
+    session.add(
+        AuditEntry(
+            actor=actor,
+            entity=entity,
+            entity_id=entity_id,
+            action=action,
+            before=jsonable(before),
+            after=jsonable(after),
+        )
+    )
 
 
 def jsonable(values: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -54,8 +54,9 @@ def import_missions_cmd(
         raise typer.Exit(2) from None
     for line, reason in report.errors:
         console.print(f"[red]ligne {line} : {reason}[/red]")
-    console.print(f"{report.imported} ligne(s) importée(s), {report.unchanged} inchangée(s), "
-                  f"{len(report.errors)} en erreur.")
+    console.print(
+        f"{report.imported} ligne(s) importée(s), {report.unchanged} inchangée(s), {len(report.errors)} en erreur."
+    )
     if report.errors:
         raise typer.Exit(1)
 
@@ -72,10 +73,15 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help="print one JSON ob
         print(json.dumps(codes, ensure_ascii=False))
         return
     wide = console if console.is_terminal else Console(width=200)  # piped to a log: no narrow default
-    for title, key, cols in [("Intervenants", "intervenants", ["numero", "identifiant_imagin", "nom", "email",
-                                                                "mot_de_passe", "adresse_depot"]),
-                             ("Chefs de centre", "chefs_de_centre", ["login", "nom", "mot_de_passe"]),
-                             ("DEC", "dec", ["login", "nom", "mot_de_passe"])]:
+    for title, key, cols in [
+        (
+            "Intervenants",
+            "intervenants",
+            ["numero", "identifiant_imagin", "nom", "email", "mot_de_passe", "adresse_depot"],
+        ),
+        ("Chefs de centre", "chefs_de_centre", ["login", "nom", "mot_de_passe"]),
+        ("DEC", "dec", ["login", "nom", "mot_de_passe"]),
+    ]:
         table = Table(title=title)
         for c in cols:
             table.add_column(c, overflow="fold")  # codes and addresses never cut, whatever the width

@@ -146,14 +146,17 @@ def _filtered(op: Operator, f: QueueFilter) -> Select[tuple[EtatDeFrais]]:
     return q
 
 
-def queue(session: Session, op: Operator, f: QueueFilter | None = None, *, page: int = 1,
-          page_size: int = PAGE_SIZE) -> tuple[list[EtatDeFrais], int]:
+def queue(
+    session: Session, op: Operator, f: QueueFilter | None = None, *, page: int = 1, page_size: int = PAGE_SIZE
+) -> tuple[list[EtatDeFrais], int]:
     """One page of the queue, oldest submission first, and the number of dossiers matching."""
     q = _filtered(op, f or QueueFilter())
     total = session.scalar(select(func.count()).select_from(q.with_only_columns(EtatDeFrais.id).subquery())) or 0
     rows = session.scalars(
-        with_details(q).order_by(EtatDeFrais.submitted_at, EtatDeFrais.id)
-        .offset(max(page - 1, 0) * page_size).limit(page_size)
+        with_details(q)
+        .order_by(EtatDeFrais.submitted_at, EtatDeFrais.id)
+        .offset(max(page - 1, 0) * page_size)
+        .limit(page_size)
     ).unique()
     return list(rows), total
 
@@ -175,8 +178,9 @@ def get_dossier(session: Session, op: Operator, efm_id: int, *, lock: bool = Fal
 def find_dossier(session: Session, op: Operator, ref: str) -> EtatDeFrais:
     """A dossier by number ("2026-000012") or internal id ("12")."""
     ref = ref.strip()
-    efm_id = session.scalar(visible_dossiers(op).with_only_columns(EtatDeFrais.id)
-                            .where(EtatDeFrais.dossier_number == ref))
+    efm_id = session.scalar(
+        visible_dossiers(op).with_only_columns(EtatDeFrais.id).where(EtatDeFrais.dossier_number == ref)
+    )
     if efm_id is None and ref.isdigit():
         efm_id = int(ref)
     if efm_id is None:
@@ -187,10 +191,18 @@ def find_dossier(session: Session, op: Operator, ref: str) -> EtatDeFrais:
 def filter_choices(session: Session, op: Operator) -> dict[str, Any]:
     """Values offered by the queue's filters (only what the operator can see)."""
     visible = visible_dossiers(op)
-    exams = list(session.scalars(select(Exam).where(Exam.id.in_(visible.with_only_columns(Mission.exam_id)))
-                                 .order_by(Exam.session, Exam.name)))
-    centres = list(session.scalars(select(Centre).where(Centre.id.in_(visible.with_only_columns(Mission.centre_id)))
-                                   .order_by(Centre.name)))
+    exams = list(
+        session.scalars(
+            select(Exam)
+            .where(Exam.id.in_(visible.with_only_columns(Mission.exam_id)))
+            .order_by(Exam.session, Exam.name)
+        )
+    )
+    centres = list(
+        session.scalars(
+            select(Centre).where(Centre.id.in_(visible.with_only_columns(Mission.centre_id))).order_by(Centre.name)
+        )
+    )
     return {
         "exams": exams,
         "sessions": sorted({e.session for e in exams}),
@@ -207,8 +219,11 @@ def filter_choices(session: Session, op: Operator) -> dict[str, Any]:
 def _check_reason(action: str, reason: str) -> str:
     reason = " ".join(reason.split())
     if action in NEEDS_REASON and not reason:
-        what = {"reject": "le motif du rejet", "request_info": "ce qui est demandé à l'intervenant",
-                "cancel": "le motif de l'annulation"}[action]
+        what = {
+            "reject": "le motif du rejet",
+            "request_info": "ce qui est demandé à l'intervenant",
+            "cancel": "le motif de l'annulation",
+        }[action]
         raise InvalidInput(f"Indiquez {what}. Exemple : « Merci d'envoyer la facture d'hôtel du 12/06. »")
     if len(reason) > MAX_REASON:
         raise InvalidInput(f"Texte trop long ({len(reason)} caractères, {MAX_REASON} au plus).")
@@ -219,11 +234,15 @@ def require_service_fait(efm: EtatDeFrais) -> None:
     """Nothing is payable without the chef de centre's attestation that the mission was done."""
     sf = efm.service_fait
     if sf is None:
-        raise IllegalTransition("Validation impossible : le service fait n'est pas encore attesté par le chef "
-                                "de centre. Attestez-le d'abord (page du dossier ou import de la liste du centre).")
+        raise IllegalTransition(
+            "Validation impossible : le service fait n'est pas encore attesté par le chef "
+            "de centre. Attestez-le d'abord (page du dossier ou import de la liste du centre)."
+        )
     if not sf.done:
-        raise IllegalTransition("Validation impossible : le chef de centre atteste que la mission n'a pas été "
-                                "effectuée. Rejetez le dossier ou corrigez l'attestation.")
+        raise IllegalTransition(
+            "Validation impossible : le chef de centre atteste que la mission n'a pas été "
+            "effectuée. Rejetez le dossier ou corrigez l'attestation."
+        )
 
 
 def _parts(efm: EtatDeFrais, parts: list[Part] | None) -> list[Part]:
@@ -246,21 +265,28 @@ def _notify(session: Session, efm: EtatDeFrais, action: str, parts: list[Part], 
     texts = {
         "validate": f"{head} : vos {which} sont validés par la DEC.",
         "reject": f"{head} : vos {which} ne sont pas validés par la DEC. Motif : {reason}",
-        "request_info": (f"{head} : la DEC vous demande un complément pour vos {which} : {reason}\n"
-                         "Complétez votre état de frais puis validez-le à nouveau : il reviendra à la DEC."),
+        "request_info": (
+            f"{head} : la DEC vous demande un complément pour vos {which} : {reason}\n"
+            "Complétez votre état de frais puis validez-le à nouveau : il reviendra à la DEC."
+        ),
         "reopen": f"{head} : la DEC a rouvert l'examen de vos {which}.",
         "cancel": f"{head} : vos {which} sont annulés par la DEC. Motif : {reason}",
         "restore": f"{head} : vos {which} sont rétablis par la DEC.",
     }
     stamp = utcnow().isoformat()
     outbox.notify_intervenant(
-        session, person, kind=f"dec_{action}", subject=f"Imag'in : dossier n° {efm.dossier_number}",
-        text=texts[action], dedupe_key=f"dec:{efm.id}:{action}:{'+'.join(parts)}:{stamp}",
+        session,
+        person,
+        kind=f"dec_{action}",
+        subject=f"Imag'in : dossier n° {efm.dossier_number}",
+        text=texts[action],
+        dedupe_key=f"dec:{efm.id}:{action}:{'+'.join(parts)}:{stamp}",
     )
 
 
-def decide(session: Session, op: Operator, efm_id: int, action: str, parts: list[Part] | None = None,
-           reason: str = "") -> list[PartStatus]:
+def decide(
+    session: Session, op: Operator, efm_id: int, action: str, parts: list[Part] | None = None, reason: str = ""
+) -> list[PartStatus]:
     """Apply a DEC decision to one or both parts; audit, ``Decision`` rows and a notification.
 
     ``validate`` needs service fait attested as done; ``reject``, ``request_info`` and ``cancel``
@@ -280,9 +306,10 @@ def decide(session: Session, op: Operator, efm_id: int, action: str, parts: list
         busy = [p for p in chosen if part_status(efm, p) is not PartStatus.TO_VALIDATE]
         if busy:
             raise IllegalTransition(
-                "Complément impossible : " + " ; ".join(
-                    f"les {p.label} sont au statut « {part_status(efm, p).label} »" for p in busy)
-                + ". Rouvrez-les d'abord pour que l'intervenant puisse compléter tout le dossier.")
+                "Complément impossible : "
+                + " ; ".join(f"les {p.label} sont au statut « {part_status(efm, p).label} »" for p in busy)
+                + ". Rouvrez-les d'abord pour que l'intervenant puisse compléter tout le dossier."
+            )
     for part in chosen:  # all or nothing: check every part before changing any
         before_cancel = getattr(efm, f"{'pay' if part is Part.PAY else 'travel'}_status_before_cancel")
         next_status(part_status(efm, part), action, PartStatus(before_cancel) if before_cancel else None)
@@ -303,14 +330,14 @@ def attest(session: Session, op: Operator, efm_id: int, done: bool, *, source: s
     """Service fait from the console: a gestionnaire for any centre, a chef de centre for theirs."""
     efm = _visible_for_attestation(session, op, efm_id)
     if op.user is None:
-        raise Forbidden("L'attestation du service fait demande un compte nominatif (gestionnaire ou chef de "
-                        "centre).")
+        raise Forbidden("L'attestation du service fait demande un compte nominatif (gestionnaire ou chef de centre).")
     service_fait.attest(session, efm, done, op.user, source=source)
 
 
 def _visible_for_attestation(session: Session, op: Operator, efm_id: int) -> EtatDeFrais:
-    q = with_details(select(EtatDeFrais).join(EtatDeFrais.convocation).join(Convocation.mission)
-                      .where(EtatDeFrais.id == efm_id))
+    q = with_details(
+        select(EtatDeFrais).join(EtatDeFrais.convocation).join(Convocation.mission).where(EtatDeFrais.id == efm_id)
+    )
     if not op.is_gestionnaire:
         q = q.where(Mission.centre_id == (op.centre_id if op.centre_id is not None else -1))
     efm = session.scalars(q).unique().one_or_none()
@@ -319,15 +346,21 @@ def _visible_for_attestation(session: Session, op: Operator, efm_id: int) -> Eta
     return efm
 
 
-def attestation_list(session: Session, op: Operator, centre_id: int | None, day: date | None = None
-                     ) -> list[EtatDeFrais]:
+def attestation_list(
+    session: Session, op: Operator, centre_id: int | None, day: date | None = None
+) -> list[EtatDeFrais]:
     """Missions of a centre (submitted or not) for the service fait page; a chef de centre sees theirs."""
     if not op.is_gestionnaire:
         centre_id = op.centre_id if op.centre_id is not None else -1
     if centre_id is None:
         return []
-    q = with_details(select(EtatDeFrais).join(EtatDeFrais.convocation).join(Convocation.mission)
-                      .join(Convocation.intervenant).where(Mission.centre_id == centre_id))
+    q = with_details(
+        select(EtatDeFrais)
+        .join(EtatDeFrais.convocation)
+        .join(Convocation.mission)
+        .join(Convocation.intervenant)
+        .where(Mission.centre_id == centre_id)
+    )
     if day is not None:
         q = q.where(Mission.start_at >= day, Mission.start_at < day + timedelta(days=1))
     return list(session.scalars(q.order_by(Mission.start_at, Intervenant.last_name, EtatDeFrais.id)).unique())
@@ -356,14 +389,16 @@ def dashboard(session: Session, op: Operator, days: int = 30, today: date | None
     waiting_ids = select(base.c.id).where(or_(base.c.pay_status == todo, base.c.travel_status == todo))
     out.waiting = session.scalar(select(func.count()).select_from(waiting_ids.subquery())) or 0
     flag_rows = session.execute(
-        select(Flag.code, func.count(func.distinct(Flag.efm_id))).where(Flag.efm_id.in_(waiting_ids))
+        select(Flag.code, func.count(func.distinct(Flag.efm_id)))
+        .where(Flag.efm_id.in_(waiting_ids))
         .group_by(Flag.code)
     )
     out.by_flag = dict(sorted(((c, n) for c, n in flag_rows), key=lambda cn: -cn[1]))
     today = today or utcnow().date()
     first = today - timedelta(days=days - 1)
-    stamps = session.scalars(select(base.c.submitted_at).where(and_(base.c.submitted_at.is_not(None),
-                                                                    base.c.submitted_at >= first)))
+    stamps = session.scalars(
+        select(base.c.submitted_at).where(and_(base.c.submitted_at.is_not(None), base.c.submitted_at >= first))
+    )
     counts = Counter(s.date() for s in stamps)
     out.per_day = [(first + timedelta(days=i), counts.get(first + timedelta(days=i), 0)) for i in range(days)]
     return out

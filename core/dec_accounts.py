@@ -22,8 +22,16 @@ def _find(session: Session, login: str) -> StaffUser:
     return user
 
 
-def create_staff(session: Session, login: str, full_name: str, role: str, *, centre_code: str | None = None,
-                 email: str | None = None, actor: str) -> tuple[StaffUser, str]:
+def create_staff(
+    session: Session,
+    login: str,
+    full_name: str,
+    role: str,
+    *,
+    centre_code: str | None = None,
+    email: str | None = None,
+    actor: str,
+) -> tuple[StaffUser, str]:
     """A new account and its one-time password (to hand over; changed at first sign-in)."""
     login = login.strip().lower()
     if not LOGIN_RE.match(login):
@@ -44,13 +52,26 @@ def create_staff(session: Session, login: str, full_name: str, role: str, *, cen
         if centre_id is None:
             raise InvalidInput(f"Centre « {centre_code} » inconnu.")
     password = accounts.new_login_code()
-    user = StaffUser(login=login, full_name=full_name.strip(), email=(email or "").strip().lower() or None,
-                     role=staff_role, centre_id=centre_id, password_hash=accounts.hash_password(password),
-                     must_change_password=True)
+    user = StaffUser(
+        login=login,
+        full_name=full_name.strip(),
+        email=(email or "").strip().lower() or None,
+        role=staff_role,
+        centre_id=centre_id,
+        password_hash=accounts.hash_password(password),
+        must_change_password=True,
+    )
     session.add(user)
     session.flush()
-    audit.record(session, actor, "staff_users", user.id, "staff_created", None,
-                 {"login": login, "role": staff_role.value, "centre_id": centre_id})
+    audit.record(
+        session,
+        actor,
+        "staff_users",
+        user.id,
+        "staff_created",
+        None,
+        {"login": login, "role": staff_role.value, "centre_id": centre_id},
+    )
     return user, password
 
 

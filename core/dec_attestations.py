@@ -72,8 +72,9 @@ def read_rows(data: bytes) -> tuple[dict[str, int], list[tuple[int, dict[str, st
                 mapping[key] = position
     has_id = "dossier" in mapping or {"mission", "numero"} <= mapping.keys()
     if "done" not in mapping or not has_id:
-        raise InvalidInput("Colonnes attendues : mission, numero_intervenant (ou dossier) et service_fait. "
-                           f"Exemple :\n{EXAMPLE}")
+        raise InvalidInput(
+            f"Colonnes attendues : mission, numero_intervenant (ou dossier) et service_fait. Exemple :\n{EXAMPLE}"
+        )
     rows = []
     for line, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
@@ -102,7 +103,10 @@ def _find_efm(session: Session, row: dict[str, str]) -> int:
     if not row.get("mission") or not row.get("numero"):
         raise InvalidInput("Numéro de mission ou numéro d'intervenant manquant.")
     efm_id = session.scalar(
-        select(EtatDeFrais.id).join(EtatDeFrais.convocation).join(Convocation.mission).join(Convocation.intervenant)
+        select(EtatDeFrais.id)
+        .join(EtatDeFrais.convocation)
+        .join(Convocation.mission)
+        .join(Convocation.intervenant)
         .where(Mission.number == row["mission"], Intervenant.numero == row["numero"])
     )
     if efm_id is None:

@@ -49,11 +49,18 @@ def _fail(exc: DomainError) -> typer.Exit:
 def _summary(efm) -> dict[str, object]:  # type: ignore[no-untyped-def]
     mission, person = efm.convocation.mission, efm.convocation.intervenant
     return {
-        "id": efm.id, "dossier": efm.dossier_number, "soumis_le": efm.submitted_at.isoformat(),
-        "intervenant": f"{person.last_name} {person.first_name}".strip(), "numero_intervenant": person.numero,
-        "mission": mission.number, "type": str(mission.mission_type), "examen": mission.exam.name,
-        "session": mission.exam.session, "centre": mission.centre.code,
-        "remuneration": efm.pay_status, "deplacement": efm.travel_status,
+        "id": efm.id,
+        "dossier": efm.dossier_number,
+        "soumis_le": efm.submitted_at.isoformat(),
+        "intervenant": f"{person.last_name} {person.first_name}".strip(),
+        "numero_intervenant": person.numero,
+        "mission": mission.number,
+        "type": str(mission.mission_type),
+        "examen": mission.exam.name,
+        "session": mission.exam.session,
+        "centre": mission.centre.code,
+        "remuneration": efm.pay_status,
+        "deplacement": efm.travel_status,
         "controles": sorted({f.code for f in efm.flags if f.severity != "info"}),
     }
 
@@ -79,8 +86,9 @@ def list_cmd(
                 centre_id = s.scalar(select(Centre.id).where(Centre.code == centre))
                 if centre_id is None:
                     raise DomainError(f"Centre « {centre} » inconnu.")
-            f = QueueFilter(status=status, flag=flag, centre_id=centre_id, mission_type=mission_type,
-                            session=session_name)
+            f = QueueFilter(
+                status=status, flag=flag, centre_id=centre_id, mission_type=mission_type, session=session_name
+            )
             rows, total = dec.queue(s, _operator(), f, page_size=limit)
             items = [_summary(e) for e in rows]
     except DomainError as exc:
@@ -90,12 +98,24 @@ def list_cmd(
             print(json.dumps(item, ensure_ascii=False))
         return
     table = Table(title=f"{total} dossier(s)")
-    for col in ("dossier", "soumis_le", "intervenant", "mission", "centre", "remuneration", "deplacement",
-                "controles"):
+    for col in ("dossier", "soumis_le", "intervenant", "mission", "centre", "remuneration", "deplacement", "controles"):
         table.add_column(col)
     for item in items:
-        table.add_row(*(", ".join(v) if isinstance(v := item[c], list) else str(v) for c in (
-            "dossier", "soumis_le", "intervenant", "mission", "centre", "remuneration", "deplacement", "controles")))
+        table.add_row(
+            *(
+                ", ".join(v) if isinstance(v := item[c], list) else str(v)
+                for c in (
+                    "dossier",
+                    "soumis_le",
+                    "intervenant",
+                    "mission",
+                    "centre",
+                    "remuneration",
+                    "deplacement",
+                    "controles",
+                )
+            )
+        )
     console.print(table)
 
 
@@ -115,13 +135,18 @@ def show(
     if as_json:
         print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
         return
-    console.print(f"[bold]Dossier {data['dossier']}[/bold] — mission {data['mission']['numero']} "
-                  f"({data['mission']['examen']}), {data['intervenant']['nom']} {data['intervenant']['prenom']}")
-    console.print(f"Rémunération : {PartStatus(data['statuts']['remuneration']).label} ; "
-                  f"déplacement : {PartStatus(data['statuts']['deplacement']).label}")
+    console.print(
+        f"[bold]Dossier {data['dossier']}[/bold] — mission {data['mission']['numero']} "
+        f"({data['mission']['examen']}), {data['intervenant']['nom']} {data['intervenant']['prenom']}"
+    )
+    console.print(
+        f"Rémunération : {PartStatus(data['statuts']['remuneration']).label} ; "
+        f"déplacement : {PartStatus(data['statuts']['deplacement']).label}"
+    )
     sf = data["service_fait"]
-    console.print("Service fait : " + ("non attesté" if sf is None else ("effectué" if sf["effectue"] else
-                                                                           "non effectué")))
+    console.print(
+        "Service fait : " + ("non attesté" if sf is None else ("effectué" if sf["effectue"] else "non effectué"))
+    )
     est = data["estimation"]
     console.print(f"Estimation : rémunération {est['remuneration']} €, déplacement {est['deplacement']} €")
     for c in data["controles"]:
@@ -236,8 +261,7 @@ def add_user(
     init_db()
     try:
         with session_scope() as s:
-            _, password = create_staff(s, login, name, role, centre_code=centre, email=email,
-                                       actor=_operator().actor)
+            _, password = create_staff(s, login, name, role, centre_code=centre, email=email, actor=_operator().actor)
     except DomainError as exc:
         raise _fail(exc) from None
     console.print(f"Compte {login.strip().lower()} créé. Mot de passe provisoire : {password}")

@@ -36,8 +36,22 @@ from core.statuses import Part, PartStatus
 
 EXPORT_NAME = re.compile(r"^paiement-(remuneration|deplacement)-\d{8}-\d{6}(-\d+)?\.csv$")
 CSV_COLUMNS = [
-    "dossier", "partie", "montant", "numero_intervenant", "nom", "prenom", "mission", "type_mission",
-    "date_mission", "examen", "session", "centre_code", "centre", "valide_le", "valide_par", "detail",
+    "dossier",
+    "partie",
+    "montant",
+    "numero_intervenant",
+    "nom",
+    "prenom",
+    "mission",
+    "type_mission",
+    "date_mission",
+    "examen",
+    "session",
+    "centre_code",
+    "centre",
+    "valide_le",
+    "valide_par",
+    "detail",
 ]
 
 
@@ -69,8 +83,10 @@ def _csv_amount(value: Decimal) -> str:
 
 def _last_validation(session: Session, efm_id: int, part: Part) -> Decision | None:
     return session.scalar(
-        select(Decision).where(Decision.efm_id == efm_id, Decision.part == part.value, Decision.action == "validate")
-        .order_by(Decision.id.desc()).limit(1)
+        select(Decision)
+        .where(Decision.efm_id == efm_id, Decision.part == part.value, Decision.action == "validate")
+        .order_by(Decision.id.desc())
+        .limit(1)
     )
 
 
@@ -101,21 +117,46 @@ def payment_export(session: Session, op: Operator, part: Part, *, mark_sent: boo
         detail = " | ".join(f"{ln.label_fr} : {ln.quantity} {ln.unit_fr} x {ln.rate} = {ln.amount}" for ln in lines)
         mission, person = efm.convocation.mission, efm.convocation.intervenant
         validated = _last_validation(session, efm.id, part)
-        writer.writerow([_csv_amount(amount) if i == 2 else _cell(v) for i, v in enumerate([
-            efm.dossier_number, part.value, amount, person.numero, person.last_name, person.first_name,
-            mission.number, mission.mission_type, f"{mission.start_at:%d/%m/%Y}", mission.exam.name,
-            mission.exam.session, mission.centre.code, mission.centre.name,
-            f"{validated.created_at:%d/%m/%Y %H:%M}" if validated else "", validated.actor if validated else "",
-            detail,
-        ])])
+        writer.writerow(
+            [
+                _csv_amount(amount) if i == 2 else _cell(v)
+                for i, v in enumerate(
+                    [
+                        efm.dossier_number,
+                        part.value,
+                        amount,
+                        person.numero,
+                        person.last_name,
+                        person.first_name,
+                        mission.number,
+                        mission.mission_type,
+                        f"{mission.start_at:%d/%m/%Y}",
+                        mission.exam.name,
+                        mission.exam.session,
+                        mission.centre.code,
+                        mission.centre.name,
+                        f"{validated.created_at:%d/%m/%Y %H:%M}" if validated else "",
+                        validated.actor if validated else "",
+                        detail,
+                    ]
+                )
+            ]
+        )
         export.rows += 1
         export.total += amount
         if mark_sent:
             apply_transition(session, efm, part, "send_to_payment", op.actor)
             session.add(Decision(efm_id=efm.id, part=part.value, action="send_to_payment", actor=op.actor))
     if mark_sent and export.rows:
-        audit.record(session, op.actor, "payment_export", 0, f"export_{part.value}", None,
-                     {"rows": export.rows, "total": str(export.total)})
+        audit.record(
+            session,
+            op.actor,
+            "payment_export",
+            0,
+            f"export_{part.value}",
+            None,
+            {"rows": export.rows, "total": str(export.total)},
+        )
     session.flush()
     export.csv_text = "\ufeff" + out.getvalue()
     return export
@@ -146,8 +187,11 @@ def saved_exports(limit: int = 100) -> list[Path]:
     folder = exports_dir()
     if not folder.is_dir():
         return []
-    return sorted((p for p in folder.glob("paiement-*.csv") if EXPORT_NAME.match(p.name)),
-                  key=lambda p: p.stat().st_mtime, reverse=True)[:limit]
+    return sorted(
+        (p for p in folder.glob("paiement-*.csv") if EXPORT_NAME.match(p.name)),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )[:limit]
 
 
 def saved_export(name: str) -> bytes:
@@ -160,8 +204,12 @@ def saved_export(name: str) -> bytes:
 
 def waiting_payment(session: Session, op: Operator) -> dict[str, int]:
     """How many parts are validated and not yet exported, per part."""
-    q = visible_dossiers(op).where(or_(EtatDeFrais.pay_status == PartStatus.VALIDATED.value,
-                                  EtatDeFrais.travel_status == PartStatus.VALIDATED.value))
+    q = visible_dossiers(op).where(
+        or_(
+            EtatDeFrais.pay_status == PartStatus.VALIDATED.value,
+            EtatDeFrais.travel_status == PartStatus.VALIDATED.value,
+        )
+    )
     counts = {"pay": 0, "travel": 0}
     for efm in session.scalars(q):
         for p in Part:
@@ -185,47 +233,119 @@ def dossier_data(session: Session, op: Operator, efm_id: int) -> dict[str, Any]:
     """Everything known about a dossier, JSON-safe: declaration, trips, estimate, receipts, history."""
     efm = get_dossier(session, op, efm_id)
     mission, person = efm.convocation.mission, efm.convocation.intervenant
-    declaration_fields = ["service_done", "copies", "candidates", "practical_minutes", "departure_at", "return_at",
-                          "nights", "lodging_amount", "meals", "admin_meals", "car_fiscal_hp", "car_yearly_km",
-                          "receipts_total", "receipts_by_email", "submitted_at"]
+    declaration_fields = [
+        "service_done",
+        "copies",
+        "candidates",
+        "practical_minutes",
+        "departure_at",
+        "return_at",
+        "nights",
+        "lodging_amount",
+        "meals",
+        "admin_meals",
+        "car_fiscal_hp",
+        "car_yearly_km",
+        "receipts_total",
+        "receipts_by_email",
+        "submitted_at",
+    ]
     est = estimate_for(session, efm)
     sf = efm.service_fait
-    history = session.scalars(select(AuditEntry).where(AuditEntry.entity == "etat_de_frais",
-                                                       AuditEntry.entity_id == efm.id).order_by(AuditEntry.id))
+    history = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity == "etat_de_frais", AuditEntry.entity_id == efm.id)
+        .order_by(AuditEntry.id)
+    )
     return {
         "dossier": efm.dossier_number,
         "id": efm.id,
         "statuts": {"remuneration": efm.pay_status, "deplacement": efm.travel_status},
-        "intervenant": {"numero": person.numero, "identifiant_imagin": person.imagin_id,
-                        "civilite": person.civility, "nom": person.last_name, "prenom": person.first_name,
-                        "commune": person.residence_commune, "rqth": person.rqth},
-        "mission": {"numero": mission.number, "type": str(mission.mission_type), "debut": _iso(mission.start_at),
-                    "duree_jours": mission.duration_days, "examen": mission.exam.name, "code_examen": mission.exam.code,
-                    "session": mission.exam.session, "groupe_taux": mission.exam.rate_group,
-                    "centre": {"code": mission.centre.code, "nom": mission.centre.name},
-                    "specialite": mission.speciality, "epreuve": mission.epreuve,
-                    "quantite_convoquee": efm.convocation.expected_quantity},
+        "intervenant": {
+            "numero": person.numero,
+            "identifiant_imagin": person.imagin_id,
+            "civilite": person.civility,
+            "nom": person.last_name,
+            "prenom": person.first_name,
+            "commune": person.residence_commune,
+            "rqth": person.rqth,
+        },
+        "mission": {
+            "numero": mission.number,
+            "type": str(mission.mission_type),
+            "debut": _iso(mission.start_at),
+            "duree_jours": mission.duration_days,
+            "examen": mission.exam.name,
+            "code_examen": mission.exam.code,
+            "session": mission.exam.session,
+            "groupe_taux": mission.exam.rate_group,
+            "centre": {"code": mission.centre.code, "nom": mission.centre.name},
+            "specialite": mission.speciality,
+            "epreuve": mission.epreuve,
+            "quantite_convoquee": efm.convocation.expected_quantity,
+        },
         "declaration": {f: _iso(getattr(efm, f)) for f in declaration_fields},
-        "trajets": [{"depart": _iso(t.depart_at), "ville_depart": t.depart_city, "arrivee": _iso(t.arrive_at),
-                     "ville_arrivee": t.arrive_city, "mode": t.mode, "km": t.distance_km} for t in efm.trips],
-        "service_fait": None if sf is None else {"effectue": sf.done, "par": sf.attested_by, "source": sf.source,
-                                                 "le": _iso(sf.attested_at)},
-        "estimation": {"remuneration": str(est.pay), "deplacement": str(est.travel), "total": str(est.total),
-                       "lignes": [{"partie": ln.part, "libelle": ln.label_fr, "quantite": str(ln.quantity),
-                                   "unite": ln.unit_fr, "taux": str(ln.rate), "montant": str(ln.amount),
-                                   "source": ln.rule_source} for ln in est.lines]},
-        "controles": [{"code": f.code, "gravite": f.severity, "message": f.message, "donnees": f.data}
-                      for f in efm.flags],
-        "justificatifs": [{"id": r.id, "nom": r.original_name, "type": r.detected_type, "taille": r.size,
-                           "sha256": r.sha256, "source": r.source, "recu_le": _iso(r.created_at),
-                           "lecture": {"statut": r.ocr_status, "total": _iso(r.ocr_total),
-                                       "devise": r.ocr_currency, "date": _iso(r.ocr_date),
-                                       "confiance": r.ocr_confidence, "erreur": r.ocr_error}}
-                          for r in receipts_of(session, efm.id)],
-        "decisions": [{"partie": d.part, "decision": d.action, "motif": d.reason, "par": d.actor,
-                       "le": _iso(d.created_at)} for d in decisions_of(session, efm.id)],
-        "historique": [{"le": _iso(a.at), "par": a.actor, "action": a.action, "avant": a.before, "apres": a.after}
-                       for a in history],
+        "trajets": [
+            {
+                "depart": _iso(t.depart_at),
+                "ville_depart": t.depart_city,
+                "arrivee": _iso(t.arrive_at),
+                "ville_arrivee": t.arrive_city,
+                "mode": t.mode,
+                "km": t.distance_km,
+            }
+            for t in efm.trips
+        ],
+        "service_fait": None
+        if sf is None
+        else {"effectue": sf.done, "par": sf.attested_by, "source": sf.source, "le": _iso(sf.attested_at)},
+        "estimation": {
+            "remuneration": str(est.pay),
+            "deplacement": str(est.travel),
+            "total": str(est.total),
+            "lignes": [
+                {
+                    "partie": ln.part,
+                    "libelle": ln.label_fr,
+                    "quantite": str(ln.quantity),
+                    "unite": ln.unit_fr,
+                    "taux": str(ln.rate),
+                    "montant": str(ln.amount),
+                    "source": ln.rule_source,
+                }
+                for ln in est.lines
+            ],
+        },
+        "controles": [
+            {"code": f.code, "gravite": f.severity, "message": f.message, "donnees": f.data} for f in efm.flags
+        ],
+        "justificatifs": [
+            {
+                "id": r.id,
+                "nom": r.original_name,
+                "type": r.detected_type,
+                "taille": r.size,
+                "sha256": r.sha256,
+                "source": r.source,
+                "recu_le": _iso(r.created_at),
+                "lecture": {
+                    "statut": r.ocr_status,
+                    "total": _iso(r.ocr_total),
+                    "devise": r.ocr_currency,
+                    "date": _iso(r.ocr_date),
+                    "confiance": r.ocr_confidence,
+                    "erreur": r.ocr_error,
+                },
+            }
+            for r in receipts_of(session, efm.id)
+        ],
+        "decisions": [
+            {"partie": d.part, "decision": d.action, "motif": d.reason, "par": d.actor, "le": _iso(d.created_at)}
+            for d in decisions_of(session, efm.id)
+        ],
+        "historique": [
+            {"le": _iso(a.at), "par": a.actor, "action": a.action, "avant": a.before, "apres": a.after} for a in history
+        ],
     }
 
 

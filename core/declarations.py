@@ -61,8 +61,9 @@ def require_editable(efm: EtatDeFrais) -> None:
         )
 
 
-def apply_transition(session: Session, efm: EtatDeFrais, part: Part, action: str, actor: str,
-                     reason: str = "") -> PartStatus:
+def apply_transition(
+    session: Session, efm: EtatDeFrais, part: Part, action: str, actor: str, reason: str = ""
+) -> PartStatus:
     """Move one part through the state machine (the only place statuses change), with an audit entry."""
     current = part_status(efm, part)
     attr = "pay_status" if part is Part.PAY else "travel_status"
@@ -73,8 +74,15 @@ def apply_transition(session: Session, efm: EtatDeFrais, part: Part, action: str
     elif action == "restore":
         setattr(efm, f"{attr}_before_cancel", None)
     setattr(efm, attr, target)
-    audit.record(session, actor, "etat_de_frais", efm.id, f"{part.value}:{action}",
-                 {attr: current.value}, {attr: target.value, "reason": reason} if reason else {attr: target.value})
+    audit.record(
+        session,
+        actor,
+        "etat_de_frais",
+        efm.id,
+        f"{part.value}:{action}",
+        {attr: current.value},
+        {attr: target.value, "reason": reason} if reason else {attr: target.value},
+    )
     return target
 
 
@@ -87,8 +95,10 @@ def set_service_done(session: Session, efm: EtatDeFrais, done: bool, actor: str)
     require_editable(efm)
     mission = efm.convocation.mission
     if done and not has_started(mission):
-        raise InvalidInput(f"La mission n° {mission.number} commence le {mission.start_at:%d/%m/%Y à %H:%M} : "
-                           "vous pourrez la déclarer effectuée à partir de ce moment.")
+        raise InvalidInput(
+            f"La mission n° {mission.number} commence le {mission.start_at:%d/%m/%Y à %H:%M} : "
+            "vous pourrez la déclarer effectuée à partir de ce moment."
+        )
     action = "declare_done" if done else "declare_not_done"
     for part in active_parts(efm):
         current = part_status(efm, part)
@@ -130,14 +140,19 @@ def set_times(session: Session, efm: EtatDeFrais, departure_at: datetime, return
     _check_in_window(efm, departure_at, "Le départ")
     _check_in_window(efm, return_at, "Le retour")
     if return_at <= departure_at:
-        raise InvalidInput(
-            f"Le retour ({_fmt(return_at)}) doit être après le départ ({_fmt(departure_at)})."
-        )
+        raise InvalidInput(f"Le retour ({_fmt(return_at)}) doit être après le départ ({_fmt(departure_at)}).")
     _save(session, efm, actor, "times", departure_at=departure_at, return_at=return_at)
 
 
-def _check_trip(efm: EtatDeFrais, depart_at: datetime, depart_city: str, arrive_at: datetime,
-                arrive_city: str, mode: str, distance_km: int) -> tuple[str, str]:
+def _check_trip(
+    efm: EtatDeFrais,
+    depart_at: datetime,
+    depart_city: str,
+    arrive_at: datetime,
+    arrive_city: str,
+    mode: str,
+    distance_km: int,
+) -> tuple[str, str]:
     dc, ac = " ".join(depart_city.split()).upper(), " ".join(arrive_city.split()).upper()
     if not dc or not ac:
         raise InvalidInput("Indiquez la ville de départ et la ville d'arrivée. Exemple : ST LO")
@@ -154,13 +169,23 @@ def _check_trip(efm: EtatDeFrais, depart_at: datetime, depart_city: str, arrive_
     return dc, ac
 
 
-def add_trip(session: Session, efm: EtatDeFrais, depart_at: datetime, depart_city: str, arrive_at: datetime,
-             arrive_city: str, actor: str, mode: str = "transport_public", distance_km: int = 0) -> Trip:
+def add_trip(
+    session: Session,
+    efm: EtatDeFrais,
+    depart_at: datetime,
+    depart_city: str,
+    arrive_at: datetime,
+    arrive_city: str,
+    actor: str,
+    mode: str = "transport_public",
+    distance_km: int = 0,
+) -> Trip:
     """Add one trip line (many per mission)."""
     require_editable(efm)
     dc, ac = _check_trip(efm, depart_at, depart_city, arrive_at, arrive_city, mode, distance_km)
-    trip = Trip(depart_at=depart_at, depart_city=dc, arrive_at=arrive_at, arrive_city=ac, mode=mode,
-                distance_km=distance_km)
+    trip = Trip(
+        depart_at=depart_at, depart_city=dc, arrive_at=arrive_at, arrive_city=ac, mode=mode, distance_km=distance_km
+    )
     efm.trips.append(trip)
     session.flush()
     audit.record(session, actor, "trip", trip.id, "trip_added", None, _trip_dict(trip))
@@ -183,8 +208,15 @@ def update_trip(session: Session, efm: EtatDeFrais, trip_id: int, actor: str, **
     require_editable(efm)
     trip = _own_trip(efm, trip_id)
     values = _trip_dict(trip) | changes
-    dc, ac = _check_trip(efm, values["depart_at"], values["depart_city"], values["arrive_at"],
-                         values["arrive_city"], values["mode"], values["distance_km"])
+    dc, ac = _check_trip(
+        efm,
+        values["depart_at"],
+        values["depart_city"],
+        values["arrive_at"],
+        values["arrive_city"],
+        values["mode"],
+        values["distance_km"],
+    )
     before = _trip_dict(trip)
     values |= {"depart_city": dc, "arrive_city": ac}
     for field, value in values.items():
@@ -251,8 +283,13 @@ def missing_answers(efm: EtatDeFrais) -> list[str]:
         return missing
     field = quantity_field(efm)
     if field and part_status(efm, Part.PAY) is not PartStatus.NO_COSTS and getattr(efm, field) is None:
-        missing.append({"copies": "le nombre de copies corrigées", "candidates": "le nombre de candidats interrogés",
-                        "practical_minutes": "la durée des épreuves pratiques"}[field])
+        missing.append(
+            {
+                "copies": "le nombre de copies corrigées",
+                "candidates": "le nombre de candidats interrogés",
+                "practical_minutes": "la durée des épreuves pratiques",
+            }[field]
+        )
     if part_status(efm, Part.TRAVEL) is not PartStatus.NO_COSTS:
         if efm.departure_at is None or efm.return_at is None:
             missing.append("les horaires de départ et de retour")
@@ -279,11 +316,16 @@ def submit(session: Session, efm: EtatDeFrais, actor: str) -> str:
     person = efm.convocation.intervenant
     mission = efm.convocation.mission
     outbox.notify_intervenant(
-        session, person, kind="dossier_submitted",
+        session,
+        person,
+        kind="dossier_submitted",
         subject=f"Imag'in : dossier n° {efm.dossier_number} enregistré",
-        text=(f"Votre état de frais pour la mission n° {mission.number} est validé. "
-              f"Numéro de dossier : {efm.dossier_number}. Il est transmis à la DEC pour vérification."),
-        dedupe_key=f"submitted:{efm.id}:{efm.submitted_at.isoformat()}", email=False,
+        text=(
+            f"Votre état de frais pour la mission n° {mission.number} est validé. "
+            f"Numéro de dossier : {efm.dossier_number}. Il est transmis à la DEC pour vérification."
+        ),
+        dedupe_key=f"submitted:{efm.id}:{efm.submitted_at.isoformat()}",
+        email=False,
     )
     session.flush()
     return efm.dossier_number

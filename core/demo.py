@@ -36,19 +36,84 @@ def _missions(base: datetime) -> list[dict[str, str]]:
     fmt = lambda dt: dt.strftime("%d/%m/%Y %H:%M")  # noqa: E731
     return [
         # person, mission, type, exam, group, centre index, start, days, expected
-        {"p": "D1001", "m": "DEMO-101", "t": "correction", "e": ("BAC", "BACCALAUREAT GENERAL"), "g": "T5",
-         "c": 0, "s": fmt(d(0, 9)), "n": "2", "q": "120", "sp": "PHILOSOPHIE", "ep": "Épreuve écrite"},
-        {"p": "D1001", "m": "DEMO-102", "t": "oral", "e": ("BAC", "BACCALAUREAT GENERAL"), "g": "T5",
-         "c": 0, "s": fmt(d(3, 8)), "n": "1", "q": "12", "sp": "FRANCAIS", "ep": "Épreuve anticipée orale"},
-        {"p": "D1001", "m": "DEMO-103", "t": "jury", "e": ("BAC", "BACCALAUREAT GENERAL"), "g": "T5",
-         "c": 0, "s": fmt(d(3, 14)), "n": "1", "q": "", "sp": "JURY", "ep": "Délibération"},
-        {"p": "D1002", "m": "DEMO-201", "t": "oral", "e": ("CFG", "CERTIFICAT DE FORMATION GENERALE"), "g": "T1",
-         "c": 1, "s": fmt(d(1, 9)), "n": "1", "q": "8", "sp": "CERTIFICAT DE FORMATION GENERALE",
-         "ep": "1-001, ENTRETIEN AVEC LE JURY"},
-        {"p": "D1002", "m": "DEMO-202", "t": "pratique", "e": ("BTS", "BTS ELECTROTECHNIQUE"), "g": "T4",
-         "c": 2, "s": fmt(d(5, 8)), "n": "2", "q": "12", "sp": "ELECTROTECHNIQUE", "ep": "Épreuve pratique E4"},
-        {"p": "D1003", "m": "DEMO-301", "t": "correction", "e": ("DNB", "DIPLOME NATIONAL DU BREVET"), "g": "T1",
-         "c": 0, "s": fmt(d(2, 9)), "n": "1", "q": "80", "sp": "MATHEMATIQUES", "ep": "Épreuve écrite"},
+        {
+            "p": "D1001",
+            "m": "DEMO-101",
+            "t": "correction",
+            "e": ("BAC", "BACCALAUREAT GENERAL"),
+            "g": "T5",
+            "c": 0,
+            "s": fmt(d(0, 9)),
+            "n": "2",
+            "q": "120",
+            "sp": "PHILOSOPHIE",
+            "ep": "Épreuve écrite",
+        },
+        {
+            "p": "D1001",
+            "m": "DEMO-102",
+            "t": "oral",
+            "e": ("BAC", "BACCALAUREAT GENERAL"),
+            "g": "T5",
+            "c": 0,
+            "s": fmt(d(3, 8)),
+            "n": "1",
+            "q": "12",
+            "sp": "FRANCAIS",
+            "ep": "Épreuve anticipée orale",
+        },
+        {
+            "p": "D1001",
+            "m": "DEMO-103",
+            "t": "jury",
+            "e": ("BAC", "BACCALAUREAT GENERAL"),
+            "g": "T5",
+            "c": 0,
+            "s": fmt(d(3, 14)),
+            "n": "1",
+            "q": "",
+            "sp": "JURY",
+            "ep": "Délibération",
+        },
+        {
+            "p": "D1002",
+            "m": "DEMO-201",
+            "t": "oral",
+            "e": ("CFG", "CERTIFICAT DE FORMATION GENERALE"),
+            "g": "T1",
+            "c": 1,
+            "s": fmt(d(1, 9)),
+            "n": "1",
+            "q": "8",
+            "sp": "CERTIFICAT DE FORMATION GENERALE",
+            "ep": "1-001, ENTRETIEN AVEC LE JURY",
+        },
+        {
+            "p": "D1002",
+            "m": "DEMO-202",
+            "t": "pratique",
+            "e": ("BTS", "BTS ELECTROTECHNIQUE"),
+            "g": "T4",
+            "c": 2,
+            "s": fmt(d(5, 8)),
+            "n": "2",
+            "q": "12",
+            "sp": "ELECTROTECHNIQUE",
+            "ep": "Épreuve pratique E4",
+        },
+        {
+            "p": "D1003",
+            "m": "DEMO-301",
+            "t": "correction",
+            "e": ("DNB", "DIPLOME NATIONAL DU BREVET"),
+            "g": "T1",
+            "c": 0,
+            "s": fmt(d(2, 9)),
+            "n": "1",
+            "q": "80",
+            "sp": "MATHEMATIQUES",
+            "ep": "Épreuve écrite",
+        },
     ]
 
 
@@ -61,33 +126,64 @@ def seed_demo(session: Session, base: datetime | None = None) -> dict[str, Any]:
     for m in _missions(base):
         numero, imagin_id, civ, nom, prenom, email, commune = people[m["p"]]
         code, name, commune_c, zone = DEMO_CENTRES[m["c"]]
-        apply_row(session, {
-            "numero": numero, "imagin_id": imagin_id, "civility": civ, "last_name": nom, "first_name": prenom,
-            "emails": [email], "commune": commune, "rqth": False, "password": codes[numero],
-            "exam_code": m["e"][0], "exam_name": m["e"][1], "session": f"Session {base:%m/%Y}",
-            "rate_group": m["g"], "hourly_rate_group": HOURLY_GROUPS.get(m["e"][0]),
-            "oral_minutes": 30 if m["t"] == "oral" else None,
-            "mission_number": m["m"], "mission_type": m["t"], "speciality": m["sp"], "epreuve": m["ep"],
-            "centre_code": code, "centre_name": name, "centre_commune": commune_c, "zone": zone,
-            "start": datetime.strptime(m["s"], "%d/%m/%Y %H:%M"), "duration": int(m["n"]),
-            "pay": True, "travel": True, "expected": int(m["q"]) if m["q"] else None,
-        }, actor="system:demo")
+        apply_row(
+            session,
+            {
+                "numero": numero,
+                "imagin_id": imagin_id,
+                "civility": civ,
+                "last_name": nom,
+                "first_name": prenom,
+                "emails": [email],
+                "commune": commune,
+                "rqth": False,
+                "password": codes[numero],
+                "exam_code": m["e"][0],
+                "exam_name": m["e"][1],
+                "session": f"Session {base:%m/%Y}",
+                "rate_group": m["g"],
+                "hourly_rate_group": HOURLY_GROUPS.get(m["e"][0]),
+                "oral_minutes": 30 if m["t"] == "oral" else None,
+                "mission_number": m["m"],
+                "mission_type": m["t"],
+                "speciality": m["sp"],
+                "epreuve": m["ep"],
+                "centre_code": code,
+                "centre_name": name,
+                "centre_commune": commune_c,
+                "zone": zone,
+                "start": datetime.strptime(m["s"], "%d/%m/%Y %H:%M"),
+                "duration": int(m["n"]),
+                "pay": True,
+                "travel": True,
+                "expected": int(m["q"]) if m["q"] else None,
+            },
+            actor="system:demo",
+        )
     for numero, (_, imagin_id, _civ, nom, prenom, email, _c) in people.items():
         person = session.scalar(select(Intervenant).where(Intervenant.numero == numero))
         assert person is not None
         person.password_hash = accounts.hash_password(codes[numero])
         person.must_change_password = True
-        out["intervenants"].append({"numero": numero, "identifiant_imagin": imagin_id, "nom": f"{prenom} {nom}",
-                                    "email": email, "mot_de_passe": codes[numero],
-                                    "adresse_depot": personal_address(person)})
+        out["intervenants"].append(
+            {
+                "numero": numero,
+                "identifiant_imagin": imagin_id,
+                "nom": f"{prenom} {nom}",
+                "email": email,
+                "mot_de_passe": codes[numero],
+                "adresse_depot": personal_address(person),
+            }
+        )
     from core.models import Centre
 
     staff = [("dec.demo", "Gestionnaire DEC (démo)", StaffRole.GESTIONNAIRE, None, "dec")]
     for code, name, _commune, _zone in DEMO_CENTRES:
         centre = session.scalar(select(Centre).where(Centre.code == code))
         if centre is not None:
-            staff.append((f"chef.{code.lower()}", f"Chef de centre {name}", StaffRole.CHEF_CENTRE, centre.id,
-                          "chefs_de_centre"))
+            staff.append(
+                (f"chef.{code.lower()}", f"Chef de centre {name}", StaffRole.CHEF_CENTRE, centre.id, "chefs_de_centre")
+            )
     for login, full_name, role, centre_id, bucket in staff:
         password = accounts.new_login_code()
         user = session.scalar(select(StaffUser).where(StaffUser.login == login))
@@ -95,7 +191,14 @@ def seed_demo(session: Session, base: datetime | None = None) -> dict[str, Any]:
             user = StaffUser(login=login, full_name=full_name, role=role, centre_id=centre_id, password_hash="")
             session.add(user)
         user.password_hash = accounts.hash_password(password)
-        out[bucket].append({"login": login, "nom": full_name, "mot_de_passe": password, "role": str(role),
-                            **({"centre_id": centre_id} if centre_id else {})})
+        out[bucket].append(
+            {
+                "login": login,
+                "nom": full_name,
+                "mot_de_passe": password,
+                "role": str(role),
+                **({"centre_id": centre_id} if centre_id else {}),
+            }
+        )
     session.flush()
     return out

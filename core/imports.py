@@ -59,13 +59,27 @@ from core.models import (
 from core.parsing import parse_date, parse_time
 from core.statuses import PartStatus
 
-REQUIRED = ["numero_intervenant", "nom", "examen_code", "session", "mission_numero", "type_mission",
-            "centre_code", "debut"]
+REQUIRED = [
+    "numero_intervenant",
+    "nom",
+    "examen_code",
+    "session",
+    "mission_numero",
+    "type_mission",
+    "centre_code",
+    "debut",
+]
 TYPE_ALIASES = {
-    "correction": MissionType.CORRECTION, "correction de copies": MissionType.CORRECTION,
-    "copies": MissionType.CORRECTION, "oral": MissionType.ORAL, "interrogation orale": MissionType.ORAL,
-    "pratique": MissionType.PRATIQUE, "epreuve pratique": MissionType.PRATIQUE, "jury": MissionType.JURY,
-    "jury de deliberation": MissionType.JURY, "deliberation": MissionType.JURY,
+    "correction": MissionType.CORRECTION,
+    "correction de copies": MissionType.CORRECTION,
+    "copies": MissionType.CORRECTION,
+    "oral": MissionType.ORAL,
+    "interrogation orale": MissionType.ORAL,
+    "pratique": MissionType.PRATIQUE,
+    "epreuve pratique": MissionType.PRATIQUE,
+    "jury": MissionType.JURY,
+    "jury de deliberation": MissionType.JURY,
+    "deliberation": MissionType.JURY,
 }
 ZONES = {"standard", "grande_ville", "paris"}
 NO_PAY_GROUPS = {"", "NR", "ECA"}
@@ -147,18 +161,31 @@ def validate_row(raw: dict[str, str]) -> dict[str, Any]:
     if not duration or duration > 60:
         raise InvalidInput("duree_jours doit être entre 1 et 60")
     return {
-        "numero": r["numero_intervenant"], "imagin_id": r.get("identifiant_imagin") or None,
-        "civility": r.get("civilite", ""), "last_name": r["nom"], "first_name": r.get("prenom", ""),
-        "emails": emails, "commune": r.get("commune_residence", ""), "rqth": _yes(r.get("rqth", ""), False),
+        "numero": r["numero_intervenant"],
+        "imagin_id": r.get("identifiant_imagin") or None,
+        "civility": r.get("civilite", ""),
+        "last_name": r["nom"],
+        "first_name": r.get("prenom", ""),
+        "emails": emails,
+        "commune": r.get("commune_residence", ""),
+        "rqth": _yes(r.get("rqth", ""), False),
         "password": r.get("mot_de_passe", ""),
-        "exam_code": r["examen_code"], "exam_name": r.get("examen_nom") or r["examen_code"],
-        "session": r["session"], "rate_group": None if group in NO_PAY_GROUPS else group,
+        "exam_code": r["examen_code"],
+        "exam_name": r.get("examen_nom") or r["examen_code"],
+        "session": r["session"],
+        "rate_group": None if group in NO_PAY_GROUPS else group,
         "hourly_rate_group": hourly,
         "oral_minutes": _int(r.get("minutes_par_candidat", ""), "minutes_par_candidat"),
-        "mission_number": r["mission_numero"], "mission_type": mtype, "speciality": r.get("specialite", ""),
-        "epreuve": r.get("epreuve", ""), "centre_code": r["centre_code"],
-        "centre_name": r.get("centre_nom") or r["centre_code"], "centre_commune": r.get("centre_commune", ""),
-        "zone": zone, "start": start, "duration": duration,
+        "mission_number": r["mission_numero"],
+        "mission_type": mtype,
+        "speciality": r.get("specialite", ""),
+        "epreuve": r.get("epreuve", ""),
+        "centre_code": r["centre_code"],
+        "centre_name": r.get("centre_nom") or r["centre_code"],
+        "centre_commune": r.get("centre_commune", ""),
+        "zone": zone,
+        "start": start,
+        "duration": duration,
         "pay": _yes(r.get("frais_remuneration", ""), True) and group not in NO_PAY_GROUPS,
         "travel": _yes(r.get("frais_deplacement", ""), True),
         "expected": _int(r.get("quantite_convoquee", ""), "quantite_convoquee"),
@@ -199,12 +226,22 @@ def apply_row(session: Session, v: dict[str, Any], actor: str) -> bool:
     if person is None:
         if not v["password"]:
             raise InvalidInput("mot_de_passe requis pour un nouvel intervenant")
-        person = Intervenant(numero=v["numero"], password_hash=accounts.hash_password(v["password"]),
-                             intake_token=accounts.new_intake_token(), must_change_password=True)
+        person = Intervenant(
+            numero=v["numero"],
+            password_hash=accounts.hash_password(v["password"]),
+            intake_token=accounts.new_intake_token(),
+            must_change_password=True,
+        )
         session.add(person)
         changed = True
-    for attr, key in [("imagin_id", "imagin_id"), ("civility", "civility"), ("last_name", "last_name"),
-                      ("first_name", "first_name"), ("residence_commune", "commune"), ("rqth", "rqth")]:
+    for attr, key in [
+        ("imagin_id", "imagin_id"),
+        ("civility", "civility"),
+        ("last_name", "last_name"),
+        ("first_name", "first_name"),
+        ("residence_commune", "commune"),
+        ("rqth", "rqth"),
+    ]:
         if getattr(person, attr) != v[key]:
             setattr(person, attr, v[key])
             changed = True
@@ -216,18 +253,45 @@ def apply_row(session: Session, v: dict[str, Any], actor: str) -> bool:
             changed = True
         elif owner.intervenant_id != person.id:
             raise InvalidInput(f"l'adresse {address} appartient déjà à un autre intervenant")
-    centre, c1 = _upsert(session, Centre, {"code": v["centre_code"]},
-                         {"name": v["centre_name"], "commune": v["centre_commune"], "lodging_zone": v["zone"]})
-    exam, c2 = _upsert(session, Exam, {"code": v["exam_code"], "session": v["session"]},
-                       {"name": v["exam_name"], "rate_group": v["rate_group"],
-                        "hourly_rate_group": v.get("hourly_rate_group"),
-                        "oral_minutes_per_candidate": v["oral_minutes"]})
-    mission, c3 = _upsert(session, Mission, {"number": v["mission_number"]}, {
-        "exam_id": exam.id, "centre_id": centre.id, "mission_type": v["mission_type"],
-        "speciality": v["speciality"], "epreuve": v["epreuve"], "start_at": v["start"],
-        "duration_days": v["duration"], "has_pay_part": v["pay"], "has_travel_part": v["travel"]})
-    convocation, c4 = _upsert(session, Convocation, {"intervenant_id": person.id, "mission_id": mission.id},
-                              {"expected_quantity": v["expected"]})
+    centre, c1 = _upsert(
+        session,
+        Centre,
+        {"code": v["centre_code"]},
+        {"name": v["centre_name"], "commune": v["centre_commune"], "lodging_zone": v["zone"]},
+    )
+    exam, c2 = _upsert(
+        session,
+        Exam,
+        {"code": v["exam_code"], "session": v["session"]},
+        {
+            "name": v["exam_name"],
+            "rate_group": v["rate_group"],
+            "hourly_rate_group": v.get("hourly_rate_group"),
+            "oral_minutes_per_candidate": v["oral_minutes"],
+        },
+    )
+    mission, c3 = _upsert(
+        session,
+        Mission,
+        {"number": v["mission_number"]},
+        {
+            "exam_id": exam.id,
+            "centre_id": centre.id,
+            "mission_type": v["mission_type"],
+            "speciality": v["speciality"],
+            "epreuve": v["epreuve"],
+            "start_at": v["start"],
+            "duration_days": v["duration"],
+            "has_pay_part": v["pay"],
+            "has_travel_part": v["travel"],
+        },
+    )
+    convocation, c4 = _upsert(
+        session,
+        Convocation,
+        {"intervenant_id": person.id, "mission_id": mission.id},
+        {"expected_quantity": v["expected"]},
+    )
     if session.scalar(select(EtatDeFrais).where(EtatDeFrais.convocation_id == convocation.id)) is None:
         efm = create_efm(session, convocation, mission)
         audit.record(session, actor, "etat_de_frais", efm.id, "created", None, {"mission": mission.number})
@@ -253,8 +317,12 @@ def read_csv(data: bytes) -> list[dict[str, str]]:
     return list(reader)
 
 
-def import_missions(session: Session, path: Path, actor: str = "system:import",
-                    progress: Callable[[Iterable[Any]], Iterable[Any]] = lambda it: it) -> ImportReport:
+def import_missions(
+    session: Session,
+    path: Path,
+    actor: str = "system:import",
+    progress: Callable[[Iterable[Any]], Iterable[Any]] = lambda it: it,
+) -> ImportReport:
     """Import the convocation export; each row in its own savepoint (a bad row leaves nothing)."""
     rows = read_csv(Path(path).read_bytes())
     report = ImportReport()

@@ -35,8 +35,7 @@ RETRIES = 3  # attempts after the first failure (missing file, database busy...)
 RETRY_DELAY = 30  # seconds between attempts
 SWEEP_BATCH = 200  # receipts re-queued per sweep at most
 MAX_ATTEMPTS = 6  # readings started for one receipt: past this, one that crashed its worker each time is given up
-GIVE_UP = ("La lecture automatique de ce justificatif a échoué après plusieurs essais : un gestionnaire le "
-           "vérifiera.")
+GIVE_UP = "La lecture automatique de ce justificatif a échoué après plusieurs essais : un gestionnaire le vérifiera."
 
 _instance: Huey | None = None
 _instance_key: str | None = None
@@ -55,8 +54,9 @@ def build_huey(settings: Settings) -> Huey:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         instance = SqliteHuey(QUEUE_NAME, filename=str(settings.data_dir / "jobs.sqlite"), results=False)
     _tasks[instance] = {
-        "read_receipt": instance.task(retries=RETRIES, retry_delay=RETRY_DELAY, timeout=TASK_TIMEOUT,
-                                      context=True, name="read_receipt")(_read_receipt_task),
+        "read_receipt": instance.task(
+            retries=RETRIES, retry_delay=RETRY_DELAY, timeout=TASK_TIMEOUT, context=True, name="read_receipt"
+        )(_read_receipt_task),
         "sweep": instance.periodic_task(crontab(minute="*"), name="sweep_pending_ocr")(sweep_pending_ocr),
     }
     instance.on_startup(name="fresh_database_connections")(_fresh_connections)
@@ -110,8 +110,13 @@ def read_receipt(receipt_id: int) -> dict[str, Any] | None:
     result = reading.to_dict() | {"phash": ocr.perceptual_hash(data)}
     with session_scope() as session:
         record_reading(session, receipt_id, result)
-    log.info("OCR: receipt %s read: total %s, confidence %s, %.1f s", receipt_id, result["total"],
-             result["confidence"], reading.seconds)
+    log.info(
+        "OCR: receipt %s read: total %s, confidence %s, %.1f s",
+        receipt_id,
+        result["total"],
+        result["confidence"],
+        reading.seconds,
+    )
     return {k: v for k, v in result.items() if k != "text"}
 
 
@@ -152,10 +157,14 @@ def sweep_pending_ocr() -> int:
     instance = get_huey()
     cutoff = utcnow() - timedelta(seconds=get_settings().ocr_sweep_after_seconds)
     with session_scope() as session:
-        ids = list(session.scalars(
-            select(Receipt.id).where(Receipt.ocr_status == "pending", Receipt.created_at < cutoff)
-            .order_by(Receipt.id).limit(SWEEP_BATCH)
-        ))
+        ids = list(
+            session.scalars(
+                select(Receipt.id)
+                .where(Receipt.ocr_status == "pending", Receipt.created_at < cutoff)
+                .order_by(Receipt.id)
+                .limit(SWEEP_BATCH)
+            )
+        )
     if not ids:
         return 0
     queued = _queued_receipt_ids(instance)
@@ -173,8 +182,9 @@ def run_worker(workers: int = 2, *, block: bool = True) -> Consumer:
     With ``block=True`` it runs until SIGINT/SIGTERM (call from the main thread); otherwise it returns
     the started consumer, to be stopped with ``consumer.stop(graceful=True)``.
     """
-    consumer = get_huey().create_consumer(workers=workers, worker_type="process", periodic=True,
-                                          check_worker_health=True)
+    consumer = get_huey().create_consumer(
+        workers=workers, worker_type="process", periodic=True, check_worker_health=True
+    )
     if block:
         consumer.run()
     else:

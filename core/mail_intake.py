@@ -105,8 +105,7 @@ def process(mail_id: int, parsed: IncomingMail | None, parse_error: str | None =
                 match.person,
                 match.evidence,
                 None,
-                problem="Le message contient trop de pièces jointes ou de messages imbriqués pour être lu "
-                "en entier.",
+                problem="Le message contient trop de pièces jointes ou de messages imbriqués pour être lu en entier.",
                 advice=mail_replies.ADVICE_TOO_LARGE,
             )
         if match.problem is None and parsed.structure_broken and not parsed.files:
@@ -257,9 +256,7 @@ def _references(text: str) -> tuple[set[str], set[str]]:
 
 def _match_mission(session: Session, person: Intervenant, evidence: str, parsed: IncomingMail) -> Match:
     efms = efms_of_intervenant(session, person.id)
-    keys = {
-        efm.id: {k.upper() for k in (efm.convocation.mission.number, efm.dossier_number) if k} for efm in efms
-    }
+    keys = {efm.id: {k.upper() for k in (efm.convocation.mission.number, efm.dossier_number) if k} for efm in efms}
     subject_anchored, subject_tokens = _references(parsed.subject)
     body_anchored, body_tokens = _references(parsed.body_text)
     # Strongest evidence first: "mission 621" in the subject, then in the text, then bare references.
@@ -271,8 +268,7 @@ def _match_mission(session: Session, person: Intervenant, evidence: str, parsed:
                 return Match(
                     person,
                     evidence,
-                    problem=f"Le dossier de {mission_label(efm)} est déjà clos : "
-                    "il n'accepte plus de justificatifs.",
+                    problem=f"Le dossier de {mission_label(efm)} est déjà clos : il n'accepte plus de justificatifs.",
                     advice=_list_advice(efms),
                 )
             return Match(person, evidence, efm)
@@ -313,9 +309,7 @@ def _list_advice(efms: Sequence[EtatDeFrais]) -> str:
 
 def _lines(mail: InboundMail, *states: AttachmentState) -> list[mail_replies.FileLine]:
     return [
-        mail_replies.file_line(a.filename or None, a.position, a.reason)
-        for a in mail.attachments
-        if a.state in states
+        mail_replies.file_line(a.filename or None, a.position, a.reason) for a in mail.attachments if a.state in states
     ]
 
 
@@ -355,9 +349,7 @@ def _quarantine(
     )
     queue_reply(session, mail, address, text)
     if person is not None:
-        note = mail_replies.notification_text(
-            mission_label="", accepted=0, rejected=0, quarantined_reason=reason
-        )
+        note = mail_replies.notification_text(mission_label="", accepted=0, rejected=0, quarantined_reason=reason)
         outbox.notify_intervenant(
             session,
             person,

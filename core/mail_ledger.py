@@ -79,9 +79,7 @@ def message_identity(raw: bytes) -> tuple[str, str]:
     digest = hashlib.sha256()
     for name in IDENTITY_HEADERS:
         for value in headers.get_all(name) or []:
-            digest.update(
-                name.encode() + b":" + " ".join(str(value).split()).encode("utf-8", "replace") + b"\n"
-            )
+            digest.update(name.encode() + b":" + " ".join(str(value).split()).encode("utf-8", "replace") + b"\n")
     digest.update(b"\n")
     digest.update(body.replace(b"\r\n", b"\n").rstrip())  # line ends differ between SMTP and mailboxes
     return column_text(str(headers.get("message-id", "")), 255), digest.hexdigest()
@@ -182,9 +180,7 @@ def store_raw(
     Returning means the message is safe: only then may the SMTP server answer 250 or the IMAP poller
     move the message. Any exception means it is not stored.
     """
-    row = prepare_raw(
-        raw, source=source, envelope_from=envelope_from, envelope_to=envelope_to, peer=peer, imap=imap
-    )
+    row = prepare_raw(raw, source=source, envelope_from=envelope_from, envelope_to=envelope_to, peer=peer, imap=imap)
     return commit_rows([row])[0]
 
 
@@ -194,9 +190,7 @@ class LedgerWriter:
 
     def __init__(self, max_batch: int = 64) -> None:
         self.max_batch = max_batch
-        self._queue: queue.SimpleQueue[tuple[dict[str, Any], Future[StoreResult]] | None] = (
-            queue.SimpleQueue()
-        )
+        self._queue: queue.SimpleQueue[tuple[dict[str, Any], Future[StoreResult]] | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread = self._new_thread()
 

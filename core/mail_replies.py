@@ -44,8 +44,7 @@ def _file_sections(accepted: Sequence[FileLine], rejected: Sequence[FileLine]) -
     if rejected:
         lines.append("Pièces refusées :")
         lines += [
-            f"  - {f.reason}" if f.reason and f.name in f.reason else f"  - {f.name} : {f.reason}"
-            for f in rejected
+            f"  - {f.reason}" if f.reason and f.name in f.reason else f"  - {f.name} : {f.reason}" for f in rejected
         ]
     return lines
 
@@ -148,9 +147,7 @@ def tnef_reason(filename: str | None) -> str:
     )
 
 
-def notification_text(
-    *, mission_label: str, accepted: int, rejected: int, quarantined_reason: str | None
-) -> str:
+def notification_text(*, mission_label: str, accepted: int, rejected: int, quarantined_reason: str | None) -> str:
     """Short chat notification about an e-mail just processed."""
     if quarantined_reason:
         return (
@@ -169,8 +166,7 @@ ADVICE_UNKNOWN_SENDER = (
     f"Indiquez le numéro de mission dans l'objet, par exemple {EXAMPLE_SUBJECT}."
 )
 ADVICE_MISSION = (
-    "Renvoyez le message en indiquant le numéro de mission ou de dossier dans l'objet, "
-    f"par exemple {EXAMPLE_SUBJECT}."
+    f"Renvoyez le message en indiquant le numéro de mission ou de dossier dans l'objet, par exemple {EXAMPLE_SUBJECT}."
 )
 ADVICE_AUTH = (
     "Le serveur de messagerie n'a pas pu confirmer que ce message vient bien de votre adresse. "

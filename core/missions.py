@@ -41,10 +41,15 @@ def mission_days(mission: Mission) -> list[date]:
 def _efm_query() -> Select[tuple[EtatDeFrais]]:
     """États de frais with their convocation, mission (exam, centre) and intervenant, in one query
     (built once: statements are immutable, each ``where`` makes a new one)."""
-    return select(EtatDeFrais).join(EtatDeFrais.convocation).join(Convocation.mission).options(
-        joinedload(EtatDeFrais.convocation).joinedload(Convocation.intervenant),
-        joinedload(EtatDeFrais.convocation).joinedload(Convocation.mission).joinedload(Mission.exam),
-        joinedload(EtatDeFrais.convocation).joinedload(Convocation.mission).joinedload(Mission.centre),
+    return (
+        select(EtatDeFrais)
+        .join(EtatDeFrais.convocation)
+        .join(Convocation.mission)
+        .options(
+            joinedload(EtatDeFrais.convocation).joinedload(Convocation.intervenant),
+            joinedload(EtatDeFrais.convocation).joinedload(Convocation.mission).joinedload(Mission.exam),
+            joinedload(EtatDeFrais.convocation).joinedload(Convocation.mission).joinedload(Mission.centre),
+        )
     )
 
 

@@ -125,8 +125,11 @@ def backup(target_dir: Path | None = None, *, as_tar: bool = False, now: datetim
         report.files[store] = count
         report.bytes += size
     if report.database == "sqlite":
-        report.missing = [f"{store}/{key}" for store, key in _referenced_keys(folder / DB_NAME)
-                          if not _store_path(folder / store, key).exists()]
+        report.missing = [
+            f"{store}/{key}"
+            for store, key in _referenced_keys(folder / DB_NAME)
+            if not _store_path(folder / store, key).exists()
+        ]
         report.bytes += (folder / DB_NAME).stat().st_size
     (folder / "manifest.json").write_text(json.dumps(asdict(report), indent=2, ensure_ascii=False))
     if as_tar:

@@ -31,8 +31,10 @@ def backup_cmd(
         console.print("Base PostgreSQL : à sauvegarder avec pg_dump (mot de passe dans ~/.pgpass) :")
         print(report.pg_dump)
     if report.missing:
-        console.print(f"[yellow]{len(report.missing)} fichier(s) référencé(s) absent(s) (purgés entre-temps ?) : "
-                      f"voir manifest.json[/yellow]")
+        console.print(
+            f"[yellow]{len(report.missing)} fichier(s) référencé(s) absent(s) (purgés entre-temps ?) : "
+            f"voir manifest.json[/yellow]"
+        )
 
 
 def purge_cmd(
@@ -49,8 +51,10 @@ def purge_cmd(
         console.print("[red]Durée de conservation invalide : au moins 1 jour (exemple : --days 365).[/red]")
         raise typer.Exit(2) from None
     verb = "seraient purgés" if dry_run else "purgés"
-    console.print(f"Avant le {report.cutoff:%d/%m/%Y} : {report.receipts} justificatif(s) et {report.mails} "
-                  f"courriel(s) {verb}, {report.files_deleted} fichier(s).")
+    console.print(
+        f"Avant le {report.cutoff:%d/%m/%Y} : {report.receipts} justificatif(s) et {report.mails} "
+        f"courriel(s) {verb}, {report.files_deleted} fichier(s)."
+    )
 
 
 def export_person_cmd(

@@ -79,8 +79,9 @@ def health_routes() -> list:  # list[starlette.routing.Route]
     async def readyz(_request: Request) -> JSONResponse:
         checks = await asyncio.to_thread(readiness)
         ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ok" if ready else "unavailable", "checks": checks},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+        )
 
     return [Route("/healthz", healthz), Route("/readyz", readyz)]
 
@@ -104,8 +105,9 @@ class EmbeddedServer(uvicorn.Server):
 
 async def serve_app(app, host: str, port: int, stop: asyncio.Event) -> None:  # type: ignore[no-untyped-def]
     """Serve an ASGI app until ``stop`` is set, then finish requests in flight and return."""
-    server = EmbeddedServer(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
-                                            timeout_graceful_shutdown=10))
+    server = EmbeddedServer(
+        uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=10)
+    )
     task = asyncio.create_task(server.serve(), name=f"http-{port}")
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait([task, stopper], return_when=asyncio.FIRST_COMPLETED)

@@ -74,11 +74,13 @@ def snapshot(session: Session) -> Snapshot:
     snap.outbox_pending = _counts(session, OutboxMessage.channel, where=OutboxMessage.status == "pending")
     snap.outbox_failed = _counts(session, OutboxMessage.channel, where=OutboxMessage.status == "failed")
     snap.outbox_oldest_pending_seconds = _age_seconds(
-        session.scalar(select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == "pending")))
+        session.scalar(select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == "pending"))
+    )
     snap.receipts_by_ocr_status = _counts(session, Receipt.ocr_status)
     snap.receipts_by_source = _counts(session, Receipt.source)
     snap.ocr_oldest_pending_seconds = _age_seconds(
-        session.scalar(select(func.min(Receipt.created_at)).where(Receipt.ocr_status == "pending")))
+        session.scalar(select(func.min(Receipt.created_at)).where(Receipt.ocr_status == "pending"))
+    )
     recent = session.execute(
         select(Receipt.ocr_seconds, Receipt.created_at, Receipt.ocr_at)
         .where(Receipt.ocr_at.is_not(None))
@@ -90,7 +92,8 @@ def snapshot(session: Session) -> Snapshot:
         snap.ocr_seconds_avg = sum(engine_seconds) / len(engine_seconds)
         snap.ocr_seconds_p95 = percentile(engine_seconds, 0.95)
     snap.ocr_wait_seconds_p95 = percentile(
-        [max(0.0, (r.ocr_at - r.created_at).total_seconds()) for r in recent if r.created_at is not None], 0.95)
+        [max(0.0, (r.ocr_at - r.created_at).total_seconds()) for r in recent if r.created_at is not None], 0.95
+    )
     snap.mails_by_state = _counts(session, InboundMail.state)
     snap.attachments_by_state = _counts(session, MailAttachment.state)
     snap.queue_depth = queue_depth()
@@ -126,27 +129,65 @@ class DatabaseCollector(Collector):
         with session_scope() as session:
             snap = snapshot(session)
         families = [
-            _labelled("imagin_outbox_pending", "Notifications waiting to be delivered", "channel",
-                      snap.outbox_pending, ("telegram", "email")),
-            _labelled("imagin_outbox_failed", "Notifications given up after retries", "channel",
-                      snap.outbox_failed, ("telegram", "email")),
-            _plain("imagin_outbox_oldest_pending_seconds", "Age of the oldest undelivered notification",
-                   snap.outbox_oldest_pending_seconds),
-            _labelled("imagin_receipts", "Receipts by OCR status", "ocr_status", snap.receipts_by_ocr_status,
-                      ("pending", "done", "failed")),
-            _labelled("imagin_receipts_by_source", "Receipts by where they came from", "source",
-                      snap.receipts_by_source),
-            _plain("imagin_ocr_oldest_pending_seconds", "Age of the oldest receipt waiting for OCR",
-                   snap.ocr_oldest_pending_seconds),
-            _plain("imagin_ocr_seconds_avg", f"OCR engine time per receipt, mean of the last {LATENCY_WINDOW}",
-                   snap.ocr_seconds_avg),
-            _plain("imagin_ocr_seconds_p95", f"OCR engine time per receipt, p95 of the last {LATENCY_WINDOW}",
-                   snap.ocr_seconds_p95),
+            _labelled(
+                "imagin_outbox_pending",
+                "Notifications waiting to be delivered",
+                "channel",
+                snap.outbox_pending,
+                ("telegram", "email"),
+            ),
+            _labelled(
+                "imagin_outbox_failed",
+                "Notifications given up after retries",
+                "channel",
+                snap.outbox_failed,
+                ("telegram", "email"),
+            ),
+            _plain(
+                "imagin_outbox_oldest_pending_seconds",
+                "Age of the oldest undelivered notification",
+                snap.outbox_oldest_pending_seconds,
+            ),
+            _labelled(
+                "imagin_receipts",
+                "Receipts by OCR status",
+                "ocr_status",
+                snap.receipts_by_ocr_status,
+                ("pending", "done", "failed"),
+            ),
+            _labelled(
+                "imagin_receipts_by_source", "Receipts by where they came from", "source", snap.receipts_by_source
+            ),
+            _plain(
+                "imagin_ocr_oldest_pending_seconds",
+                "Age of the oldest receipt waiting for OCR",
+                snap.ocr_oldest_pending_seconds,
+            ),
+            _plain(
+                "imagin_ocr_seconds_avg",
+                f"OCR engine time per receipt, mean of the last {LATENCY_WINDOW}",
+                snap.ocr_seconds_avg,
+            ),
+            _plain(
+                "imagin_ocr_seconds_p95",
+                f"OCR engine time per receipt, p95 of the last {LATENCY_WINDOW}",
+                snap.ocr_seconds_p95,
+            ),
             _plain("imagin_ocr_wait_seconds_p95", "Receipt stored to reading saved, p95", snap.ocr_wait_seconds_p95),
-            _labelled("imagin_mails", "Inbound mails by ledger state", "state", snap.mails_by_state,
-                      ("received", "processing", "processed", "quarantined", "failed")),
-            _labelled("imagin_mail_attachments", "Mail attachments by decision", "state", snap.attachments_by_state,
-                      ("pending", "accepted", "rejected", "ignored", "held")),
+            _labelled(
+                "imagin_mails",
+                "Inbound mails by ledger state",
+                "state",
+                snap.mails_by_state,
+                ("received", "processing", "processed", "quarantined", "failed"),
+            ),
+            _labelled(
+                "imagin_mail_attachments",
+                "Mail attachments by decision",
+                "state",
+                snap.attachments_by_state,
+                ("pending", "accepted", "rejected", "ignored", "held"),
+            ),
             _plain("imagin_task_queue_depth", "Tasks waiting in the task queue", snap.queue_depth),
         ]
         return [f for f in families if f is not None]

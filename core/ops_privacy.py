@@ -87,8 +87,11 @@ def _receipt_key_live(session: Session, key: str, excluding: Iterable[int]) -> b
 def _mail_key_live(session: Session, key: str, excluding: Iterable[int]) -> bool:
     ids = list(excluding)
     raw = exists().where(InboundMail.raw_key == key, InboundMail.id.not_in(ids))
-    att = exists().where(MailAttachment.sha256 == key, MailAttachment.mail_id.not_in(ids),
-                         MailAttachment.mail_id.in_(select(InboundMail.id).where(InboundMail.raw_key != PURGED)))
+    att = exists().where(
+        MailAttachment.sha256 == key,
+        MailAttachment.mail_id.not_in(ids),
+        MailAttachment.mail_id.in_(select(InboundMail.id).where(InboundMail.raw_key != PURGED)),
+    )
     return bool(session.scalar(select(raw))) or bool(session.scalar(select(att)))
 
 
@@ -101,10 +104,19 @@ def _delete(store: FileStore, key: str, dry_run: bool) -> int:
 
 
 def _purge_receipts(session: Session, cutoff: datetime, report: PurgeReport, after_id: int) -> int | None:
-    batch = list(session.scalars(
-        select(Receipt).where(Receipt.id > after_id, Receipt.storage_key != PURGED, Receipt.created_at < cutoff,
-                              Receipt.efm_id.in_(_closed_dossiers(cutoff)))
-        .order_by(Receipt.id).limit(BATCH)))
+    batch = list(
+        session.scalars(
+            select(Receipt)
+            .where(
+                Receipt.id > after_id,
+                Receipt.storage_key != PURGED,
+                Receipt.created_at < cutoff,
+                Receipt.efm_id.in_(_closed_dossiers(cutoff)),
+            )
+            .order_by(Receipt.id)
+            .limit(BATCH)
+        )
+    )
     if not batch:
         return None
     store = receipt_store()
@@ -113,39 +125,67 @@ def _purge_receipts(session: Session, cutoff: datetime, report: PurgeReport, aft
         if not _receipt_key_live(session, key, ids):
             report.files_deleted += _delete(store, key, report.dry_run)
     for r in batch:
-        audit.record(session, ACTOR, "receipt", r.id, "receipt_purged", {"storage_key": r.storage_key},
-                     {"storage_key": PURGED, "retention_cutoff": cutoff.isoformat()})
+        audit.record(
+            session,
+            ACTOR,
+            "receipt",
+            r.id,
+            "receipt_purged",
+            {"storage_key": r.storage_key},
+            {"storage_key": PURGED, "retention_cutoff": cutoff.isoformat()},
+        )
         r.storage_key = PURGED
     report.receipts += len(batch)
     return batch[-1].id
 
 
 def _purge_mails(session: Session, cutoff: datetime, report: PurgeReport, after_id: int) -> int | None:
-    batch = list(session.scalars(
-        select(InboundMail).where(
-            InboundMail.id > after_id, InboundMail.raw_key != PURGED, InboundMail.received_at < cutoff,
-            InboundMail.state.in_(DONE_MAIL_STATES),
-            or_(InboundMail.efm_id.is_(None), InboundMail.efm_id.in_(_closed_dossiers(cutoff))))
-        .order_by(InboundMail.id).limit(BATCH)))
+    batch = list(
+        session.scalars(
+            select(InboundMail)
+            .where(
+                InboundMail.id > after_id,
+                InboundMail.raw_key != PURGED,
+                InboundMail.received_at < cutoff,
+                InboundMail.state.in_(DONE_MAIL_STATES),
+                or_(InboundMail.efm_id.is_(None), InboundMail.efm_id.in_(_closed_dossiers(cutoff))),
+            )
+            .order_by(InboundMail.id)
+            .limit(BATCH)
+        )
+    )
     if not batch:
         return None
     store = mail_store()
     ids = [m.id for m in batch]
-    keys = {m.raw_key for m in batch} | set(session.scalars(
-        select(MailAttachment.sha256).where(MailAttachment.mail_id.in_(ids))))
+    keys = {m.raw_key for m in batch} | set(
+        session.scalars(select(MailAttachment.sha256).where(MailAttachment.mail_id.in_(ids)))
+    )
     for key in keys:
         if not _mail_key_live(session, key, ids):
             report.files_deleted += _delete(store, key, report.dry_run)
     for m in batch:
-        audit.record(session, ACTOR, "inbound_mail", m.id, "mail_purged", {"raw_key": m.raw_key},
-                     {"raw_key": PURGED, "retention_cutoff": cutoff.isoformat()})
+        audit.record(
+            session,
+            ACTOR,
+            "inbound_mail",
+            m.id,
+            "mail_purged",
+            {"raw_key": m.raw_key},
+            {"raw_key": PURGED, "retention_cutoff": cutoff.isoformat()},
+        )
         m.raw_key = PURGED
     report.mails += len(batch)
     return batch[-1].id
 
 
-def purge(session_factory, *, retention_days: int | None = None, dry_run: bool = False,  # type: ignore[no-untyped-def]
-          now: datetime | None = None) -> PurgeReport:
+def purge(
+    session_factory,
+    *,
+    retention_days: int | None = None,
+    dry_run: bool = False,  # type: ignore[no-untyped-def]
+    now: datetime | None = None,
+) -> PurgeReport:
     """Purge what is past retention; one transaction per batch (``session_factory``: ``session_scope``).
 
     ``dry_run`` counts what would go without deleting or marking anything.
@@ -161,8 +201,14 @@ def purge(session_factory, *, retention_days: int | None = None, dry_run: bool =
                 last = step(session, report.cutoff, report, last)
                 if dry_run:
                     session.rollback()
-    log.info("retention purge: %s receipt(s), %s mail(s), %s file(s) deleted (cutoff %s)%s",
-             report.receipts, report.mails, report.files_deleted, report.cutoff, " [dry run]" if dry_run else "")
+    log.info(
+        "retention purge: %s receipt(s), %s mail(s), %s file(s) deleted (cutoff %s)%s",
+        report.receipts,
+        report.mails,
+        report.files_deleted,
+        report.cutoff,
+        " [dry run]" if dry_run else "",
+    )
     return report
 
 
@@ -187,15 +233,19 @@ def row_dict(obj: Any, skip: Iterable[str] = ()) -> dict[str, Any]:
 def find_person(session: Session, ident: str) -> Intervenant:
     """An intervenant by numéro, identifiant Imag'in, e-mail address or Telegram user id."""
     ident = ident.strip()
-    conditions = [Intervenant.numero == ident, Intervenant.imagin_id == ident,
-                  Intervenant.id.in_(select(IntervenantEmail.intervenant_id)
-                                     .where(IntervenantEmail.address == ident.lower()))]
+    conditions = [
+        Intervenant.numero == ident,
+        Intervenant.imagin_id == ident,
+        Intervenant.id.in_(select(IntervenantEmail.intervenant_id).where(IntervenantEmail.address == ident.lower())),
+    ]
     if ident.isdigit():
         conditions.append(Intervenant.telegram_user_id == int(ident))
     person = session.scalar(select(Intervenant).where(or_(*conditions)))
     if person is None:
-        raise NotFound(f"Aucun intervenant ne correspond à « {ident} » (exemple : numéro N12345, identifiant "
-                       "Imag'in ou adresse e-mail).")
+        raise NotFound(
+            f"Aucun intervenant ne correspond à « {ident} » (exemple : numéro N12345, identifiant "
+            "Imag'in ou adresse e-mail)."
+        )
     return person
 
 
@@ -235,33 +285,53 @@ def collect_person(session: Session, person: Intervenant) -> PersonExport:
     """Everything held about ``person``, as JSON-safe data plus the files to include."""
     addresses = [e.address for e in person.emails]
     convocations = list(session.scalars(select(Convocation).where(Convocation.intervenant_id == person.id)))
-    efm_ids = list(session.scalars(select(EtatDeFrais.id).where(
-        EtatDeFrais.convocation_id.in_([c.id for c in convocations]))))
+    efm_ids = list(
+        session.scalars(select(EtatDeFrais.id).where(EtatDeFrais.convocation_id.in_([c.id for c in convocations])))
+    )
 
     def rows(model: Any, *where: Any, skip: Iterable[str] = ()) -> list[dict[str, Any]]:
         return [row_dict(o, skip) for o in session.scalars(select(model).where(*where).order_by(model.id))]
 
     receipts = list(session.scalars(select(Receipt).where(Receipt.efm_id.in_(efm_ids)).order_by(Receipt.id)))
-    mails = list(session.scalars(select(InboundMail).where(or_(
-        InboundMail.intervenant_id == person.id, InboundMail.efm_id.in_(efm_ids),
-        InboundMail.from_address.in_(addresses))).order_by(InboundMail.id)))
+    mails = list(
+        session.scalars(
+            select(InboundMail)
+            .where(
+                or_(
+                    InboundMail.intervenant_id == person.id,
+                    InboundMail.efm_id.in_(efm_ids),
+                    InboundMail.from_address.in_(addresses),
+                )
+            )
+            .order_by(InboundMail.id)
+        )
+    )
     mail_ids = [m.id for m in mails]
     recipients = [*addresses, *([str(person.telegram_user_id)] if person.telegram_user_id else [])]
     trip_ids = list(session.scalars(select(Trip.id).where(Trip.efm_id.in_(efm_ids))))
-    entities = [("intervenant", [person.id]), ("etat_de_frais", efm_ids), ("trip", trip_ids),
-                ("receipt", [r.id for r in receipts]), ("inbound_mail", mail_ids)]
-    audit_where = or_(*[(AuditEntry.entity == name) & AuditEntry.entity_id.in_(ids) for name, ids in entities],
-                      AuditEntry.actor == f"intervenant:{person.id}")
+    entities = [
+        ("intervenant", [person.id]),
+        ("etat_de_frais", efm_ids),
+        ("trip", trip_ids),
+        ("receipt", [r.id for r in receipts]),
+        ("inbound_mail", mail_ids),
+    ]
+    audit_where = or_(
+        *[(AuditEntry.entity == name) & AuditEntry.entity_id.in_(ids) for name, ids in entities],
+        AuditEntry.actor == f"intervenant:{person.id}",
+    )
     bot_keys: list[dict[str, Any]] = []
     if person.telegram_user_id:
         bot_keys = rows(BotState, BotState.key.like(f"%:{person.telegram_user_id}:%")) + _redis_state(
-            person.telegram_user_id)
+            person.telegram_user_id
+        )
     data = {
         "exported_at": utcnow().isoformat(),
         "personne": row_dict(person, skip={"password_hash", "intake_token"}),
         "adresses_email": addresses,
-        "convocations": [{**row_dict(c), "mission": row_dict(session.get(Mission, c.mission_id))}
-                         for c in convocations],
+        "convocations": [
+            {**row_dict(c), "mission": row_dict(session.get(Mission, c.mission_id))} for c in convocations
+        ],
         "etats_de_frais": rows(EtatDeFrais, EtatDeFrais.id.in_(efm_ids)),
         "trajets": rows(Trip, Trip.efm_id.in_(efm_ids)),
         "service_fait": rows(ServiceFait, ServiceFait.efm_id.in_(efm_ids)),
@@ -294,7 +364,7 @@ def export_person(session: Session, ident: str, target: Path) -> PersonExport:
         for name, store, key in export.files:
             if store.exists(key):
                 zf.writestr(name, store.get(key))
-    audit.record(session, "system:cli", "intervenant", person.id, "personal_data_exported", None,
-                 {"files": len(export.files)})
+    audit.record(
+        session, "system:cli", "intervenant", person.id, "personal_data_exported", None, {"files": len(export.files)}
+    )
     return export
-

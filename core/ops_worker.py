@@ -25,8 +25,9 @@ RESTART_DELAY = 3.0  # seconds before a consumer that died is started again
 
 
 async def _spawn(workers: int) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(sys.executable, "-m", "core.ops_worker", str(workers),
-                                                start_new_session=True)
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "core.ops_worker", str(workers), start_new_session=True
+    )
 
 
 async def run_worker_role(stop: asyncio.Event) -> None:

@@ -36,7 +36,12 @@ def enqueue(
         if existing is not None:
             return None
     msg = OutboxMessage(
-        channel=channel, recipient=recipient, kind=kind, subject=subject, text=text, payload=payload,
+        channel=channel,
+        recipient=recipient,
+        kind=kind,
+        subject=subject,
+        text=text,
+        payload=payload,
         dedupe_key=dedupe_key,
     )
     try:
@@ -48,7 +53,13 @@ def enqueue(
 
 
 def notify_intervenant(
-    session: Session, person: Intervenant, *, kind: str, text: str, subject: str, dedupe_key: str | None = None,
+    session: Session,
+    person: Intervenant,
+    *,
+    kind: str,
+    text: str,
+    subject: str,
+    dedupe_key: str | None = None,
     email: bool = True,
 ) -> int:
     """Tell an intervenant in the chat (if linked) and, if ``email``, at their first address.
@@ -57,11 +68,30 @@ def notify_intervenant(
     """
     queued = 0
     if person.telegram_user_id is not None:
-        queued += enqueue(session, channel="telegram", recipient=str(person.telegram_user_id), kind=kind, text=text,
-                          dedupe_key=f"{dedupe_key}:tg" if dedupe_key else None) is not None
+        queued += (
+            enqueue(
+                session,
+                channel="telegram",
+                recipient=str(person.telegram_user_id),
+                kind=kind,
+                text=text,
+                dedupe_key=f"{dedupe_key}:tg" if dedupe_key else None,
+            )
+            is not None
+        )
     if email and person.emails:
-        queued += enqueue(session, channel="email", recipient=person.emails[0].address, kind=kind, text=text,
-                          subject=subject, dedupe_key=f"{dedupe_key}:mail" if dedupe_key else None) is not None
+        queued += (
+            enqueue(
+                session,
+                channel="email",
+                recipient=person.emails[0].address,
+                kind=kind,
+                text=text,
+                subject=subject,
+                dedupe_key=f"{dedupe_key}:mail" if dedupe_key else None,
+            )
+            is not None
+        )
     return queued
 
 

@@ -177,8 +177,7 @@ def parse_count(text: str) -> int:
     s = _require_text(text, "Nombre manquant", COUNT_EXAMPLE)
     if s.startswith("-"):
         raise InvalidInput(
-            f"Nombre invalide : {_quote(text)}. Un nombre ne peut pas être négatif. "
-            f"Exemple attendu : {COUNT_EXAMPLE}"
+            f"Nombre invalide : {_quote(text)}. Un nombre ne peut pas être négatif. Exemple attendu : {COUNT_EXAMPLE}"
         )
     digits = _ungroup(s, " ")
     if digits is None:
@@ -223,9 +222,7 @@ def parse_time(text: str) -> time:
     hour = int(match.group("h") or match.group("hh") or match.group("bare"))
     minute = int(match.group("m") or match.group("mm") or 0)
     if hour == 24 and minute == 0:
-        raise InvalidInput(
-            f"Heure invalide : {_quote(text)}. Minuit s'écrit 00:00. Exemple attendu : {TIME_EXAMPLE}"
-        )
+        raise InvalidInput(f"Heure invalide : {_quote(text)}. Minuit s'écrit 00:00. Exemple attendu : {TIME_EXAMPLE}")
     if hour > 23 or minute > 59:
         raise InvalidInput(
             f"Heure invalide : {_quote(text)}. Les heures vont de 0 à 23 et les minutes de 00 à 59. "
@@ -241,9 +238,7 @@ def format_time(value: time) -> str:
 
 # --- dates ---------------------------------------------------------------------------------------
 
-_NUMERIC_DATE_RE = re.compile(
-    r"(?P<d>[0-9]{1,2})\s*([/.-])\s*(?P<m>[0-9]{1,2})(?:\s*\2\s*(?P<y>[0-9]{2}|[0-9]{4}))?"
-)
+_NUMERIC_DATE_RE = re.compile(r"(?P<d>[0-9]{1,2})\s*([/.-])\s*(?P<m>[0-9]{1,2})(?:\s*\2\s*(?P<y>[0-9]{2}|[0-9]{4}))?")
 _ISO_DATE_RE = re.compile(r"(?P<y>[0-9]{4})([/.-])(?P<m>[0-9]{1,2})\2(?P<d>[0-9]{1,2})")
 _WORDS_DATE_RE = re.compile(r"(?P<d>[0-9]{1,2})(?:er)?\s+(?P<month>[a-z]+)\.?(?:\s+(?P<y>[0-9]{4}))?")
 
@@ -269,18 +264,14 @@ def parse_date(text: str, *, default_year: int | None = None) -> date:
     day = int(match.group("d"))
     if year_text is None:
         if default_year is None:
-            raise InvalidInput(
-                f"Date incomplète : {_quote(text)}. Précisez l'année. Exemple attendu : {DATE_EXAMPLE}"
-            )
+            raise InvalidInput(f"Date incomplète : {_quote(text)}. Précisez l'année. Exemple attendu : {DATE_EXAMPLE}")
         year = default_year
     elif len(year_text) == 2:
         year = 2000 + int(year_text)
     else:
         year = int(year_text)
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise InvalidInput(
-            f"Date invalide : {_quote(text)}. Vérifiez l'année. Exemple attendu : {DATE_EXAMPLE}"
-        )
+        raise InvalidInput(f"Date invalide : {_quote(text)}. Vérifiez l'année. Exemple attendu : {DATE_EXAMPLE}")
     try:
         return date(year, month, day)
     except ValueError:
@@ -307,9 +298,7 @@ _DURATION_HM_RE = re.compile(
     re.IGNORECASE,
 )
 _DURATION_MIN_RE = re.compile(r"(?P<m>[0-9]{1,6})\s*(?:min|mn|minutes?)", re.IGNORECASE)
-_DURATION_DECIMAL_RE = re.compile(
-    r"(?P<h>[0-9]{1,4})(?:[.,](?P<f>[0-9]{1,2}))?\s*(?:h|heures?)?", re.IGNORECASE
-)
+_DURATION_DECIMAL_RE = re.compile(r"(?P<h>[0-9]{1,4})(?:[.,](?P<f>[0-9]{1,2}))?\s*(?:h|heures?)?", re.IGNORECASE)
 
 
 def parse_duration(text: str) -> int:
@@ -330,8 +319,7 @@ def parse_duration(text: str) -> int:
         extra = int(match.group("m") or 0)
         if extra > 59:
             raise InvalidInput(
-                f"Durée invalide : {_quote(text)}. Les minutes vont de 00 à 59. "
-                f"Exemple attendu : {DURATION_EXAMPLE}"
+                f"Durée invalide : {_quote(text)}. Les minutes vont de 00 à 59. Exemple attendu : {DURATION_EXAMPLE}"
             )
         minutes = int(match.group("h")) * 60 + extra
     elif match := _DURATION_DECIMAL_RE.fullmatch(s):

@@ -76,17 +76,20 @@ def _duplicates(session: Session, efm: EtatDeFrais, receipts: list[Receipt]) -> 
         similar: list[Receipt] = []
         if r.phash:
             candidates = session.scalars(
-                select(Receipt).where(Receipt.phash.is_not(None), Receipt.efm_id != efm.id,
-                                      Receipt.sha256 != r.sha256).limit(5000)
+                select(Receipt)
+                .where(Receipt.phash.is_not(None), Receipt.efm_id != efm.id, Receipt.sha256 != r.sha256)
+                .limit(5000)
             )
             similar = [c for c in candidates if _phash_distance(c.phash or "", r.phash) <= PHASH_MAX_DISTANCE][:5]
         for other, how in [(o, "le même fichier") for o in same_file] + [(o, "la même photo") for o in similar]:
             ref = other.efm.dossier_number or f"mission {other.efm.convocation.mission.number}"
-            flags.append(FlagData(
-                DUPLICATE_RECEIPT,
-                f"« {r.original_name} » est {how} qu'un justificatif du dossier {ref}.",
-                data={"receipt_id": r.id, "other_receipt_id": other.id, "other_efm_id": other.efm_id},
-            ))
+            flags.append(
+                FlagData(
+                    DUPLICATE_RECEIPT,
+                    f"« {r.original_name} » est {how} qu'un justificatif du dossier {ref}.",
+                    data={"receipt_id": r.id, "other_receipt_id": other.id, "other_efm_id": other.efm_id},
+                )
+            )
     return flags
 
 
@@ -96,12 +99,19 @@ def _receipt_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
     declared = efm.receipts_total
     if declared is not None and declared > 0 and not receipts:
         how = " (envoi annoncé par e-mail)" if efm.receipts_by_email else ""
-        flags.append(FlagData(RECEIPTS_MISSING,
-                              f"Total déclaré {format_amount(declared)} mais aucun justificatif reçu{how}.",
-                              data={"declared": str(declared)}))
+        flags.append(
+            FlagData(
+                RECEIPTS_MISSING,
+                f"Total déclaré {format_amount(declared)} mais aucun justificatif reçu{how}.",
+                data={"declared": str(declared)},
+            )
+        )
     pending = [r for r in receipts if r.ocr_status == "pending"]
-    unreadable = [r for r in receipts if r.ocr_status != "pending"
-                  and (r.ocr_total is None or (r.ocr_confidence or 0) < MIN_CONFIDENCE)]
+    unreadable = [
+        r
+        for r in receipts
+        if r.ocr_status != "pending" and (r.ocr_total is None or (r.ocr_confidence or 0) < MIN_CONFIDENCE)
+    ]
     for r in unreadable:
         why = r.ocr_error or "total lu avec une confiance trop faible"
         flags.append(FlagData(RECEIPT_UNREADABLE, f"« {r.original_name} » : {why}.", data={"receipt_id": r.id}))
@@ -112,12 +122,24 @@ def _receipt_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
         gap = read - declared
         data = {"declared": str(declared), "read": str(read), "difference": str(gap)}
         if abs(gap) <= get_settings().receipt_tolerance:
-            flags.append(FlagData(TOTAL_MATCHES, f"Total lu {format_amount(read)} = total déclaré "
-                                  f"{format_amount(declared)}.", "info", data))
+            flags.append(
+                FlagData(
+                    TOTAL_MATCHES,
+                    f"Total lu {format_amount(read)} = total déclaré {format_amount(declared)}.",
+                    "info",
+                    data,
+                )
+            )
         else:
-            flags.append(FlagData(TOTAL_DIFFERS, f"Le total lu sur les justificatifs ({format_amount(read)}) "
-                                  f"diffère du total déclaré ({format_amount(declared)}) de "
-                                  f"{format_amount(abs(gap))}.", data=data))
+            flags.append(
+                FlagData(
+                    TOTAL_DIFFERS,
+                    f"Le total lu sur les justificatifs ({format_amount(read)}) "
+                    f"diffère du total déclaré ({format_amount(declared)}) de "
+                    f"{format_amount(abs(gap))}.",
+                    data=data,
+                )
+            )
     flags += _duplicates(session, efm, receipts)
     if efm.nights and not receipts and not efm.receipts_by_email:
         flags.append(FlagData(LODGING_NO_RECEIPT, f"{efm.nights} nuit(s) déclarée(s) sans facture d'hôtel."))
@@ -129,7 +151,8 @@ def _first_mission_flag(session: Session, efm: EtatDeFrais) -> list[FlagData]:
         return []
     mission = efm.convocation.mission
     others = session.scalars(
-        select(Mission).join(Convocation, Convocation.mission_id == Mission.id)
+        select(Mission)
+        .join(Convocation, Convocation.mission_id == Mission.id)
         .where(Convocation.intervenant_id == efm.convocation.intervenant_id, Mission.id != mission.id)
     ).all()
     flags = []
@@ -138,10 +161,14 @@ def _first_mission_flag(session: Session, efm: EtatDeFrais) -> list[FlagData]:
         day = other.start_at.date()
         earlier = (other.start_at, other.number) < (mission.start_at, mission.number)
         if day == mission.start_at.date() and earlier and day in trip_days:
-            flags.append(FlagData(NOT_FIRST_MISSION,
-                                  f"Deux missions le {day:%d/%m/%Y} : les trajets doivent être saisis sur la "
-                                  f"première mission de la journée (n° {other.number}), pas sur celle-ci.",
-                                  data={"first_mission": other.number}))
+            flags.append(
+                FlagData(
+                    NOT_FIRST_MISSION,
+                    f"Deux missions le {day:%d/%m/%Y} : les trajets doivent être saisis sur la "
+                    f"première mission de la journée (n° {other.number}), pas sur celle-ci.",
+                    data={"first_mission": other.number},
+                )
+            )
     return flags
 
 
@@ -150,21 +177,37 @@ def _declaration_flags(efm: EtatDeFrais) -> list[FlagData]:
     mission = efm.convocation.mission
     expected = efm.convocation.expected_quantity
     field_name = {"correction": "copies", "oral": "candidates", "pratique": "practical_minutes"}.get(
-        str(mission.mission_type))
+        str(mission.mission_type)
+    )
     if field_name and expected is not None:
         value = getattr(efm, field_name)
         declared = value / 60 if field_name == "practical_minutes" and value is not None else value
         if declared is not None and declared > expected:
-            flags.append(FlagData(QUANTITY_ABOVE, f"Quantité déclarée {declared:g}, convocation : {expected}.",
-                                  data={"declared": declared, "expected": expected}))
+            flags.append(
+                FlagData(
+                    QUANTITY_ABOVE,
+                    f"Quantité déclarée {declared:g}, convocation : {expected}.",
+                    data={"declared": declared, "expected": expected},
+                )
+            )
     if efm.departure_at and efm.return_at:
         if efm.departure_at > mission.start_at:
-            flags.append(FlagData(TIMES_OUTSIDE, f"Départ le {efm.departure_at:%d/%m/%Y à %H:%M}, après le début "
-                                  f"de la mission ({mission.start_at:%d/%m/%Y à %H:%M})."))
+            flags.append(
+                FlagData(
+                    TIMES_OUTSIDE,
+                    f"Départ le {efm.departure_at:%d/%m/%Y à %H:%M}, après le début "
+                    f"de la mission ({mission.start_at:%d/%m/%Y à %H:%M}).",
+                )
+            )
         for t in efm.trips:
             if t.depart_at < efm.departure_at or t.arrive_at > efm.return_at:
-                flags.append(FlagData(TIMES_OUTSIDE, f"Trajet {t.depart_city} → {t.arrive_city} du "
-                                      f"{t.depart_at:%d/%m/%Y %H:%M} hors des horaires de départ et de retour."))
+                flags.append(
+                    FlagData(
+                        TIMES_OUTSIDE,
+                        f"Trajet {t.depart_city} → {t.arrive_city} du "
+                        f"{t.depart_at:%d/%m/%Y %H:%M} hors des horaires de départ et de retour.",
+                    )
+                )
     return flags
 
 
@@ -174,11 +217,15 @@ def compute_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
     if efm.service_done:
         sf = efm.service_fait
         if sf is None:
-            flags.append(FlagData(SERVICE_FAIT_MISSING, "Le chef de centre n'a pas encore attesté le service fait.",
-                                  "blocking"))
+            flags.append(
+                FlagData(SERVICE_FAIT_MISSING, "Le chef de centre n'a pas encore attesté le service fait.", "blocking")
+            )
         elif not sf.done:
-            flags.append(FlagData(SERVICE_FAIT_REFUSED, "Le chef de centre atteste que la mission n'a pas été "
-                                  "effectuée.", "blocking"))
+            flags.append(
+                FlagData(
+                    SERVICE_FAIT_REFUSED, "Le chef de centre atteste que la mission n'a pas été effectuée.", "blocking"
+                )
+            )
     flags += _declaration_flags(efm)
     flags += _first_mission_flag(session, efm)
     flags += _receipt_flags(session, efm)

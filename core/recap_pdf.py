@@ -47,8 +47,10 @@ def mission_lines(mission: Mission) -> list[str]:
 
 
 def status_lines(efm: EtatDeFrais) -> list[str]:
-    return [f"Statut frais de rémunération : {PartStatus(efm.pay_status).label}",
-            f"Statut frais de déplacement : {PartStatus(efm.travel_status).label}"]
+    return [
+        f"Statut frais de rémunération : {PartStatus(efm.pay_status).label}",
+        f"Statut frais de déplacement : {PartStatus(efm.travel_status).label}",
+    ]
 
 
 def trip_line(trip) -> str:  # type: ignore[no-untyped-def]
@@ -88,8 +90,11 @@ def declaration_lines(session: Session, efm: EtatDeFrais) -> list[str]:
 
 def estimate_lines(session: Session, efm: EtatDeFrais) -> list[str]:
     est = estimates.estimate_for(session, efm)
-    lines = [f"{ln.label_fr} : {format_quantity(ln.quantity, ln.unit_fr)} × {format_amount(ln.rate)} = "
-             f"{format_amount(ln.amount)}" for ln in est.lines] or ["Aucune somme due."]
+    lines = [
+        f"{ln.label_fr} : {format_quantity(ln.quantity, ln.unit_fr)} × {format_amount(ln.rate)} = "
+        f"{format_amount(ln.amount)}"
+        for ln in est.lines
+    ] or ["Aucune somme due."]
     return [*lines, f"Total estimé : {format_amount(est.total)}"]
 
 
@@ -138,8 +143,13 @@ def render_recap_pdf(session: Session, efm_id: int) -> bytes:
     pdf.set_font("helvetica", "B", 15)
     pdf.multi_cell(0, 8, _pdf_text("État récapitulatif – état de frais de mission"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("helvetica", "", 9)
-    pdf.multi_cell(0, 5, _pdf_text(f"Édité le {utcnow():%d/%m/%Y à %H:%M} (UTC) par l'assistant Imag'in."),
-                   new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        5,
+        _pdf_text(f"Édité le {utcnow():%d/%m/%Y à %H:%M} (UTC) par l'assistant Imag'in."),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     for title, lines in recap_sections(session, efm):
         pdf.ln(3)
         pdf.set_font("helvetica", "B", 11)
@@ -152,8 +162,15 @@ def render_recap_pdf(session: Session, efm_id: int) -> bytes:
                 pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("helvetica", "I", 8)
-    pdf.multi_cell(0, 4, _pdf_text("Estimation indicative calculée selon les barèmes en vigueur à la date de la "
-                                   "mission ; les montants définitifs sont arrêtés par la DEC. Sans attestation "
-                                   "du service fait, aucune indemnisation n'est versée."),
-                   new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        4,
+        _pdf_text(
+            "Estimation indicative calculée selon les barèmes en vigueur à la date de la "
+            "mission ; les montants définitifs sont arrêtés par la DEC. Sans attestation "
+            "du service fait, aucune indemnisation n'est versée."
+        ),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     return bytes(pdf.output())

@@ -57,16 +57,19 @@ def check_receipt_file(data: bytes, name: str = "") -> str:
 
 _LIGHTER = {  # how to send a lighter file of the same kind
     "application/pdf": " Envoyez un PDF plus léger (numérisé en 200 ppp, en noir et blanc) ou une photo de chaque "
-                       "page utile.",
+    "page utile.",
     "image/jpeg": " Envoyez une photo moins lourde : sur Telegram, envoyez-la comme photo (et non comme fichier) ; "
-                  "par e-mail, choisissez la taille « moyenne » ou « grande » plutôt que la taille réelle.",
+    "par e-mail, choisissez la taille « moyenne » ou « grande » plutôt que la taille réelle.",
 }
 _AS_PDF = " Enregistrez-le en PDF (menu Fichier > Exporter ou Imprimer en PDF), puis envoyez ce PDF."
 _AS_JPEG = " Faites une capture d'écran de l'image (elle sera en PNG) et envoyez cette capture."
 _UNPACKED = " Envoyez chaque justificatif séparément, sans le compresser."
 _REFUSED_KINDS: dict[str, tuple[str, str]] = {  # common refused types: (what it is, how to send it instead)
-    "image/heic": ("photo HEIC d'iPhone", " Faites une capture d'écran de la photo, ou choisissez sur l'iPhone "
-                   "Réglages > Appareil photo > Formats > « Le plus compatible » avant de reprendre la photo."),
+    "image/heic": (
+        "photo HEIC d'iPhone",
+        " Faites une capture d'écran de la photo, ou choisissez sur l'iPhone "
+        "Réglages > Appareil photo > Formats > « Le plus compatible » avant de reprendre la photo.",
+    ),
     "image/avif": ("image AVIF", _AS_JPEG),
     "image/webp": ("image WebP", _AS_JPEG),
     "image/tiff": ("image TIFF", _AS_JPEG),
@@ -83,8 +86,16 @@ _REFUSED_KINDS: dict[str, tuple[str, str]] = {  # common refused types: (what it
 }
 
 
-def add_receipt(session: Session, efm: EtatDeFrais, data: bytes, original_name: str, *, source: str,
-                source_ref: str = "", actor: str) -> tuple[Receipt, bool]:
+def add_receipt(
+    session: Session,
+    efm: EtatDeFrais,
+    data: bytes,
+    original_name: str,
+    *,
+    source: str,
+    source_ref: str = "",
+    actor: str,
+) -> tuple[Receipt, bool]:
     """Check, store and attach a receipt to a dossier; returns (receipt, created).
 
     The same file sent twice to the same dossier is kept once. OCR is queued after the commit.
@@ -96,12 +107,27 @@ def add_receipt(session: Session, efm: EtatDeFrais, data: bytes, original_name: 
         return existing, False
     key = receipt_store().put(data)
     name = PurePath(original_name or f"justificatif.{ALLOWED_TYPES[mime]}").name[:255]
-    receipt = Receipt(efm_id=efm.id, sha256=digest, original_name=name, detected_type=mime, size=len(data),
-                      source=source, source_ref=source_ref[:255], storage_key=key)
+    receipt = Receipt(
+        efm_id=efm.id,
+        sha256=digest,
+        original_name=name,
+        detected_type=mime,
+        size=len(data),
+        source=source,
+        source_ref=source_ref[:255],
+        storage_key=key,
+    )
     session.add(receipt)
     session.flush()
-    audit.record(session, actor, "receipt", receipt.id, "receipt_added", None,
-                 {"efm_id": efm.id, "name": name, "sha256": digest, "source": source})
+    audit.record(
+        session,
+        actor,
+        "receipt",
+        receipt.id,
+        "receipt_added",
+        None,
+        {"efm_id": efm.id, "name": name, "sha256": digest, "source": source},
+    )
     session.info.setdefault("ocr_after_commit", []).append(receipt.id)
     return receipt, True
 
@@ -156,20 +182,35 @@ def record_reading(session: Session, receipt_id: int, reading: dict[str, Any]) -
     receipt.phash = reading.get("phash") or receipt.phash
     receipt.ocr_status = "done" if receipt.ocr_total is not None else "failed"
     receipt.ocr_at = utcnow()
-    audit.record(session, "system:ocr", "receipt", receipt.id, "ocr_read", None,
-                 {"total": reading.get("total"), "confidence": receipt.ocr_confidence, "error": receipt.ocr_error})
+    audit.record(
+        session,
+        "system:ocr",
+        "receipt",
+        receipt.id,
+        "ocr_read",
+        None,
+        {"total": reading.get("total"), "confidence": receipt.ocr_confidence, "error": receipt.ocr_error},
+    )
     efm = receipt.efm
     flags = prechecks.refresh_flags(session, efm)
     if receipt.ocr_total is not None:
-        text = (f"Votre justificatif « {receipt.original_name} » a été lu : total {format_amount(receipt.ocr_total)}.")
+        text = f"Votre justificatif « {receipt.original_name} » a été lu : total {format_amount(receipt.ocr_total)}."
     else:
         reason = receipt.ocr_error or "le total n'a pas pu être lu"
-        text = (f"Votre justificatif « {receipt.original_name} » n'a pas pu être lu automatiquement ({reason}). "
-                "La DEC le vérifiera.")
+        text = (
+            f"Votre justificatif « {receipt.original_name} » n'a pas pu être lu automatiquement ({reason}). "
+            "La DEC le vérifiera."
+        )
     mismatch = next((f for f in flags if f.code == prechecks.TOTAL_DIFFERS), None)
     if mismatch is not None:
         text += " Attention : " + mismatch.message[0].lower() + mismatch.message[1:]
-    outbox.notify_intervenant(session, efm.convocation.intervenant, kind="receipt_read", text=text,
-                              subject="Imag'in : justificatif lu", dedupe_key=f"receipt_read:{receipt.id}",
-                              email=receipt.source == "email")  # a mailed receipt is answered by mail too
+    outbox.notify_intervenant(
+        session,
+        efm.convocation.intervenant,
+        kind="receipt_read",
+        text=text,
+        subject="Imag'in : justificatif lu",
+        dedupe_key=f"receipt_read:{receipt.id}",
+        email=receipt.source == "email",
+    )  # a mailed receipt is answered by mail too
     return receipt

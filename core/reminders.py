@@ -42,21 +42,36 @@ def queue_reminders(session: Session, today: date) -> int:
                 days_left = (deadline - today).days
                 bucket = next((d for d in sorted(REMIND_DAYS_BEFORE) if 0 <= days_left <= d), None)
                 if bucket is not None:
-                    queued += _notify(session, efm, "deadline_reminder", f"reminder:{efm.id}:{deadline}:{bucket}",
-                                      f"Rappel : votre état de frais de la mission n° {mission.number} du "
-                                      f"{mission.start_at:%d/%m/%Y} n'est pas encore validé. Date limite : "
-                                      f"{deadline:%d/%m/%Y}.")
-            missing = (efm.submitted_at is not None and efm.receipts_total and efm.receipts_total > 0
-                       and efm.submitted_at < utcnow() - RECEIPTS_GRACE
-                       and session.scalar(select(Receipt.id).where(Receipt.efm_id == efm.id).limit(1)) is None)
+                    queued += _notify(
+                        session,
+                        efm,
+                        "deadline_reminder",
+                        f"reminder:{efm.id}:{deadline}:{bucket}",
+                        f"Rappel : votre état de frais de la mission n° {mission.number} du "
+                        f"{mission.start_at:%d/%m/%Y} n'est pas encore validé. Date limite : "
+                        f"{deadline:%d/%m/%Y}.",
+                    )
+            missing = (
+                efm.submitted_at is not None
+                and efm.receipts_total
+                and efm.receipts_total > 0
+                and efm.submitted_at < utcnow() - RECEIPTS_GRACE
+                and session.scalar(select(Receipt.id).where(Receipt.efm_id == efm.id).limit(1)) is None
+            )
             if missing:
-                queued += _notify(session, efm, "missing_receipt", f"missing_receipt:{efm.id}",
-                                  f"Le dossier n° {efm.dossier_number} déclare {format_amount(efm.receipts_total)} "
-                                  "de justificatifs, mais aucun n'a été reçu. Envoyez-les dans la conversation "
-                                  "ou par e-mail.")
+                queued += _notify(
+                    session,
+                    efm,
+                    "missing_receipt",
+                    f"missing_receipt:{efm.id}",
+                    f"Le dossier n° {efm.dossier_number} déclare {format_amount(efm.receipts_total)} "
+                    "de justificatifs, mais aucun n'a été reçu. Envoyez-les dans la conversation "
+                    "ou par e-mail.",
+                )
     return queued
 
 
 def _notify(session: Session, efm: EtatDeFrais, kind: str, key: str, text: str) -> int:
-    return outbox.notify_intervenant(session, efm.convocation.intervenant, kind=kind, text=text,
-                                     subject="Imag'in : rappel", dedupe_key=key)
+    return outbox.notify_intervenant(
+        session, efm.convocation.intervenant, kind=kind, text=text, subject="Imag'in : rappel", dedupe_key=key
+    )

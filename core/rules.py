@@ -169,9 +169,7 @@ class Rules(_Frozen):
 
     @field_validator("exam_copy_rate", "exam_hour_rate", mode="after")
     @classmethod
-    def _groups(
-        cls, versions: list[RuleVersion[dict[str, Decimal]]]
-    ) -> list[RuleVersion[dict[str, Decimal]]]:
+    def _groups(cls, versions: list[RuleVersion[dict[str, Decimal]]]) -> list[RuleVersion[dict[str, Decimal]]]:
         for v in versions:
             _check_groups(v.value)
         return versions
@@ -235,8 +233,7 @@ def rules_from_toml(text: str, origin: str = "<texte>") -> Rules:
         return Rules.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])} : {err['msg']}"
-            for err in exc.errors(include_url=False)[:10]
+            f"{'.'.join(str(p) for p in err['loc'])} : {err['msg']}" for err in exc.errors(include_url=False)[:10]
         )
         raise RulesError(f"Fichier de règles invalide ({origin}) : {problems}") from exc
 
@@ -299,9 +296,7 @@ def meal_windows_covered(
     """
     rules = rules or load_rules()
     windows = rules.meal_windows_at(on or departure.date()).value
-    return _windows_covered(departure, return_, windows.lunch) + _windows_covered(
-        departure, return_, windows.dinner
-    )
+    return _windows_covered(departure, return_, windows.lunch) + _windows_covered(departure, return_, windows.dinner)
 
 
 def nights_covered(
@@ -410,11 +405,7 @@ def _pay_lines(inp: EstimateInput, rules: Rules) -> list[EstimateLine]:
         label = f"{label} (aucun taux horaire pour le taux {group[1:]} : à fixer par la DEC)"
         zero = Decimal("0.00")
         return [EstimateLine("pay", label, hours, "heure", zero, zero, rule.source)]
-    return [
-        EstimateLine(
-            "pay", f"{label} (taux {group[1:]})", hours, "heure", rate, _money(hours * rate), rule.source
-        )
-    ]
+    return [EstimateLine("pay", f"{label} (taux {group[1:]})", hours, "heure", rate, _money(hours * rate), rule.source)]
 
 
 def _group_rate(rule: RuleVersion[dict[str, Decimal]], group: str, on: date) -> Decimal:
@@ -442,18 +433,14 @@ def _travel_lines(inp: EstimateInput, rules: Rules) -> list[EstimateLine]:
         if full:
             amount = _money(full * rate_rule.value)
             lines.append(
-                EstimateLine(
-                    "travel", "Repas", Decimal(full), "repas", rate_rule.value, amount, rate_rule.source
-                )
+                EstimateLine("travel", "Repas", Decimal(full), "repas", rate_rule.value, amount, rate_rule.source)
             )
         if admin:
             factor_rule = rules.in_force("admin_restaurant_factor", on)
             half = _money(rate_rule.value * factor_rule.value)
             source = f"{rate_rule.source} ; {factor_rule.source}"
             label = "Repas pris en restaurant administratif"
-            lines.append(
-                EstimateLine("travel", label, Decimal(admin), "repas", half, _money(admin * half), source)
-            )
+            lines.append(EstimateLine("travel", label, Decimal(admin), "repas", half, _money(admin * half), source))
 
     nights_paid = min(max(inp.nights, 0), nights_owed)
     if nights_paid:
@@ -467,9 +454,7 @@ def _travel_lines(inp: EstimateInput, rules: Rules) -> list[EstimateLine]:
         ceiling = nights_paid * cap
         amount = _money(min(inp.lodging_amount or Decimal(0), ceiling))
         label = f"Hébergement sur justificatif (plafond {format_amount(cap)} par nuit)"
-        lines.append(
-            EstimateLine("travel", label, Decimal(nights_paid), "nuit", cap, amount, cap_rule.source)
-        )
+        lines.append(EstimateLine("travel", label, Decimal(nights_paid), "nuit", cap, amount, cap_rule.source))
 
     if inp.car_km > 0:
         car_rule = rules.in_force("car_km_rate", on)
@@ -477,11 +462,7 @@ def _travel_lines(inp: EstimateInput, rules: Rules) -> list[EstimateLine]:
         cls = table.class_index(inp.car_fiscal_hp) if inp.car_fiscal_hp else 0
         band = table.band_index(inp.car_yearly_km)
         rate = table.classes[cls].rates[band]
-        hp_note = (
-            table.class_label(cls)
-            if inp.car_fiscal_hp
-            else f"puissance non indiquée : {table.class_label(0)}"
-        )
+        hp_note = table.class_label(cls) if inp.car_fiscal_hp else f"puissance non indiquée : {table.class_label(0)}"
         label = f"Indemnités kilométriques ({hp_note}, {table.band_label(band)})"
         km = Decimal(inp.car_km)
         lines.append(EstimateLine("travel", label, km, "km", rate, _money(km * rate), car_rule.source))
@@ -490,9 +471,7 @@ def _travel_lines(inp: EstimateInput, rules: Rules) -> list[EstimateLine]:
         transport = _money(max(Decimal(0), inp.receipts_total - (inp.lodging_amount or Decimal(0))))
         if transport:
             label = "Transport sur justificatifs (billets, péages, stationnement), hors hébergement"
-            lines.append(
-                EstimateLine("travel", label, Decimal(1), "forfait", transport, transport, RECEIPTS_SOURCE)
-            )
+            lines.append(EstimateLine("travel", label, Decimal(1), "forfait", transport, transport, RECEIPTS_SOURCE))
     return lines
 
 
@@ -504,8 +483,7 @@ def estimate(inp: EstimateInput, rules: Rules | None = None) -> Estimate:
     """
     if inp.mission_type not in MISSION_TYPES:
         raise InvalidInput(
-            f"Type de mission inconnu : « {inp.mission_type} ». "
-            "Exemple attendu : correction, oral, pratique ou jury."
+            f"Type de mission inconnu : « {inp.mission_type} ». Exemple attendu : correction, oral, pratique ou jury."
         )
     if inp.service_done is not True:
         zero = Decimal("0.00")

@@ -25,8 +25,10 @@ def attest(session: Session, efm: EtatDeFrais, done: bool, user: StaffUser, *, s
         raise Forbidden("Vous ne pouvez attester que les missions de votre centre.")
     mission = efm.convocation.mission
     if not has_started(mission):
-        raise InvalidInput(f"La mission n° {mission.number} commence le {mission.start_at:%d/%m/%Y à %H:%M} : "
-                           "le service fait ne peut être attesté qu'à partir de ce moment.")
+        raise InvalidInput(
+            f"La mission n° {mission.number} commence le {mission.start_at:%d/%m/%Y à %H:%M} : "
+            "le service fait ne peut être attesté qu'à partir de ce moment."
+        )
     actor = f"staff:{user.id}"
     sf = efm.service_fait
     before = None if sf is None else {"done": sf.done, "attested_by": sf.attested_by}
@@ -40,10 +42,13 @@ def attest(session: Session, efm: EtatDeFrais, done: bool, user: StaffUser, *, s
     prechecks.refresh_flags(session, efm)
     state = "effectuée" if done else "non effectuée"
     outbox.notify_intervenant(
-        session, efm.convocation.intervenant, kind="service_fait",
+        session,
+        efm.convocation.intervenant,
+        kind="service_fait",
         subject=f"Imag'in : service fait de la mission n° {mission.number}",
         text=f"Le chef de centre a attesté la mission n° {mission.number} du {mission.start_at:%d/%m/%Y} : {state}.",
-        dedupe_key=f"service_fait:{efm.id}:{done}", email=False,
+        dedupe_key=f"service_fait:{efm.id}:{done}",
+        email=False,
     )
     return sf
 

@@ -30,17 +30,13 @@ _SIZE = re.compile(rb"UID (\d+).*?RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+).*?UID (\
 class ImapPoller:
     """Polls one mailbox folder; ``poll_once`` is synchronous (run it in a thread)."""
 
-    def __init__(
-        self, settings: Settings, on_stored: Callable[[StoreResult], None] = lambda _r: None
-    ) -> None:
+    def __init__(self, settings: Settings, on_stored: Callable[[StoreResult], None] = lambda _r: None) -> None:
         if not settings.imap_host:
             raise ValueError("IMAGIN_IMAP_HOST is not set")
         self.settings = settings
         self.on_stored = on_stored
         self.account = f"{settings.imap_user}@{settings.imap_host}:{settings.imap_port}"
-        self.lock_path = (
-            Path(settings.data_dir) / f"imap-{re.sub(r'[^A-Za-z0-9_.-]', '_', self.account)}.lock"
-        )
+        self.lock_path = Path(settings.data_dir) / f"imap-{re.sub(r'[^A-Za-z0-9_.-]', '_', self.account)}.lock"
         self._mailbox: BaseMailBox | None = None
 
     # -------------------------------------------------------------- connection
@@ -49,9 +45,7 @@ class ImapPoller:
         if s.imap_security == "none":
             box: BaseMailBox = MailBoxUnencrypted(s.imap_host, s.imap_port, timeout=TIMEOUT)
         elif s.imap_security == "starttls":
-            box = MailBoxStartTls(
-                s.imap_host, s.imap_port, ssl_context=ssl.create_default_context(), timeout=TIMEOUT
-            )
+            box = MailBoxStartTls(s.imap_host, s.imap_port, ssl_context=ssl.create_default_context(), timeout=TIMEOUT)
         else:
             box = MailBox(s.imap_host, s.imap_port, ssl_context=ssl.create_default_context(), timeout=TIMEOUT)
         password = s.imap_password.get_secret_value() if s.imap_password else ""

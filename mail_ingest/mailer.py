@@ -62,10 +62,7 @@ def build_message(mail: OutgoingMail, settings: Settings) -> EmailMessage:
 def _claim(limit: int) -> list[OutgoingMail]:
     with session_scope() as session:
         rows = outbox.claim(session, CHANNEL, limit)
-        return [
-            OutgoingMail(r.id, r.recipient, r.subject, r.text, (r.payload or {}).get("in_reply_to"))
-            for r in rows
-        ]
+        return [OutgoingMail(r.id, r.recipient, r.subject, r.text, (r.payload or {}).get("in_reply_to")) for r in rows]
 
 
 def _mark_sent(message_id: int) -> None:
@@ -123,9 +120,7 @@ async def deliver_due(settings: Settings | None = None) -> int:
     return len(batch)
 
 
-async def run_mailer(
-    stop: asyncio.Event, wake: asyncio.Event | None = None, poll_seconds: float = 2.0
-) -> None:
+async def run_mailer(stop: asyncio.Event, wake: asyncio.Event | None = None, poll_seconds: float = 2.0) -> None:
     """Deliver e-mail outbox rows until ``stop`` is set (woken early by ``wake``)."""
     wake = wake or asyncio.Event()
     while not stop.is_set():

@@ -211,9 +211,7 @@ def _is_automatic(msg: Message, from_address: str | None) -> bool:
     return local in {"mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply"}
 
 
-def _walk(
-    part: Message, *, forwarded: bool, files: list[IncomingFile], defects: list[str], depth: int
-) -> bool:
+def _walk(part: Message, *, forwarded: bool, files: list[IncomingFile], defects: list[str], depth: int) -> bool:
     """Collect candidate files below ``part``; returns True when the MIME structure was broken."""
     broken = False
     for defect in getattr(part, "defects", []):

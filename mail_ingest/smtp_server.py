@@ -141,9 +141,7 @@ class IntakeSMTP(SMTP):
         super().__init__(handler, **options)
 
 
-def smtp_factory(
-    handler: IntakeHandler, settings: Settings, hostname: str | None = None
-) -> Callable[[], SMTP]:
+def smtp_factory(handler: IntakeHandler, settings: Settings, hostname: str | None = None) -> Callable[[], SMTP]:
     """A protocol factory for ``loop.create_server`` with the configured limits, TLS and AUTH."""
     context = tls_context(settings)
     users = settings.smtp_users.get_secret_value() if settings.smtp_users else ""
@@ -171,9 +169,7 @@ def smtp_factory(
     return factory
 
 
-async def start_smtp_server(
-    handler: IntakeHandler, settings: Settings, host: str, port: int
-) -> asyncio.AbstractServer:
+async def start_smtp_server(handler: IntakeHandler, settings: Settings, host: str, port: int) -> asyncio.AbstractServer:
     """Listen on ``host:port`` in the running loop."""
     # aiosmtpd logs every sender and recipient at INFO: personal data, and noise at any real volume
     logging.getLogger("mail.log").setLevel(logging.WARNING)

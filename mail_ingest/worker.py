@@ -100,8 +100,6 @@ class PipelineWorker:
                 self.on_processed()
                 continue
             waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
-            _, pending = await asyncio.wait(
-                waiters, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED
-            )
+            _, pending = await asyncio.wait(waiters, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
             for w in pending:
                 w.cancel()

@@ -37,8 +37,10 @@ def check_shape(width: int, height: int) -> None:
     if min(width, height) < MIN_SIDE:
         raise ImageRejected(f"Image trop petite ({width}×{height} pixels) pour être lue.")
     if max(width, height) > MAX_SIDE or max(width, height) > MAX_ASPECT * min(width, height):
-        raise ImageRejected(f"Image aux dimensions inhabituelles ({width}×{height} pixels) : envoyez une photo "
-                            "ou un scan du justificatif entier, en JPEG, PNG ou PDF.")
+        raise ImageRejected(
+            f"Image aux dimensions inhabituelles ({width}×{height} pixels) : envoyez une photo "
+            "ou un scan du justificatif entier, en JPEG, PNG ou PDF."
+        )
 
 
 def load_image(data: bytes) -> Image.Image:

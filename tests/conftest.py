@@ -43,8 +43,11 @@ def imagin_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
 
     data_dir = tmp_path / "var"
     for key in list(os.environ):
-        if key.startswith("IMAGIN_") and key not in {"IMAGIN_REQUIRE_SERVICES", "IMAGIN_TEST_PG_URL",
-                                                     "IMAGIN_TEST_REDIS_URL"}:
+        if key.startswith("IMAGIN_") and key not in {
+            "IMAGIN_REQUIRE_SERVICES",
+            "IMAGIN_TEST_PG_URL",
+            "IMAGIN_TEST_REDIS_URL",
+        }:
             monkeypatch.delenv(key)
     monkeypatch.setenv("IMAGIN_DATA_DIR", str(data_dir))
     # Cheap argon2 parameters for tests only (production keeps the defaults).

@@ -16,8 +16,10 @@ from web.framework import SESSION_MAX_AGE
 from web.routes import ROUTES, not_found
 from web.secret import web_secret
 
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'self'; "
-       "frame-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'")
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'self'; "
+    "frame-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'"
+)
 HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
@@ -58,8 +60,14 @@ def create_app() -> Starlette:
         routes=[*ROUTES, Mount("/static", static, name="static")],
         middleware=[
             Middleware(SecurityHeaders),
-            Middleware(SessionMiddleware, secret_key=web_secret(), session_cookie="imagin_dec",
-                       max_age=SESSION_MAX_AGE, same_site="lax", https_only=settings.web_https_only),
+            Middleware(
+                SessionMiddleware,
+                secret_key=web_secret(),
+                session_cookie="imagin_dec",
+                max_age=SESSION_MAX_AGE,
+                same_site="lax",
+                https_only=settings.web_https_only,
+            ),
         ],
         exception_handlers={404: not_found},
     )

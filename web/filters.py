@@ -64,9 +64,17 @@ def duration(minutes: int | None) -> str:
 
 
 def install(env: Environment) -> None:
-    env.filters.update(amount=amount, fr_date=fr_date, fr_datetime=fr_datetime, status=status_label,
-                       duration=duration, quantity=format_quantity, mtype=mission_type, has_started=has_started,
-                       flag_label=lambda code: FLAG_LABELS.get(code, code),
-                       flag_help=lambda code: FLAG_HELP.get(code, ""),
-                       severity=lambda s: SEVERITY_LABELS.get(s, s))
+    env.filters.update(
+        amount=amount,
+        fr_date=fr_date,
+        fr_datetime=fr_datetime,
+        status=status_label,
+        duration=duration,
+        quantity=format_quantity,
+        mtype=mission_type,
+        has_started=has_started,
+        flag_label=lambda code: FLAG_LABELS.get(code, code),
+        flag_help=lambda code: FLAG_HELP.get(code, ""),
+        severity=lambda s: SEVERITY_LABELS.get(s, s),
+    )
     env.globals["PURGED"] = PURGED

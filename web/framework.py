@@ -55,8 +55,9 @@ def csrf_token(request: Request) -> str:
 def start_session(request: Request, user: StaffUser) -> None:
     """A fresh session for a signed-in user (new CSRF token: no fixation)."""
     request.session.clear()
-    request.session.update({"uid": user.id, "pwf": password_fingerprint(user), "at": int(time.time()),
-                            "csrf": secrets.token_urlsafe(32)})
+    request.session.update(
+        {"uid": user.id, "pwf": password_fingerprint(user), "at": int(time.time()), "csrf": secrets.token_urlsafe(32)}
+    )
 
 
 def current_user(request: Request, db: Session) -> StaffUser | None:
@@ -115,8 +116,9 @@ def flash(request: Request, text: str, kind: str = "ok") -> None:
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
     flashes = request.session.pop("flash", [])
     context.setdefault("user", None)
-    return templates.TemplateResponse(request, name, {"csrf": csrf_token(request), "flashes": flashes, **context},
-                                      status_code=status_code)
+    return templates.TemplateResponse(
+        request, name, {"csrf": csrf_token(request), "flashes": flashes, **context}, status_code=status_code
+    )
 
 
 def error_page(request: Request, status: int, message: str, user: dict[str, str] | None = None) -> Response:
@@ -146,8 +148,16 @@ def _login_redirect(request: Request) -> Response:
     return RedirectResponse(f"/connexion?suivant={quote(target)}", status_code=303)
 
 
-def _run(fn: Handler, request: Request, form: dict[str, list[str]], files: dict[str, tuple[str, bytes]],
-         public: bool, gestionnaire: bool, password_page: bool, params: dict[str, Any]) -> Response:
+def _run(
+    fn: Handler,
+    request: Request,
+    form: dict[str, list[str]],
+    files: dict[str, tuple[str, bytes]],
+    public: bool,
+    gestionnaire: bool,
+    password_page: bool,
+    params: dict[str, Any],
+) -> Response:
     posting = request.method == "POST"
     user: dict[str, str] | None = None  # what error pages show, usable after a rollback
     try:
@@ -163,8 +173,9 @@ def _run(fn: Handler, request: Request, form: dict[str, list[str]], files: dict[
                 sent = (form.get("csrf") or [""])[0]
                 expected = request.session.get("csrf", "")
                 if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
-                    return error_page(request, 403, "Jeton de sécurité invalide ou expiré : rechargez la page et "
-                                      "recommencez.", user)
+                    return error_page(
+                        request, 403, "Jeton de sécurité invalide ou expiré : rechargez la page et recommencez.", user
+                    )
             if staff is not None and staff.must_change_password and not (public or password_page):
                 return RedirectResponse("/mot-de-passe", status_code=303)
             if gestionnaire and staff is not None:
@@ -181,8 +192,9 @@ def _run(fn: Handler, request: Request, form: dict[str, list[str]], files: dict[
         return RedirectResponse(_back(request, form), status_code=303)
 
 
-def page(*, public: bool = False, gestionnaire: bool = False, password_page: bool = False
-         ) -> Callable[[Handler], Callable[..., Any]]:
+def page(
+    *, public: bool = False, gestionnaire: bool = False, password_page: bool = False
+) -> Callable[[Handler], Callable[..., Any]]:
     """Make a handler a Starlette endpoint (see the module docstring).
 
     ``public``: no sign-in needed; ``gestionnaire``: DEC only; ``password_page``: reachable while a
@@ -203,8 +215,9 @@ def page(*, public: bool = False, gestionnaire: bool = False, password_page: boo
                                 files[key] = (value.filename, await value.read(MAX_BODY + 1))
                         else:
                             form.setdefault(key, []).append(value)
-            return await run_in_threadpool(_run, fn, request, form, files, public, gestionnaire, password_page,
-                                           dict(request.path_params))
+            return await run_in_threadpool(
+                _run, fn, request, form, files, public, gestionnaire, password_page, dict(request.path_params)
+            )
 
         endpoint.__name__ = fn.__name__
         endpoint.__doc__ = fn.__doc__

@@ -102,15 +102,28 @@ def queue_page(ctx: Ctx) -> Response:
     """The queue, oldest first, with its filters."""
     names = ("examen", "session", "centre", "type", "statut", "controle")
     chosen = {n: ctx.query(n) for n in names}
-    f = QueueFilter(exam_id=_int_or_none(chosen["examen"]), session=chosen["session"] or None,
-                    centre_id=_int_or_none(chosen["centre"]), mission_type=chosen["type"] or None,
-                    status=chosen["statut"] or None, flag=chosen["controle"] or None)
+    f = QueueFilter(
+        exam_id=_int_or_none(chosen["examen"]),
+        session=chosen["session"] or None,
+        centre_id=_int_or_none(chosen["centre"]),
+        mission_type=chosen["type"] or None,
+        status=chosen["statut"] or None,
+        flag=chosen["controle"] or None,
+    )
     page_no = max(_int_or_none(ctx.query("page")) or 1, 1)
     rows, total = dec.queue(ctx.db, ctx.op, f, page=page_no)
     pages = max((total + dec.PAGE_SIZE - 1) // dec.PAGE_SIZE, 1)
     keep = {k: v for k, v in chosen.items() if v}
-    return ctx.render("queue.html", rows=rows, total=total, chosen=chosen, choices=dec.filter_choices(ctx.db, ctx.op),
-                      page=page_no, pages=pages, query=lambda p: urlencode({**keep, "page": p}))
+    return ctx.render(
+        "queue.html",
+        rows=rows,
+        total=total,
+        chosen=chosen,
+        choices=dec.filter_choices(ctx.db, ctx.op),
+        page=page_no,
+        pages=pages,
+        query=lambda p: urlencode({**keep, "page": p}),
+    )
 
 
 # ------------------------------------------------------------------------------------------ dossier
@@ -138,12 +151,19 @@ def dossier_page(ctx: Ctx, efm_id: int) -> Response:
     receipts = receipts_of(ctx.db, efm.id)
     read_total = sum((r.ocr_total for r in receipts if r.ocr_total is not None), Decimal("0.00"))
     return ctx.render(
-        "dossier.html", efm=efm, mission=efm.convocation.mission, person=efm.convocation.intervenant,
+        "dossier.html",
+        efm=efm,
+        mission=efm.convocation.mission,
+        person=efm.convocation.intervenant,
         parts=[(p, part_status(efm, p), _part_actions(efm, p)) for p in parts],
         can_request_info=bool(parts) and all(part_status(efm, p) is PartStatus.TO_VALIDATE for p in parts),
-        estimate=estimate_for(ctx.db, efm), receipts=receipts, read_total=read_total if receipts else None,
+        estimate=estimate_for(ctx.db, efm),
+        receipts=receipts,
+        read_total=read_total if receipts else None,
         flags=sorted(efm.flags, key=lambda f: {"blocking": 0, "warning": 1}.get(f.severity, 2)),
-        decisions=dec.decisions_of(ctx.db, efm.id), labels=DECISION_LABELS, trip_modes=TRIP_MODES,
+        decisions=dec.decisions_of(ctx.db, efm.id),
+        labels=DECISION_LABELS,
+        trip_modes=TRIP_MODES,
         is_gestionnaire=ctx.op.is_gestionnaire,
     )
 
@@ -176,15 +196,19 @@ def attest_one(ctx: Ctx, efm_id: int) -> Response:
 @page()
 def recap(ctx: Ctx, efm_id: int) -> Response:
     data = recap_pdf(ctx.db, ctx.op, efm_id)
-    return Response(data, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="recapitulatif-{efm_id}.pdf"'})
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="recapitulatif-{efm_id}.pdf"'},
+    )
 
 
 @page()
 def dossier_archive(ctx: Ctx, efm_id: int) -> Response:
     name, data = dossier_zip(ctx.db, ctx.op, efm_id)
-    return Response(data, media_type="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        data, media_type="application/zip", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 @page()
@@ -199,10 +223,14 @@ def receipt_file(ctx: Ctx, receipt_id: int) -> Response:
         raise NotFound("Justificatif introuvable.")
     if receipt.storage_key == PURGED:
         raise NotFound("Ce justificatif a été supprimé : sa durée de conservation est dépassée.")
-    return Response(receipt_store().get(receipt.storage_key), media_type=receipt.detected_type,
-                    headers={"Content-Disposition": f'inline; filename="justificatif-{receipt.id}.'
-                                                    f'{ext[receipt.detected_type]}"',
-                             "Cache-Control": "private, no-store"})
+    return Response(
+        receipt_store().get(receipt.storage_key),
+        media_type=receipt.detected_type,
+        headers={
+            "Content-Disposition": f'inline; filename="justificatif-{receipt.id}.{ext[receipt.detected_type]}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 # ------------------------------------------------------------------------------------------ service fait
@@ -222,8 +250,15 @@ def service_fait_page(ctx: Ctx) -> Response:
             raise InvalidInput("Date invalide. Exemple : 2026-06-15") from None
     rows = dec.attestation_list(ctx.db, op, centre_id, day)
     centre = ctx.db.get(Centre, centre_id) if centre_id else None
-    return ctx.render("service_fait.html", rows=rows, centres=centres, centre=centre, jour=ctx.query("jour"),
-                      example=CSV_EXAMPLE, report=ctx.request.session.pop("import_report", None))
+    return ctx.render(
+        "service_fait.html",
+        rows=rows,
+        centres=centres,
+        centre=centre,
+        jour=ctx.query("jour"),
+        example=CSV_EXAMPLE,
+        report=ctx.request.session.pop("import_report", None),
+    )
 
 
 @page()
@@ -244,8 +279,11 @@ def service_fait_import(ctx: Ctx) -> Response:
     if upload is None:
         raise InvalidInput("Choisissez le fichier CSV du centre.")
     report = import_attestations(ctx.db, ctx.op, upload[1])
-    ctx.request.session["import_report"] = {"recorded": report.recorded, "errors": report.errors[:200],
-                                            "more": max(len(report.errors) - 200, 0)}
+    ctx.request.session["import_report"] = {
+        "recorded": report.recorded,
+        "errors": report.errors[:200],
+        "more": max(len(report.errors) - 200, 0),
+    }
     return ctx.redirect(safe_next(ctx.field("retour") or "/service-fait"))
 
 
@@ -256,8 +294,9 @@ def service_fait_import(ctx: Ctx) -> Response:
 def dashboard_page(ctx: Ctx) -> Response:
     board = dec.dashboard(ctx.db, ctx.op)
     statuses = [(s, board.by_status[s.value]) for s in PartStatus if s.value in board.by_status]
-    return ctx.render("dashboard.html", board=board, statuses=statuses, flag_labels=FLAG_LABELS,
-                      chart=bar_chart(board.per_day))
+    return ctx.render(
+        "dashboard.html", board=board, statuses=statuses, flag_labels=FLAG_LABELS, chart=bar_chart(board.per_day)
+    )
 
 
 # ------------------------------------------------------------------------------------------ exports
@@ -271,8 +310,11 @@ def exports_page(ctx: Ctx) -> Response:
 @page(gestionnaire=True)
 def saved_export_file(ctx: Ctx, name: str) -> Response:
     """A kept payment export, downloaded again."""
-    return Response(saved_export(name), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        saved_export(name),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @page(gestionnaire=True)
@@ -287,8 +329,11 @@ def payment_csv(ctx: Ctx) -> Response:
         raise InvalidInput("Aucun dossier validé à exporter pour cette partie." + detail)
     ctx.db.commit()  # the parts are marked sent before the file is kept and handed out
     save_export(result)
-    return Response(result.csv_text.encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{result.filename}"'})
+    return Response(
+        result.csv_text.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{result.filename}"'},
+    )
 
 
 # ------------------------------------------------------------------------------------------ quarantined mail

@@ -27,9 +27,16 @@ async def run_web(stop: asyncio.Event) -> None:
     """Serve the console on IMAGIN_WEB_HOST:IMAGIN_WEB_PORT until ``stop`` is set."""
     s = get_settings()
     proxies = [ip.strip() for ip in s.web_proxy_ips.split(",") if ip.strip()]
-    config = uvicorn.Config(create_app(), host=s.web_host, port=s.web_port, log_level="info",
-                            proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
-                            server_header=False, lifespan="off")
+    config = uvicorn.Config(
+        create_app(),
+        host=s.web_host,
+        port=s.web_port,
+        log_level="info",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+        server_header=False,
+        lifespan="off",
+    )
     server = _Server(config)
     serving = asyncio.create_task(server.serve())
     stopping = asyncio.create_task(stop.wait())

@@ -51,8 +51,11 @@ def _dates(session: Session, staff_id: int) -> dict[str, Any]:
         label = f"{day[8:10]}/{day[5:7]}/{day[:4]} · {len(group)} intervenant(s){state}"
         items.append({"id": day, "label": label})
     centre = efms[0].convocation.mission.centre.label if efms else f"centre n° {user.centre_id}"
-    text = (f"Bonjour {user.full_name}.\nIntervenants convoqués à votre centre ({centre}), par date :"
-            if items else "Aucun intervenant n'est convoqué à votre centre pour le moment.")
+    text = (
+        f"Bonjour {user.full_name}.\nIntervenants convoqués à votre centre ({centre}), par date :"
+        if items
+        else "Aucun intervenant n'est convoqué à votre centre pour le moment."
+    )
     return {"text": text, "days": items}
 
 
@@ -62,10 +65,17 @@ def _day(session: Session, staff_id: int, day: str) -> dict[str, Any]:
     for i, efm in enumerate(efms, 1):
         person, mission = efm.convocation.intervenant, efm.convocation.mission
         started = missions.has_started(mission)
-        state = ("✅ service fait attesté" if _attested(efm) else "⏳ à attester" if started
-                 else f"🕒 à attester à partir du {mission.start_at:%d/%m à %H:%M}")
-        lines.append(f"{i}. {person.display_name} – mission n° {mission.number} "
-                     f"({MissionType(mission.mission_type).label}, {mission.start_at:%H:%M}) : {state}")
+        state = (
+            "✅ service fait attesté"
+            if _attested(efm)
+            else "⏳ à attester"
+            if started
+            else f"🕒 à attester à partir du {mission.start_at:%d/%m à %H:%M}"
+        )
+        lines.append(
+            f"{i}. {person.display_name} – mission n° {mission.number} "
+            f"({MissionType(mission.mission_type).label}, {mission.start_at:%H:%M}) : {state}"
+        )
         if started and not _attested(efm):
             todo.append({"id": efm.id, "label": f"✅ Attester : {person.display_name} (n° {mission.number})"})
     text = f"Le {day[8:10]}/{day[5:7]}/{day[:4]} :\n" + ("\n".join(lines) or "personne.")
@@ -74,8 +84,11 @@ def _day(session: Session, staff_id: int, day: str) -> dict[str, Any]:
 
 def _attest(session: Session, staff_id: int, day: str, efm_id: int | None) -> int:
     user, efms = _efms(session, staff_id, day)
-    chosen = [e for e in efms if not _attested(e) and missions.has_started(e.convocation.mission)
-              and (efm_id is None or e.id == efm_id)]
+    chosen = [
+        e
+        for e in efms
+        if not _attested(e) and missions.has_started(e.convocation.mission) and (efm_id is None or e.id == efm_id)
+    ]
     return service_fait.attest_many(session, chosen, True, user, source="bot")
 
 
@@ -101,8 +114,10 @@ async def _do_attest(manager: DialogManager, efm_id: int | None) -> None:
     except DomainError as exc:
         await error(manager, exc)
         return
-    await say(manager, f"✅ Service fait attesté pour {count} intervenant(s)." if count
-              else "Rien à attester : c'était déjà fait.")
+    await say(
+        manager,
+        f"✅ Service fait attesté pour {count} intervenant(s)." if count else "Rien à attester : c'était déjà fait.",
+    )
 
 
 async def on_attest_one(callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str) -> None:
@@ -119,16 +134,26 @@ def make_dialog() -> Dialog:
         Window(
             Format("{text}"),
             catch_all(),
-            Column(Select(Format("{item[label]}"), id="day", item_id_getter=lambda i: i["id"], items="days",
-                          on_click=on_day)),
+            Column(
+                Select(
+                    Format("{item[label]}"), id="day", item_id_getter=lambda i: i["id"], items="days", on_click=on_day
+                )
+            ),
             state=Chef.dates,
             getter=dates_getter,
         ),
         Window(
             Format("{text}"),
             catch_all(),
-            Column(Select(Format("{item[label]}"), id="one", item_id_getter=lambda i: i["id"], items="todo",
-                          on_click=on_attest_one)),
+            Column(
+                Select(
+                    Format("{item[label]}"),
+                    id="one",
+                    item_id_getter=lambda i: i["id"],
+                    items="todo",
+                    on_click=on_attest_one,
+                )
+            ),
             Button(Const("✅ Attester tout le monde"), id="all", on_click=on_attest_all, when=when("several")),
             Back(Const("⬅️ Autres dates")),
             state=Chef.day,

@@ -57,8 +57,11 @@ def catch_all(hint: str = BUTTONS_PLEASE) -> MessageInput:
 
     async def on_unexpected(message: Message, widget: Any, manager: DialogManager) -> None:
         if message.photo or message.document:
-            await say(manager, "Les justificatifs s'envoient à l'étape « Justificatifs » de la déclaration : "
-                               "ouvrez la mission et choisissez « Déclarer / compléter ma saisie ».")
+            await say(
+                manager,
+                "Les justificatifs s'envoient à l'étape « Justificatifs » de la déclaration : "
+                "ouvrez la mission et choisissez « Déclarer / compléter ma saisie ».",
+            )
         else:
             await say(manager, hint)
 

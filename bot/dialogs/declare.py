@@ -33,15 +33,29 @@ from core.recap_pdf import render_recap_pdf
 
 log = logging.getLogger(__name__)
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API cannot hand bigger files to bots
-FILE_HINT = ("Envoyez une photo ou un fichier gif, jpeg, jpg, png ou pdf de 5 Mo au maximum "
-             "(par exemple la photo du billet ou le PDF de la facture).")
+FILE_HINT = (
+    "Envoyez une photo ou un fichier gif, jpeg, jpg, png ou pdf de 5 Mo au maximum "
+    "(par exemple la photo du billet ou le PDF de la facture)."
+)
 
 GROUPS: list[tuple[str, list[State]]] = [
     ("done", [Declare.done]),
     ("quantity", [Declare.quantity]),
     ("times", [Declare.departure, Declare.return_at]),
-    ("trips", [Declare.trips, Declare.trip_depart_at, Declare.trip_from, Declare.trip_arrive_at, Declare.trip_to,
-               Declare.trip_mode, Declare.trip_km, Declare.car_hp, Declare.car_km]),
+    (
+        "trips",
+        [
+            Declare.trips,
+            Declare.trip_depart_at,
+            Declare.trip_from,
+            Declare.trip_arrive_at,
+            Declare.trip_to,
+            Declare.trip_mode,
+            Declare.trip_km,
+            Declare.car_hp,
+            Declare.car_km,
+        ],
+    ),
     ("stay", [Declare.nights, Declare.lodging_amount, Declare.meals, Declare.admin_meals]),
     ("total", [Declare.receipts_total]),
     ("receipts", [Declare.receipts]),
@@ -58,6 +72,7 @@ class _DryRun(Exception):
 
 # ---- core calls (run in a worker thread, one transaction each) ---------------------------------
 
+
 def _efm(session: Session, person_id: int, efm_id: int) -> EtatDeFrais:
     return missions.efm_of_intervenant(session, person_id, efm_id)
 
@@ -66,8 +81,7 @@ def _load(session: Session, person_id: int, efm_id: int) -> Draft:
     return draft_of(session, _efm(session, person_id, efm_id))
 
 
-def _apply(session: Session, person_id: int, efm_id: int,
-           action: Callable[[Session, EtatDeFrais], Any]) -> Draft:
+def _apply(session: Session, person_id: int, efm_id: int, action: Callable[[Session, EtatDeFrais], Any]) -> Draft:
     efm = _efm(session, person_id, efm_id)
     action(session, efm)
     session.flush()
@@ -99,14 +113,16 @@ def _pdf(session: Session, person_id: int, efm_id: int) -> bytes:
     return render_recap_pdf(session, _efm(session, person_id, efm_id).id)
 
 
-def _add_receipt(session: Session, person_id: int, efm_id: int, data: bytes, name: str, ref: str,
-                 actor: str) -> tuple[str, bool]:
+def _add_receipt(
+    session: Session, person_id: int, efm_id: int, data: bytes, name: str, ref: str, actor: str
+) -> tuple[str, bool]:
     efm = _efm(session, person_id, efm_id)
     receipt, created = receipts.add_receipt(session, efm, data, name, source="chat", source_ref=ref, actor=actor)
     return receipt.original_name, created
 
 
 # ---- dialog plumbing ---------------------------------------------------------------------------
+
 
 def _ids(manager: DialogManager) -> tuple[int, int, str]:
     ident = identity(manager)
@@ -176,7 +192,7 @@ async def next_step(manager: DialogManager, draft: Draft) -> None:
     """Go to the first state of the step after the current one."""
     names = groups_for(draft)
     current = GROUP_OF[manager.current_context().state.state]
-    later = names[names.index(current) + 1:] if current in names else names[-1:]
+    later = names[names.index(current) + 1 :] if current in names else names[-1:]
     await goto(manager, FIRST_OF[later[0]])
 
 
@@ -189,13 +205,17 @@ async def on_back(callback: CallbackQuery, button: Button, manager: DialogManage
 
 
 async def on_cancel(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    await say(manager, "Saisie interrompue. Vos réponses sont enregistrées : vous pourrez reprendre ici "
-                       "quand vous voudrez (/missions).")
+    await say(
+        manager,
+        "Saisie interrompue. Vos réponses sont enregistrées : vous pourrez reprendre ici "
+        "quand vous voudrez (/missions).",
+    )
     await manager.done()
 
 
-NAV = Row(Button(Const("⬅️ Retour"), id="back", on_click=on_back),
-          Button(Const("✖️ Annuler"), id="cancel", on_click=on_cancel))
+NAV = Row(
+    Button(Const("⬅️ Retour"), id="back", on_click=on_back), Button(Const("✖️ Annuler"), id="cancel", on_click=on_cancel)
+)
 
 
 def moment_example(day: datetime) -> str:
@@ -215,15 +235,19 @@ def parse_moment(text: str, *, reference: datetime, day: datetime | None = None)
             pass
     for cut in range(len(words) - 1, 0, -1):
         try:
-            return datetime.combine(parse_date(" ".join(words[:cut]), default_year=year),
-                                    parse_time(" ".join(words[cut:])))
+            return datetime.combine(
+                parse_date(" ".join(words[:cut]), default_year=year), parse_time(" ".join(words[cut:]))
+            )
         except InvalidInput:
             continue
-    raise InvalidInput(f"Date et heure invalides : « {text[:40]} ». Indiquez la date puis l'heure. "
-                       f"Exemple attendu : {moment_example(day or reference)}")
+    raise InvalidInput(
+        f"Date et heure invalides : « {text[:40]} ». Indiquez la date puis l'heure. "
+        f"Exemple attendu : {moment_example(day or reference)}"
+    )
 
 
 # ---- getter ------------------------------------------------------------------------------------
+
 
 def _step_header(draft: Draft, state: State) -> str:
     names = groups_for(draft)
@@ -241,33 +265,47 @@ def _prompt(state: State, d: Draft, data: dict[str, Any]) -> str:
         label, example = QUANTITY_PROMPTS[d.quantity_field or "copies"]
         return f"{label} ? Envoyez un nombre.\nExemple : {example}\nValeur actuelle : {d.quantity_text}"
     if state == Declare.departure:
-        return ("Date et heure de départ de votre résidence pour cette mission ?\n"
-                f"Exemple : {moment_example(d.mission_start)}\nValeur actuelle : {fmt_dt(d.departure_at)}")
+        return (
+            "Date et heure de départ de votre résidence pour cette mission ?\n"
+            f"Exemple : {moment_example(d.mission_start)}\nValeur actuelle : {fmt_dt(d.departure_at)}"
+        )
     if state == Declare.return_at:
-        return (f"Départ : {fmt_dt(_dt(data.get('departure')))}\nDate et heure de retour à votre résidence ?\n"
-                f"Exemple : {moment_example(d.mission_start)} (ou seulement 19:00 si c'est le jour du départ)\n"
-                f"Valeur actuelle : {fmt_dt(d.return_at)}")
+        return (
+            f"Départ : {fmt_dt(_dt(data.get('departure')))}\nDate et heure de retour à votre résidence ?\n"
+            f"Exemple : {moment_example(d.mission_start)} (ou seulement 19:00 si c'est le jour du départ)\n"
+            f"Valeur actuelle : {fmt_dt(d.return_at)}"
+        )
     if state == Declare.trips:
         lines = [f"{i}. {trip['text']}" for i, trip in enumerate(d.trips, 1)] or ["Aucun trajet pour l'instant."]
-        return ("Vos trajets (un par déplacement : aller, retour, trajets répétés) :\n" + "\n".join(lines)
-                + "\n\nAjoutez, modifiez ou supprimez un trajet, puis « Continuer ».")
+        return (
+            "Vos trajets (un par déplacement : aller, retour, trajets répétés) :\n"
+            + "\n".join(lines)
+            + "\n\nAjoutez, modifiez ou supprimez un trajet, puis « Continuer »."
+        )
     what = "Nouveau trajet" if not trip.get("id") else "Modification du trajet"
     if state == Declare.trip_depart_at:
-        return (f"{what} – date et heure de départ ?\nExemple : {moment_example(d.mission_start)}"
-                + (f"\nValeur actuelle : {fmt_dt(_dt(trip.get('depart_at')))}" if trip.get("depart_at") else ""))
+        return f"{what} – date et heure de départ ?\nExemple : {moment_example(d.mission_start)}" + (
+            f"\nValeur actuelle : {fmt_dt(_dt(trip.get('depart_at')))}" if trip.get("depart_at") else ""
+        )
     if state == Declare.trip_from:
-        return (f"{what} – départ le {fmt_dt(_dt(trip.get('depart_at')))}.\nVille de départ ? "
-                f"Choisissez ou envoyez le nom.\nExemple : {d.residence}")
+        return (
+            f"{what} – départ le {fmt_dt(_dt(trip.get('depart_at')))}.\nVille de départ ? "
+            f"Choisissez ou envoyez le nom.\nExemple : {d.residence}"
+        )
     if state == Declare.trip_arrive_at:
         departure = _dt(trip.get("depart_at")) or d.mission_start
-        return (f"{what} – départ de {trip.get('depart_city')} le {fmt_dt(departure)}.\n"
-                f"Date et heure d'arrivée ?\nExemple : {moment_example(departure)} (ou seulement 10:15 si c'est le "
-                "même jour)")
+        return (
+            f"{what} – départ de {trip.get('depart_city')} le {fmt_dt(departure)}.\n"
+            f"Date et heure d'arrivée ?\nExemple : {moment_example(departure)} (ou seulement 10:15 si c'est le "
+            "même jour)"
+        )
     if state == Declare.trip_to:
-        return (f"{what} – arrivée le {fmt_dt(_dt(trip.get('arrive_at')))}.\nVille d'arrivée ? "
-                f"Choisissez ou envoyez le nom.\nExemple : {d.centre_commune}")
+        return (
+            f"{what} – arrivée le {fmt_dt(_dt(trip.get('arrive_at')))}.\nVille d'arrivée ? "
+            f"Choisissez ou envoyez le nom.\nExemple : {d.centre_commune}"
+        )
     if state == Declare.trip_mode:
-        return (f"{what} – {trip.get('depart_city')} → {trip.get('arrive_city')}.\nMoyen de transport ?")
+        return f"{what} – {trip.get('depart_city')} → {trip.get('arrive_city')}.\nMoyen de transport ?"
     if state == Declare.trip_km:
         current = f"\nValeur actuelle : {trip['distance_km']} km" if trip.get("distance_km") else ""
         return f"{what} en véhicule personnel : distance parcourue (en km) ?\nExemple : 62{current}"
@@ -276,13 +314,17 @@ def _prompt(state: State, d: Draft, data: dict[str, Any]) -> str:
         return f"Véhicule personnel : puissance fiscale (CV, sur la carte grise){current} ?"
     if state == Declare.car_km:
         current = f"\nValeur actuelle : {d.car_yearly_km} km" if d.car_yearly_km is not None else ""
-        return ("Kilomètres déjà parcourus cette année avec ce véhicule pour vos missions (le barème en dépend) ?"
-                f"\nExemple : 1500{current}")
+        return (
+            "Kilomètres déjà parcourus cette année avec ce véhicule pour vos missions (le barème en dépend) ?"
+            f"\nExemple : 1500{current}"
+        )
     if state == Declare.nights:
         return f"Nuits d'hôtel payées par vous pour cette mission ? (actuellement : {d.nights})"
     if state == Declare.lodging_amount:
-        return (f"{data.get('nights')} nuit(s) : montant total de l'hébergement (sur facture) ?\n"
-                f"Exemple : 89,00\nValeur actuelle : {d.lodging_amount or '—'}")
+        return (
+            f"{data.get('nights')} nuit(s) : montant total de l'hébergement (sur facture) ?\n"
+            f"Exemple : 89,00\nValeur actuelle : {d.lodging_amount or '—'}"
+        )
     if state == Declare.meals:
         current = "—" if d.meals is None else d.meals
         return f"Repas pris à vos frais pendant la mission ? (actuellement : {current})"
@@ -291,14 +333,18 @@ def _prompt(state: State, d: Draft, data: dict[str, Any]) -> str:
         which = "Ce repas a-t-il été pris" if meals == 1 else f"Sur ces {meals} repas, combien ont été pris"
         return f"{which} au restaurant administratif (demi-tarif) ?"
     if state == Declare.receipts_total:
-        return ("Montant total de vos justificatifs (transport, hébergement…) ?\nExemple : 45,80\n"
-                f"Valeur actuelle : {d.receipts_total or '—'}")
+        return (
+            "Montant total de vos justificatifs (transport, hébergement…) ?\nExemple : 45,80\n"
+            f"Valeur actuelle : {d.receipts_total or '—'}"
+        )
     if state == Declare.receipts:
         files = "\n".join(f"  📎 {name}" for name in data.get("receipt_names", [])) or "  aucun pour l'instant"
-        mail = (f"\n📧 Envoi par e-mail annoncé : à {d.mail_address}, objet « {d.mail_reference} »."
-                if d.receipts_by_email else "")
-        return (f"Justificatifs : {FILE_HINT}\nVous pouvez en envoyer plusieurs, ici même.\n"
-                f"Reçus :\n{files}{mail}")
+        mail = (
+            f"\n📧 Envoi par e-mail annoncé : à {d.mail_address}, objet « {d.mail_reference} »."
+            if d.receipts_by_email
+            else ""
+        )
+        return f"Justificatifs : {FILE_HINT}\nVous pouvez en envoyer plusieurs, ici même.\nReçus :\n{files}{mail}"
     return ""
 
 
@@ -350,6 +396,7 @@ async def getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]
 
 # ---- handlers ----------------------------------------------------------------------------------
 
+
 async def on_start(start_data: Any, manager: DialogManager) -> None:
     manager.dialog_data["history"] = []
     if isinstance(start_data, dict) and start_data.get("resumed"):
@@ -388,8 +435,9 @@ async def on_keep(callback: CallbackQuery, button: Button, manager: DialogManage
     await next_step(manager, draft)
 
 
-async def valid_moment(manager: DialogManager, text: str,
-                       check: Callable[[Session, EtatDeFrais, datetime], Any]) -> datetime | None:
+async def valid_moment(
+    manager: DialogManager, text: str, check: Callable[[Session, EtatDeFrais, datetime], Any]
+) -> datetime | None:
     """A date and time typed for this mission (the mission's year by default), parsed and checked with
     `check` in one database round trip; None when refused (the user is told why)."""
     typed: list[datetime] = []
@@ -403,8 +451,11 @@ async def valid_moment(manager: DialogManager, text: str,
 
 async def on_departure(message: Message, widget: Any, manager: DialogManager) -> None:
     _, _, actor = _ids(manager)
-    moment = await valid_moment(manager, text_of(message), lambda s, e, moment: declarations.set_times(
-        s, e, moment, moment + timedelta(minutes=1), actor))
+    moment = await valid_moment(
+        manager,
+        text_of(message),
+        lambda s, e, moment: declarations.set_times(s, e, moment, moment + timedelta(minutes=1), actor),
+    )
     if moment:
         manager.dialog_data["departure"] = moment.isoformat()
         await goto(manager, Declare.return_at)
@@ -449,8 +500,11 @@ async def on_remove_trip(callback: CallbackQuery, widget: Any, manager: DialogMa
 
 async def on_trip_depart(message: Message, widget: Any, manager: DialogManager) -> None:
     _, _, actor = _ids(manager)
-    moment = await valid_moment(manager, text_of(message), lambda s, e, moment: declarations.add_trip(
-        s, e, moment, "X", moment + timedelta(minutes=1), "X", actor))
+    moment = await valid_moment(
+        manager,
+        text_of(message),
+        lambda s, e, moment: declarations.add_trip(s, e, moment, "X", moment + timedelta(minutes=1), "X", actor),
+    )
     if moment:
         manager.dialog_data["trip"]["depart_at"] = moment.isoformat()
         await goto(manager, Declare.trip_from)
@@ -521,17 +575,21 @@ async def on_trip_arrive(message: Message, widget: Any, manager: DialogManager) 
 async def _save_trip(manager: DialogManager) -> None:
     _, _, actor = _ids(manager)
     trip = dict(manager.dialog_data["trip"])
-    values = {"depart_at": _dt(trip["depart_at"]), "depart_city": trip["depart_city"],
-              "arrive_at": _dt(trip["arrive_at"]), "arrive_city": trip["arrive_city"],
-              "mode": trip.get("mode", "transport_public"), "distance_km": trip.get("distance_km", 0)}
+    values = {
+        "depart_at": _dt(trip["depart_at"]),
+        "depart_city": trip["depart_city"],
+        "arrive_at": _dt(trip["arrive_at"]),
+        "arrive_city": trip["arrive_city"],
+        "mode": trip.get("mode", "transport_public"),
+        "distance_km": trip.get("distance_km", 0),
+    }
     if trip.get("id"):
         draft = await apply(manager, lambda s, e: declarations.update_trip(s, e, trip["id"], actor, **values))
     else:
         draft = await apply(manager, lambda s, e: declarations.add_trip(s, e, actor=actor, **values))
     if draft:
         manager.dialog_data["trip"] = {}
-        manager.dialog_data["history"] = [h for h in manager.dialog_data.get("history", [])
-                                          if GROUP_OF[h] != "trips"]
+        manager.dialog_data["history"] = [h for h in manager.dialog_data.get("history", []) if GROUP_OF[h] != "trips"]
         await say(manager, "✅ Trajet enregistré.")
         await manager.switch_to(Declare.trips)
 
@@ -602,8 +660,9 @@ async def _nights(manager: DialogManager, nights: int) -> None:
             await goto(manager, Declare.meals)
         return
     if nights > declarations.MAX_NIGHTS:
-        await error(manager, InvalidInput(f"Nombre de nuits invalide (0 à {declarations.MAX_NIGHTS}). "
-                                          "Exemple attendu : 2"))
+        await error(
+            manager, InvalidInput(f"Nombre de nuits invalide (0 à {declarations.MAX_NIGHTS}). Exemple attendu : 2")
+        )
         return
     manager.dialog_data["nights"] = nights
     await goto(manager, Declare.lodging_amount)
@@ -702,14 +761,23 @@ async def on_file(message: Message, widget: Any, manager: DialogManager) -> None
         await say(manager, f"❗ « {name} » n'a pas pu être récupéré auprès de Telegram : renvoyez-le. {FILE_HINT}")
         return
     try:
-        stored, created = await run_db(_add_receipt, person_id, efm_id, buffer.getvalue(), name,
-                                       f"telegram:{message.chat.id}:{message.message_id}", actor)
+        stored, created = await run_db(
+            _add_receipt,
+            person_id,
+            efm_id,
+            buffer.getvalue(),
+            name,
+            f"telegram:{message.chat.id}:{message.message_id}",
+            actor,
+        )
     except DomainError as exc:
         await say(manager, f"❗ {exc.message}\n{FILE_HINT}")
         return
     manager.middleware_data.pop(_DRAFT_KEY, None)
-    await say(manager, f"✅ Justificatif « {stored} » reçu." if created
-              else f"Ce justificatif (« {stored} ») était déjà enregistré.")
+    await say(
+        manager,
+        f"✅ Justificatif « {stored} » reçu." if created else f"Ce justificatif (« {stored} ») était déjà enregistré.",
+    )
 
 
 async def on_receipt_text(message: Message, widget: Any, manager: DialogManager) -> None:
@@ -720,9 +788,12 @@ async def on_by_email(callback: CallbackQuery, button: Button, manager: DialogMa
     _, _, actor = _ids(manager)
     draft = await apply(manager, lambda s, e: declarations.set_receipts_by_email(s, e, True, actor))
     if draft:
-        await say(manager, f"📧 Envoyez vos justificatifs à {draft.mail_address} en indiquant en objet : "
-                           f"« {draft.mail_reference} ». Formats : gif, jpeg, jpg, png ou pdf, 5 Mo au maximum "
-                           "par fichier.")
+        await say(
+            manager,
+            f"📧 Envoyez vos justificatifs à {draft.mail_address} en indiquant en objet : "
+            f"« {draft.mail_reference} ». Formats : gif, jpeg, jpg, png ou pdf, 5 Mo au maximum "
+            "par fichier.",
+        )
 
 
 async def on_submit(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
@@ -734,11 +805,16 @@ async def on_submit(callback: CallbackQuery, button: Button, manager: DialogMana
         return
     pdf = await run_db(_pdf, person_id, efm_id)  # after the commit: no lock held while rendering
     await save_resume(manager, efm_id, None)
-    await say(manager, f"✅ Votre état de frais est validé. Numéro de dossier : {number}.\n"
-                       "Il est transmis à la DEC pour vérification. Voici votre état récapitulatif.")
+    await say(
+        manager,
+        f"✅ Votre état de frais est validé. Numéro de dossier : {number}.\n"
+        "Il est transmis à la DEC pour vérification. Voici votre état récapitulatif.",
+    )
     bot: Bot = manager.middleware_data["bot"]
-    await bot.send_document(callback.message.chat.id,  # type: ignore[union-attr]
-                            BufferedInputFile(pdf, f"recapitulatif-{number}.pdf"))
+    await bot.send_document(
+        callback.message.chat.id,  # type: ignore[union-attr]
+        BufferedInputFile(pdf, f"recapitulatif-{number}.pdf"),
+    )
     manager.show_mode = ShowMode.SEND
     await manager.done()
 
@@ -756,60 +832,137 @@ def _window(state: State, *widgets: Any) -> Window:
 
 
 def _choices(widget_id: str, items: str, handler: Any, width: int = 4) -> Group:
-    return Group(Select(Format("{item[n]}"), id=widget_id, item_id_getter=lambda i: i["n"], items=items,
-                        on_click=handler), width=width)
+    return Group(
+        Select(Format("{item[n]}"), id=widget_id, item_id_getter=lambda i: i["n"], items=items, on_click=handler),
+        width=width,
+    )
 
 
 def make_dialog() -> Dialog:
     """A fresh dialog (a router can belong to one dispatcher only)."""
     return Dialog(
-        _window(Declare.done,
-                Row(Button(Const("✅ Oui, effectuée"), id="done_yes", on_click=on_done_choice),
-                    Button(Const("❌ Non effectuée"), id="done_no", on_click=on_done_choice))),
-        _window(Declare.quantity, _text_input(on_quantity),
-                Button(Const("➡️ Garder la valeur actuelle"), id="keep_q", on_click=on_keep, when=when("has_quantity"))),
-        _window(Declare.departure, _text_input(on_departure),
-                Button(Const("➡️ Garder les horaires actuels"), id="keep_t", on_click=on_keep, when=when("has_times"))),
+        _window(
+            Declare.done,
+            Row(
+                Button(Const("✅ Oui, effectuée"), id="done_yes", on_click=on_done_choice),
+                Button(Const("❌ Non effectuée"), id="done_no", on_click=on_done_choice),
+            ),
+        ),
+        _window(
+            Declare.quantity,
+            _text_input(on_quantity),
+            Button(Const("➡️ Garder la valeur actuelle"), id="keep_q", on_click=on_keep, when=when("has_quantity")),
+        ),
+        _window(
+            Declare.departure,
+            _text_input(on_departure),
+            Button(Const("➡️ Garder les horaires actuels"), id="keep_t", on_click=on_keep, when=when("has_times")),
+        ),
         _window(Declare.return_at, _text_input(on_return)),
-        _window(Declare.trips,
-                Button(Const("➕ Ajouter un trajet"), id="add_trip", on_click=on_add_trip),
-                Group(Select(Format("✏️ {item[n]}"), id="edit_trip", item_id_getter=lambda i: i["id"], items="trips",
-                             on_click=on_edit_trip), width=4),
-                Group(Select(Format("🗑 {item[n]}"), id="del_trip", item_id_getter=lambda i: i["id"], items="trips",
-                             on_click=on_remove_trip), width=4),
-                Button(Const("➡️ Continuer"), id="trips_done", on_click=on_trips_done)),
-        _window(Declare.trip_depart_at, _text_input(on_trip_depart),
-                Button(Const("➡️ Garder la date actuelle"), id="keep_td", on_click=on_keep_trip_depart,
-                       when=when("keep_trip_depart"))),
-        _window(Declare.trip_from, _text_input(on_city_text),
-                Column(Select(Format("📍 {item[name]}"), id="from_city", item_id_getter=lambda i: i["id"],
-                              items="cities", on_click=on_city_pick))),
+        _window(
+            Declare.trips,
+            Button(Const("➕ Ajouter un trajet"), id="add_trip", on_click=on_add_trip),
+            Group(
+                Select(
+                    Format("✏️ {item[n]}"),
+                    id="edit_trip",
+                    item_id_getter=lambda i: i["id"],
+                    items="trips",
+                    on_click=on_edit_trip,
+                ),
+                width=4,
+            ),
+            Group(
+                Select(
+                    Format("🗑 {item[n]}"),
+                    id="del_trip",
+                    item_id_getter=lambda i: i["id"],
+                    items="trips",
+                    on_click=on_remove_trip,
+                ),
+                width=4,
+            ),
+            Button(Const("➡️ Continuer"), id="trips_done", on_click=on_trips_done),
+        ),
+        _window(
+            Declare.trip_depart_at,
+            _text_input(on_trip_depart),
+            Button(
+                Const("➡️ Garder la date actuelle"),
+                id="keep_td",
+                on_click=on_keep_trip_depart,
+                when=when("keep_trip_depart"),
+            ),
+        ),
+        _window(
+            Declare.trip_from,
+            _text_input(on_city_text),
+            Column(
+                Select(
+                    Format("📍 {item[name]}"),
+                    id="from_city",
+                    item_id_getter=lambda i: i["id"],
+                    items="cities",
+                    on_click=on_city_pick,
+                )
+            ),
+        ),
         _window(Declare.trip_arrive_at, _text_input(on_trip_arrive)),
-        _window(Declare.trip_to, _text_input(on_city_text),
-                Column(Select(Format("📍 {item[name]}"), id="to_city", item_id_getter=lambda i: i["id"],
-                              items="cities", on_click=on_city_pick))),
-        _window(Declare.trip_mode,
-                Column(Select(Format("{item[label]}"), id="mode", item_id_getter=lambda i: i["id"], items="modes",
-                              on_click=on_trip_mode))),
+        _window(
+            Declare.trip_to,
+            _text_input(on_city_text),
+            Column(
+                Select(
+                    Format("📍 {item[name]}"),
+                    id="to_city",
+                    item_id_getter=lambda i: i["id"],
+                    items="cities",
+                    on_click=on_city_pick,
+                )
+            ),
+        ),
+        _window(
+            Declare.trip_mode,
+            Column(
+                Select(
+                    Format("{item[label]}"),
+                    id="mode",
+                    item_id_getter=lambda i: i["id"],
+                    items="modes",
+                    on_click=on_trip_mode,
+                )
+            ),
+        ),
         _window(Declare.trip_km, _text_input(on_trip_km)),
         _window(Declare.car_hp, _text_input(on_car_hp_text), _choices("hp", "hp_choices", on_car_hp)),
-        _window(Declare.car_km, _text_input(on_car_km),
-                Button(Const("Je ne sais pas"), id="car_km_unknown", on_click=on_car_km_unknown)),
+        _window(
+            Declare.car_km,
+            _text_input(on_car_km),
+            Button(Const("Je ne sais pas"), id="car_km_unknown", on_click=on_car_km_unknown),
+        ),
         _window(Declare.nights, _text_input(on_nights_text), _choices("nights", "night_choices", on_nights)),
         _window(Declare.lodging_amount, _text_input(on_lodging_amount)),
         _window(Declare.meals, _text_input(on_meals_text), _choices("meals", "meal_choices", on_meals, width=5)),
-        _window(Declare.admin_meals, _text_input(on_meals_text),
-                _choices("admin", "admin_choices", on_admin_meals, width=5)),
-        _window(Declare.receipts_total, _text_input(on_total),
-                Button(Const("Aucun justificatif (0,00 €)"), id="no_receipt", on_click=on_no_receipt),
-                Button(Const("➡️ Garder le montant actuel"), id="keep_total", on_click=on_keep, when=when("has_total"))),
-        _window(Declare.receipts,
-                MessageInput(on_file, content_types=[ContentType.PHOTO, ContentType.DOCUMENT]),
-                _text_input(on_receipt_text),
-                Button(Const("📧 Je les enverrai par e-mail"), id="by_email", on_click=on_by_email),
-                Button(Const("➡️ Continuer"), id="receipts_done", on_click=on_keep)),
-        _window(Declare.recap,
-                Button(Const("✅ Valider ma déclaration"), id="submit", on_click=on_submit, when=when("editable")),
-                Button(Const("✏️ Revoir depuis le début"), id="restart", on_click=on_restart, when=when("editable"))),
+        _window(
+            Declare.admin_meals, _text_input(on_meals_text), _choices("admin", "admin_choices", on_admin_meals, width=5)
+        ),
+        _window(
+            Declare.receipts_total,
+            _text_input(on_total),
+            Button(Const("Aucun justificatif (0,00 €)"), id="no_receipt", on_click=on_no_receipt),
+            Button(Const("➡️ Garder le montant actuel"), id="keep_total", on_click=on_keep, when=when("has_total")),
+        ),
+        _window(
+            Declare.receipts,
+            MessageInput(on_file, content_types=[ContentType.PHOTO, ContentType.DOCUMENT]),
+            _text_input(on_receipt_text),
+            Button(Const("📧 Je les enverrai par e-mail"), id="by_email", on_click=on_by_email),
+            Button(Const("➡️ Continuer"), id="receipts_done", on_click=on_keep),
+        ),
+        _window(
+            Declare.recap,
+            Button(Const("✅ Valider ma déclaration"), id="submit", on_click=on_submit, when=when("editable")),
+            Button(Const("✏️ Revoir depuis le début"), id="restart", on_click=on_restart, when=when("editable")),
+        ),
         on_start=on_start,
     )

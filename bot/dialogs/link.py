@@ -28,9 +28,10 @@ PENDING_SECONDS = 15 * 60  # time allowed to choose the new code after the passw
 
 def _authenticate(session: Session, identifier: str, password: str, origin: str, telegram_id: int) -> dict:
     """Check the convocation credentials; link at once unless a new code must be chosen first."""
-    is_staff = session.scalar(
-        select(StaffUser.id).where(func.lower(StaffUser.login) == identifier.strip().lower())
-    ) is not None
+    is_staff = (
+        session.scalar(select(StaffUser.id).where(func.lower(StaffUser.login) == identifier.strip().lower()))
+        is not None
+    )
     if is_staff:
         person: Intervenant | StaffUser = accounts.authenticate_staff(session, identifier, password, origin=origin)
     else:
@@ -60,8 +61,10 @@ async def _delete_secret(message: Message) -> None:
 async def on_identifier(message: Message, widget: Any, manager: DialogManager) -> None:
     ident = text_of(message)
     if not ident or len(ident) > 64 or " " in ident:
-        await error(manager, InvalidInput("Identifiant invalide. Exemple attendu : N123456 (tel qu'imprimé "
-                                          "sur votre convocation)."))
+        await error(
+            manager,
+            InvalidInput("Identifiant invalide. Exemple attendu : N123456 (tel qu'imprimé sur votre convocation)."),
+        )
         return
     manager.dialog_data["identifier"] = ident
     await manager.switch_to(Link.password)
@@ -80,8 +83,9 @@ async def on_password(message: Message, widget: Any, manager: DialogManager) -> 
     await _delete_secret(message)
     user_id = message.from_user.id  # type: ignore[union-attr]
     try:
-        result = await run_db(_authenticate, manager.dialog_data.get("identifier", ""), password,
-                              f"chat:{message.chat.id}", user_id)
+        result = await run_db(
+            _authenticate, manager.dialog_data.get("identifier", ""), password, f"chat:{message.chat.id}", user_id
+        )
     except DomainError as exc:
         await error(manager, exc)
         await manager.switch_to(Link.identifier)
@@ -118,30 +122,37 @@ async def restart(callback: Any, button: Button, manager: DialogManager) -> None
 
 RESTART = Row(Button(Const("↩️ Recommencer"), id="restart", on_click=restart))
 
+
 def make_dialog() -> Dialog:
     """A fresh dialog (a router can belong to one dispatcher only)."""
     return Dialog(
         Window(
-            Const("Bienvenue sur l'assistant Imag'in.\n\n"
-                  "Étape 1/3 – Pour relier votre compte, envoyez l'identifiant figurant sur votre convocation "
-                  "(Numéro Intervenant ou identifiant Imag'in).\nExemple : N123456"),
+            Const(
+                "Bienvenue sur l'assistant Imag'in.\n\n"
+                "Étape 1/3 – Pour relier votre compte, envoyez l'identifiant figurant sur votre convocation "
+                "(Numéro Intervenant ou identifiant Imag'in).\nExemple : N123456"
+            ),
             MessageInput(on_identifier, content_types=[ContentType.TEXT]),
             catch_all(TEXT_PLEASE),
             state=Link.identifier,
         ),
         Window(
-            Format("Étape 2/3 – Identifiant : {dialog_data[identifier]}\n"
-                   "Envoyez le mot de passe imprimé sur votre convocation.\n"
-                   "🔒 Votre message sera effacé de la discussion aussitôt lu."),
+            Format(
+                "Étape 2/3 – Identifiant : {dialog_data[identifier]}\n"
+                "Envoyez le mot de passe imprimé sur votre convocation.\n"
+                "🔒 Votre message sera effacé de la discussion aussitôt lu."
+            ),
             MessageInput(on_password, content_types=[ContentType.TEXT]),
             catch_all(TEXT_PLEASE),
             RESTART,
             state=Link.password,
         ),
         Window(
-            Const("Étape 3/3 – Première connexion : choisissez votre code personnel (au moins 8 caractères, "
-                  "avec des lettres et des chiffres). Il remplace le mot de passe de la convocation.\n"
-                  "Exemple : Jury2026bac\n🔒 Votre message sera effacé aussitôt lu."),
+            Const(
+                "Étape 3/3 – Première connexion : choisissez votre code personnel (au moins 8 caractères, "
+                "avec des lettres et des chiffres). Il remplace le mot de passe de la convocation.\n"
+                "Exemple : Jury2026bac\n🔒 Votre message sera effacé aussitôt lu."
+            ),
             MessageInput(on_new_code, content_types=[ContentType.TEXT]),
             catch_all(TEXT_PLEASE),
             RESTART,

@@ -47,8 +47,10 @@ async def listing_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
     head = f"Bonjour {ident.name}.\n"
     if not items:
         return {"text": head + "Vous n'avez aucune mission convoquée pour le moment.", "items": []}
-    return {"text": head + "Vos missions (✅ validée · 📝 en cours · • à déclarer) : choisissez-en une.",
-            "items": items}
+    return {
+        "text": head + "Vos missions (✅ validée · 📝 en cours · • à déclarer) : choisissez-en une.",
+        "items": items,
+    }
 
 
 async def card_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
@@ -74,8 +76,10 @@ async def on_pdf(callback: CallbackQuery, button: Button, manager: DialogManager
     except DomainError as exc:
         await error(manager, exc)
         return
-    await callback.message.answer_document(BufferedInputFile(data, name),  # type: ignore[union-attr]
-                                           caption="Votre état récapitulatif.")
+    await callback.message.answer_document(
+        BufferedInputFile(data, name),  # type: ignore[union-attr]
+        caption="Votre état récapitulatif.",
+    )
 
 
 def make_dialog() -> Dialog:
@@ -84,8 +88,15 @@ def make_dialog() -> Dialog:
         Window(
             Format("{text}"),
             catch_all(),
-            Column(Select(Format("{item[label]}"), id="efm", item_id_getter=lambda item: item["id"], items="items",
-                          on_click=on_pick)),
+            Column(
+                Select(
+                    Format("{item[label]}"),
+                    id="efm",
+                    item_id_getter=lambda item: item["id"],
+                    items="items",
+                    on_click=on_pick,
+                )
+            ),
             state=Missions.listing,
             getter=listing_getter,
         ),

@@ -89,8 +89,11 @@ async def get_me(state: EmulatorState, params: Params, files: dict[str, bytes]) 
 
 async def get_updates(state: EmulatorState, params: Params, files: dict[str, bytes]) -> Any:
     if state.webhook:
-        raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                            "use deleteWebhook to delete the webhook first")
+        raise ApiError(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; "
+            "use deleteWebhook to delete the webhook first",
+        )
     offset = int(params.get("offset") or 0)
     limit = min(int(params.get("limit") or 100), 100)
     timeout = min(float(params.get("timeout") or 0), 50.0)
@@ -113,8 +116,11 @@ async def set_webhook(state: EmulatorState, params: Params, files: dict[str, byt
     if not url:
         state.webhook = None
         return True
-    state.webhook = {"url": url, "secret_token": params.get("secret_token"),
-                     "max_connections": int(params.get("max_connections") or 40)}
+    state.webhook = {
+        "url": url,
+        "secret_token": params.get("secret_token"),
+        "max_connections": int(params.get("max_connections") or 40),
+    }
     if params.get("drop_pending_updates") in (True, "true", "True"):
         state.pending.clear()
     async with state.changed:
@@ -131,8 +137,12 @@ async def delete_webhook(state: EmulatorState, params: Params, files: dict[str, 
 
 async def get_webhook_info(state: EmulatorState, params: Params, files: dict[str, bytes]) -> Any:
     hook = state.webhook or {}
-    return {"url": hook.get("url", ""), "has_custom_certificate": False,
-            "pending_update_count": len(state.pending), "max_connections": hook.get("max_connections", 40)}
+    return {
+        "url": hook.get("url", ""),
+        "has_custom_certificate": False,
+        "pending_update_count": len(state.pending),
+        "max_connections": hook.get("max_connections", 40),
+    }
 
 
 async def send_message(state: EmulatorState, params: Params, files: dict[str, bytes]) -> Any:
@@ -140,8 +150,9 @@ async def send_message(state: EmulatorState, params: Params, files: dict[str, by
     text = str(params.get("text") or "")
     if not text.strip():
         raise ApiError(400, "Bad Request: message text is empty")
-    message = state.new_message(chat, BOT_USER, text=plain_text(text, params.get("parse_mode")),
-                                reply_markup=_markup(params))
+    message = state.new_message(
+        chat, BOT_USER, text=plain_text(text, params.get("parse_mode")), reply_markup=_markup(params)
+    )
     await state.touch(chat)
     return message
 
@@ -153,9 +164,12 @@ async def edit_message_text(state: EmulatorState, params: Params, files: dict[st
     text = plain_text(str(params.get("text") or ""), params.get("parse_mode"))
     markup = _markup(params)
     if text == message.get("text") and markup == message.get("reply_markup"):
-        raise ApiError(400, "Bad Request: message is not modified: specified new message content and "
-                            "reply markup are exactly the same as a current content and reply markup "
-                            "of the message")
+        raise ApiError(
+            400,
+            "Bad Request: message is not modified: specified new message content and "
+            "reply markup are exactly the same as a current content and reply markup "
+            "of the message",
+        )
     message["text"] = text
     message["edit_date"] = int(time.time())
     if markup is None:
@@ -172,9 +186,12 @@ async def edit_message_reply_markup(state: EmulatorState, params: Params, files:
         raise ApiError(400, "Bad Request: message can't be edited")
     markup = _markup(params)
     if markup == message.get("reply_markup"):
-        raise ApiError(400, "Bad Request: message is not modified: specified new message content and "
-                            "reply markup are exactly the same as a current content and reply markup "
-                            "of the message")
+        raise ApiError(
+            400,
+            "Bad Request: message is not modified: specified new message content and "
+            "reply markup are exactly the same as a current content and reply markup "
+            "of the message",
+        )
     if markup is None:
         message.pop("reply_markup", None)
     else:
@@ -205,14 +222,22 @@ async def send_document(state: EmulatorState, params: Params, files: dict[str, b
         stored = state.files[ref]
     else:
         raise ApiError(400, "Bad Request: there is no document in the request")
-    document = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                "file_name": stored.name, "file_size": len(stored.data)}
+    document = {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "file_name": stored.name,
+        "file_size": len(stored.data),
+    }
     if stored.mime_type:
         document["mime_type"] = stored.mime_type
     caption = params.get("caption")
-    message = state.new_message(chat, BOT_USER, document=document,
-                                caption=plain_text(caption, params.get("parse_mode")) if caption else None,
-                                reply_markup=_markup(params))
+    message = state.new_message(
+        chat,
+        BOT_USER,
+        document=document,
+        caption=plain_text(caption, params.get("parse_mode")) if caption else None,
+        reply_markup=_markup(params),
+    )
     await state.touch(chat)
     return message
 
@@ -221,13 +246,22 @@ async def get_file(state: EmulatorState, params: Params, files: dict[str, bytes]
     stored = state.files.get(str(params.get("file_id")))
     if stored is None:
         raise ApiError(400, "Bad Request: invalid file_id")
-    return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-            "file_size": len(stored.data), "file_path": stored.path}
+    return {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "file_size": len(stored.data),
+        "file_path": stored.path,
+    }
 
 
 async def answer_callback_query(state: EmulatorState, params: Params, files: dict[str, bytes]) -> Any:
-    state.callback_answers.append({"callback_query_id": params.get("callback_query_id"),
-                                   "text": params.get("text"), "show_alert": params.get("show_alert")})
+    state.callback_answers.append(
+        {
+            "callback_query_id": params.get("callback_query_id"),
+            "text": params.get("text"),
+            "show_alert": params.get("show_alert"),
+        }
+    )
     return True
 
 
@@ -295,8 +329,9 @@ async def handle_method(request: web.Request) -> web.Response:
     retry_after = None if method.lower() in ("getupdates", "emulatorack") else state.take_flood(method)
     state.calls.append({"method": method, "at": time.time(), "status": 429 if retry_after else 200})
     if retry_after is not None:
-        return _answer(error=ApiError(429, f"Too Many Requests: retry after {retry_after}",
-                                      {"retry_after": retry_after}))
+        return _answer(
+            error=ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
+        )
     try:
         params, files = await _read_params(request)
         return _answer(await handler(state, params, files))
@@ -322,8 +357,8 @@ async def deliver_webhooks(app: web.Application) -> None:
         while True:
             async with state.changed:
                 await state.changed.wait_for(
-                    lambda: state.webhook is not None
-                    and any(u["update_id"] not in in_flight for u in state.pending))
+                    lambda: state.webhook is not None and any(u["update_id"] not in in_flight for u in state.pending)
+                )
             hook = state.webhook
             assert hook is not None
             for update in [u for u in state.pending if u["update_id"] not in in_flight]:
@@ -331,8 +366,9 @@ async def deliver_webhooks(app: web.Application) -> None:
                 asyncio.create_task(_post_update(state, http, hook, update, in_flight))
 
 
-async def _post_update(state: EmulatorState, http: ClientSession, hook: dict[str, Any],
-                       update: dict[str, Any], in_flight: set[int]) -> None:
+async def _post_update(
+    state: EmulatorState, http: ClientSession, hook: dict[str, Any], update: dict[str, Any], in_flight: set[int]
+) -> None:
     headers = {"X-Telegram-Bot-Api-Secret-Token": hook["secret_token"]} if hook.get("secret_token") else {}
     for attempt in range(5):
         try:

@@ -28,8 +28,15 @@ class ChatClient:
         """A text message; returns once the bot has handled it."""
         return await self._post("send", json={"user_id": user_id, "text": text, "wait": True})
 
-    async def upload(self, user_id: int, data: bytes, filename: str, *, as_photo: bool = False,
-                     content_type: str = "application/octet-stream") -> dict[str, Any]:
+    async def upload(
+        self,
+        user_id: int,
+        data: bytes,
+        filename: str,
+        *,
+        as_photo: bool = False,
+        content_type: str = "application/octet-stream",
+    ) -> dict[str, Any]:
         """A document (or a photo) sent by the user; returns once the bot has handled it."""
         form = aiohttp.FormData()
         form.add_field("user_id", str(user_id))
@@ -40,8 +47,9 @@ class ChatClient:
         return await self._post("upload", data=form)
 
     async def press_data(self, user_id: int, message_id: int, data: str) -> dict[str, Any]:
-        return await self._post("press", json={"user_id": user_id, "message_id": message_id, "data": data,
-                                               "wait": True})
+        return await self._post(
+            "press", json={"user_id": user_id, "message_id": message_id, "data": data, "wait": True}
+        )
 
     async def press(self, user_id: int, label: str) -> dict[str, Any]:
         """Press the button whose text contains `label` on the latest bot message that has one."""

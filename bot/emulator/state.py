@@ -100,8 +100,12 @@ class EmulatorState:
         """The chat of `user_id`, created on first use."""
         log = self.chats.get(user_id)
         if log is None:
-            user = {"id": user_id, "is_bot": False, "first_name": first_name or f"Utilisateur {user_id}",
-                    "language_code": "fr"}
+            user = {
+                "id": user_id,
+                "is_bot": False,
+                "first_name": first_name or f"Utilisateur {user_id}",
+                "language_code": "fr",
+            }
             log = self.chats[user_id] = ChatLog(user=user)
         return log
 
@@ -111,8 +115,13 @@ class EmulatorState:
 
     def new_message(self, log: ChatLog, sender: dict[str, Any], **content: Any) -> dict[str, Any]:
         """Append a message (wire format) to the chat and return it."""
-        message = {"message_id": next(log.ids), "date": int(time.time()), "chat": self.chat_ref(log),
-                   "from": sender, **{k: v for k, v in content.items() if v is not None}}
+        message = {
+            "message_id": next(log.ids),
+            "date": int(time.time()),
+            "chat": self.chat_ref(log),
+            "from": sender,
+            **{k: v for k, v in content.items() if v is not None},
+        }
         log.messages[message["message_id"]] = message
         return message
 
@@ -125,8 +134,13 @@ class EmulatorState:
     # ---- files -------------------------------------------------------------
     def store_file(self, name: str, data: bytes, mime_type: str | None) -> StoredFile:
         unique = secrets.token_hex(8)
-        stored = StoredFile(file_id=f"EMU-{unique}-{secrets.token_hex(8)}", file_unique_id=unique,
-                            name=re.sub(r"[^\w.\-]", "_", name) or "file", data=data, mime_type=mime_type)
+        stored = StoredFile(
+            file_id=f"EMU-{unique}-{secrets.token_hex(8)}",
+            file_unique_id=unique,
+            name=re.sub(r"[^\w.\-]", "_", name) or "file",
+            data=data,
+            mime_type=mime_type,
+        )
         self.files[stored.file_id] = stored
         self.files_by_path[stored.path] = stored
         return stored

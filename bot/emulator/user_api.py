@@ -30,8 +30,10 @@ def render_chat(log: ChatLog) -> dict[str, Any]:
     """The chat as the user sees it: `{"version", "messages": [...]}` in order."""
     messages = []
     for message in log.messages.values():
-        buttons = [[{"text": b.get("text", ""), "data": b.get("callback_data"), "url": b.get("url")}
-                    for b in row] for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])]
+        buttons = [
+            [{"text": b.get("text", ""), "data": b.get("callback_data"), "url": b.get("url")} for b in row]
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
+        ]
         document = message.get("document")
         photo = message.get("photo")
         attached = None
@@ -39,9 +41,15 @@ def render_chat(log: ChatLog) -> dict[str, Any]:
             attached = {"name": document.get("file_name"), "size": document.get("file_size")}
         elif photo:
             attached = {"name": message.get("_photo_name", "photo.jpg"), "size": photo[-1].get("file_size")}
-        messages.append({"id": message["message_id"], "from": "bot" if message["from"] is BOT_USER else "user",
-                         "text": message.get("text") or message.get("caption") or "",
-                         "buttons": buttons, "document": attached})
+        messages.append(
+            {
+                "id": message["message_id"],
+                "from": "bot" if message["from"] is BOT_USER else "user",
+                "text": message.get("text") or message.get("caption") or "",
+                "buttons": buttons,
+                "document": attached,
+            }
+        )
     return {"version": log.version, "messages": messages}
 
 
@@ -55,8 +63,9 @@ async def _wait_ack(state: EmulatorState, update_id: int, future: asyncio.Future
         return False
 
 
-async def _finish(state: EmulatorState, log: ChatLog, kind: str, payload: dict[str, Any],
-                  wait: bool, extra: dict[str, Any]) -> web.Response:
+async def _finish(
+    state: EmulatorState, log: ChatLog, kind: str, payload: dict[str, Any], wait: bool, extra: dict[str, Any]
+) -> web.Response:
     update_id = next(state.update_ids)
     future = state.expect_ack(update_id) if wait else None
     state.pending.append({"update_id": update_id, kind: payload})
@@ -83,8 +92,7 @@ async def send(request: web.Request) -> web.Response:
         entities = [{"type": "bot_command", "offset": 0, "length": len(command)}]
     message = state.new_message(log, log.user, text=text, entities=entities)
     await state.touch(log)
-    return await _finish(state, log, "message", message, bool(body.get("wait")),
-                         {"message_id": message["message_id"]})
+    return await _finish(state, log, "message", message, bool(body.get("wait")), {"message_id": message["message_id"]})
 
 
 async def upload(request: web.Request) -> web.Response:
@@ -100,20 +108,35 @@ async def upload(request: web.Request) -> web.Response:
     as_photo = str(form.get("as_photo", "")).lower() in ("1", "true", "yes", "on")
     caption = form.get("caption") or None
     if as_photo:
-        size = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "file_size": len(data),
-                "width": 0, "height": 0}
+        size = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(data),
+            "width": 0,
+            "height": 0,
+        }
         message = state.new_message(log, log.user, photo=[size], caption=caption)
         message["_photo_name"] = stored.name
     else:
-        document = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                    "file_name": field.filename or stored.name, "file_size": len(data)}
+        document = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_name": field.filename or stored.name,
+            "file_size": len(data),
+        }
         if field.content_type:
             document["mime_type"] = field.content_type
         message = state.new_message(log, log.user, document=document, caption=caption)
     await state.touch(log)
     wire = {k: v for k, v in message.items() if not k.startswith("_")}
-    return await _finish(state, log, "message", wire, str(form.get("wait", "")).lower() in ("1", "true"),
-                         {"message_id": message["message_id"]})
+    return await _finish(
+        state,
+        log,
+        "message",
+        wire,
+        str(form.get("wait", "")).lower() in ("1", "true"),
+        {"message_id": message["message_id"]},
+    )
 
 
 async def press(request: web.Request) -> web.Response:
@@ -128,8 +151,13 @@ async def press(request: web.Request) -> web.Response:
     keyboard = (message.get("reply_markup") or {}).get("inline_keyboard", [])
     if not any(button.get("callback_data") == data for row in keyboard for button in row):
         raise _bad("this message has no button with that data")
-    callback = {"id": str(next(state.callback_ids)), "from": log.user, "message": message,
-                "chat_instance": str(log.user["id"]), "data": data}
+    callback = {
+        "id": str(next(state.callback_ids)),
+        "from": log.user,
+        "message": message,
+        "chat_instance": str(log.user["id"]),
+        "data": data,
+    }
     return await _finish(state, log, "callback_query", callback, bool(body.get("wait")), {})
 
 
@@ -141,8 +169,7 @@ async def chat(request: web.Request) -> web.Response:
     if since is not None:
         deadline = time.monotonic() + min(float(request.query.get("timeout", 25)), 60)
         async with state.changed:
-            while (log.version <= int(since) and not state.closing
-                   and (remaining := deadline - time.monotonic()) > 0):
+            while log.version <= int(since) and not state.closing and (remaining := deadline - time.monotonic()) > 0:
                 try:
                     await asyncio.wait_for(state.changed.wait(), remaining)
                 except TimeoutError:
@@ -155,8 +182,13 @@ async def flood(request: web.Request) -> web.Response:
     state: EmulatorState = request.app[STATE]
     body = await request.json()
     methods = body.get("methods")
-    state.flood.append(FloodRule(count=int(body.get("count", 1)), retry_after=int(body.get("retry_after", 1)),
-                                 methods=frozenset(methods) if methods else None))
+    state.flood.append(
+        FloodRule(
+            count=int(body.get("count", 1)),
+            retry_after=int(body.get("retry_after", 1)),
+            methods=frozenset(methods) if methods else None,
+        )
+    )
     return web.json_response({"ok": True})
 
 
@@ -174,5 +206,8 @@ async def file(request: web.Request) -> web.Response:
     if not attached:
         raise web.HTTPNotFound(text="no document in that message")
     stored = state.files[attached["file_id"]]
-    return web.Response(body=stored.data, content_type=stored.mime_type or "application/octet-stream",
-                        headers={"Content-Disposition": f'attachment; filename="{stored.name}"'})
+    return web.Response(
+        body=stored.data,
+        content_type=stored.mime_type or "application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{stored.name}"'},
+    )

@@ -29,4 +29,3 @@ class Base(DeclarativeBase):
 Money = Annotated[Decimal, mapped_column(Numeric(12, 2))]
 Str = Annotated[str, mapped_column(String(255))]
 Created = Annotated[datetime, mapped_column(DateTime, default=utcnow)]
-

@@ -32,8 +32,9 @@ class RunningBot:
 
         self.bot = make_bot(DEFAULT_TOKEN, self.emulator.url)
         self.dp = build_dispatcher(SqlStorage(get_engine()), emulator_ack=True)
-        self.task = asyncio.create_task(self.dp.start_polling(self.bot, handle_signals=False,
-                                                              close_bot_session=False, polling_timeout=1))
+        self.task = asyncio.create_task(
+            self.dp.start_polling(self.bot, handle_signals=False, close_bot_session=False, polling_timeout=1)
+        )
         await asyncio.sleep(0)
 
     async def stop(self) -> None:

@@ -31,8 +31,9 @@ def echo_dispatcher() -> Dispatcher:
     @dp.message(F.document)
     async def size(message: Message, bot: Bot) -> None:
         data = await bot.download(message.document.file_id)  # type: ignore[union-attr]
-        await message.answer_document(BufferedInputFile(data.read()[::-1], "reversed.bin"),
-                                      caption=f"{message.document.file_size} octets")  # type: ignore[union-attr]
+        await message.answer_document(
+            BufferedInputFile(data.read()[::-1], "reversed.bin"), caption=f"{message.document.file_size} octets"
+        )  # type: ignore[union-attr]
 
     @dp.callback_query()
     async def pressed(callback: CallbackQuery) -> None:
@@ -62,8 +63,9 @@ async def test_polling_messages_buttons_edits_and_files() -> None:
             await chat.upload(42, b"abcdef", "notes.txt")
             last = (await chat.messages(42))[-1]
             assert last["document"] == {"name": "reversed.bin", "size": 6} and last["text"] == "6 octets"
-            async with http.get(f"{emulator.url}/emulator/api/file",
-                                params={"user_id": "42", "message_id": str(last["id"])}) as resp:
+            async with http.get(
+                f"{emulator.url}/emulator/api/file", params={"user_id": "42", "message_id": str(last["id"])}
+            ) as resp:
                 assert await resp.read() == b"fedcba"
             with pytest.raises(TelegramBadRequest, match="message is not modified"):
                 await bot.edit_message_text("choix : yes", chat_id=42, message_id=messages[-1]["id"])

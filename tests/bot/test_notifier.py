@@ -18,14 +18,25 @@ from tests.bot.helpers import link, person
 def _enqueue(chat_id: int, texts: list[str]) -> None:
     with session_scope() as session:
         for i, text in enumerate(texts):
-            outbox.enqueue(session, channel="telegram", recipient=str(chat_id), kind="dec_decision", text=text,
-                           dedupe_key=f"test:{chat_id}:{i}")
+            outbox.enqueue(
+                session,
+                channel="telegram",
+                recipient=str(chat_id),
+                kind="dec_decision",
+                text=text,
+                dedupe_key=f"test:{chat_id}:{i}",
+            )
 
 
 def _statuses() -> list[tuple[str, int]]:
     with session_scope() as session:
-        return list(session.execute(select(OutboxMessage.status, OutboxMessage.attempts)
-                                    .where(OutboxMessage.channel == "telegram").order_by(OutboxMessage.id)))
+        return list(
+            session.execute(
+                select(OutboxMessage.status, OutboxMessage.attempts)
+                .where(OutboxMessage.channel == "telegram")
+                .order_by(OutboxMessage.id)
+            )
+        )
 
 
 async def _until_all_sent(timeout: float = 20.0) -> None:
@@ -63,12 +74,15 @@ async def test_two_notifiers_never_send_twice(running: RunningBot, demo: dict[st
     _enqueue(8101, texts)
     _enqueue(8102, [f"Autre {i}" for i in range(4)])
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(Notifier(running.bot, poll_interval=0.05, per_chat_interval=0.05).run(stop))
-             for _ in range(2)]
+    tasks = [
+        asyncio.create_task(Notifier(running.bot, poll_interval=0.05, per_chat_interval=0.05).run(stop))
+        for _ in range(2)
+    ]
     await _until_all_sent()
     stop.set()
     await asyncio.gather(*tasks)
     got = [m["text"] for m in await chat.messages(8101) if m["text"].startswith("Rappel")]
     assert sorted(got) == texts  # each exactly once
     assert sorted(m["text"] for m in await chat.messages(8102) if m["text"].startswith("Autre")) == [
-        f"Autre {i}" for i in range(4)]
+        f"Autre {i}" for i in range(4)
+    ]

@@ -51,18 +51,25 @@ async def _declare_quantity(chat: ChatClient, user: int, number: str, quantity: 
 async def test_two_intervenants_at_once_stay_isolated(running: RunningBot, demo: dict[str, Any]) -> None:
     chat = running.chat
     a, b = person(demo, 0), person(demo, 2)  # D1001 (DEMO-101..103), D1003 (DEMO-301)
-    await asyncio.gather(link(chat, 4001, a["numero"], a["mot_de_passe"]),
-                         link(chat, 4003, b["numero"], b["mot_de_passe"], "Autre2026code"))
-    await asyncio.gather(_declare_quantity(chat, 4001, "DEMO-101", "77"),
-                         _declare_quantity(chat, 4003, "DEMO-301", "33"))
+    await asyncio.gather(
+        link(chat, 4001, a["numero"], a["mot_de_passe"]),
+        link(chat, 4003, b["numero"], b["mot_de_passe"], "Autre2026code"),
+    )
+    await asyncio.gather(
+        _declare_quantity(chat, 4001, "DEMO-101", "77"), _declare_quantity(chat, 4003, "DEMO-301", "33")
+    )
     chat_a = " ".join(m["text"] + str(m["buttons"]) for m in await chat.messages(4001))
     chat_b = " ".join(m["text"] + str(m["buttons"]) for m in await chat.messages(4003))
     assert "DEMO-301" not in chat_a and "LEROY" not in chat_a
     assert "DEMO-101" not in chat_b and "MARTIN" not in chat_b
     with session_scope() as session:
-        copies = dict(session.execute(select(Mission.number, EtatDeFrais.copies)
-                                      .join(Convocation, EtatDeFrais.convocation_id == Convocation.id)
-                                      .join(Mission, Convocation.mission_id == Mission.id)).all())
+        copies = dict(
+            session.execute(
+                select(Mission.number, EtatDeFrais.copies)
+                .join(Convocation, EtatDeFrais.convocation_id == Convocation.id)
+                .join(Mission, Convocation.mission_id == Mission.id)
+            ).all()
+        )
     assert copies["DEMO-101"] == 77 and copies["DEMO-301"] == 33
 
 

@@ -57,8 +57,14 @@ async def test_chef_de_centre_attests_one_then_all(chat: ChatClient, demo: dict[
     await chat.press(7001, "Autres dates")
     await chat.press(7001, days[0].strftime("%d/%m/%Y"))
     with session_scope() as session:
-        attested = set(session.scalars(select(Mission.number).join(Convocation).join(EtatDeFrais)
-                                       .join(ServiceFait, ServiceFait.efm_id == EtatDeFrais.id)))
+        attested = set(
+            session.scalars(
+                select(Mission.number)
+                .join(Convocation)
+                .join(EtatDeFrais)
+                .join(ServiceFait, ServiceFait.efm_id == EtatDeFrais.id)
+            )
+        )
     assert attested == {"DEMO-102", "DEMO-103"}
 
 

@@ -11,8 +11,15 @@ from tests.bot.conftest import RunningBot
 from tests.bot.helpers import person
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 async def test_link_and_open_a_mission_from_the_browser(running: RunningBot, demo: dict[str, Any]) -> None:

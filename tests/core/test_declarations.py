@@ -34,10 +34,28 @@ def test_whole_declaration_gives_a_dossier_number(seeded) -> None:  # type: igno
         assert efm.pay_status == PartStatus.DONE and efm.travel_status == PartStatus.DONE
         d.set_quantity(s, efm, 100, ACTOR)
         d.set_times(s, efm, start - timedelta(hours=2), start + timedelta(days=1, hours=10), ACTOR)
-        d.add_trip(s, efm, start - timedelta(hours=2), "st lo", start - timedelta(minutes=30), "Caen", ACTOR,
-                   mode="voiture", distance_km=70)
-        d.add_trip(s, efm, start + timedelta(days=1, hours=8), "Caen", start + timedelta(days=1, hours=9), "ST LO",
-                   ACTOR, mode="voiture", distance_km=70)
+        d.add_trip(
+            s,
+            efm,
+            start - timedelta(hours=2),
+            "st lo",
+            start - timedelta(minutes=30),
+            "Caen",
+            ACTOR,
+            mode="voiture",
+            distance_km=70,
+        )
+        d.add_trip(
+            s,
+            efm,
+            start + timedelta(days=1, hours=8),
+            "Caen",
+            start + timedelta(days=1, hours=9),
+            "ST LO",
+            ACTOR,
+            mode="voiture",
+            distance_km=70,
+        )
         d.set_lodging(s, efm, 1, Decimal("85.00"), ACTOR)
         d.set_meals(s, efm, 2, 0, ACTOR)
         d.set_car(s, efm, 5, 1000, ACTOR)

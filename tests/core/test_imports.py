@@ -8,9 +8,11 @@ from typer.testing import CliRunner
 from core.cli import app
 from core.models import Convocation, EtatDeFrais, Intervenant, Mission
 
-HEADER = ("numero_intervenant;identifiant_imagin;civilite;nom;prenom;email;commune_residence;mot_de_passe;"
-          "examen_code;examen_nom;session;groupe_taux;mission_numero;type_mission;specialite;epreuve;"
-          "centre_code;centre_nom;centre_commune;zone_hebergement;debut;duree_jours;quantite_convoquee\n")
+HEADER = (
+    "numero_intervenant;identifiant_imagin;civilite;nom;prenom;email;commune_residence;mot_de_passe;"
+    "examen_code;examen_nom;session;groupe_taux;mission_numero;type_mission;specialite;epreuve;"
+    "centre_code;centre_nom;centre_commune;zone_hebergement;debut;duree_jours;quantite_convoquee\n"
+)
 GOOD = [
     "N100;IMG100;Mme;DUPONT;Anne;anne@example.org;ST LO;pw-aaaa1111;BAC;BACCALAUREAT;Session juin 2026;T5;"
     "M621;Correction de copies;PHILO;Écrit;0141274A;LYCEE MALHERBE;CAEN;standard;15/06/2026 09:00;2;120\n",
@@ -20,14 +22,23 @@ GOOD = [
     "M623;pratique;ELEC;E4;0750654D;LYCEE;PARIS;paris;2026-06-20T08:00;1;12\n",
 ]
 BAD = [
-    ("N102;;M.;X;Y;;;pw-cccc3333;BAC;BAC;Session juin 2026;T9;M624;oral;;;C1;C;;;15/06/2026 09:00;1;\n",
-     "groupe de taux"),
-    ("N103;;M.;X;Y;;;pw-dddd4444;BAC;BAC;Session juin 2026;T5;M625;surveillance;;;C1;C;;;15/06/2026 09:00;1;\n",
-     "type de mission"),
-    ("N104;;M.;X;Y;;;pw-eeee5555;BAC;BAC;Session juin 2026;T5;M626;oral;;;C1;C;;;31/02/2026 09:00;1;\n",
-     "date de début"),
-    ("N105;;M.;X;Y;anne@example.org;;pw-ffff6666;BAC;BAC;Session juin 2026;T5;M627;oral;;;C1;C;;;"
-     "15/06/2026 09:00;1;\n", "appartient déjà"),
+    (
+        "N102;;M.;X;Y;;;pw-cccc3333;BAC;BAC;Session juin 2026;T9;M624;oral;;;C1;C;;;15/06/2026 09:00;1;\n",
+        "groupe de taux",
+    ),
+    (
+        "N103;;M.;X;Y;;;pw-dddd4444;BAC;BAC;Session juin 2026;T5;M625;surveillance;;;C1;C;;;15/06/2026 09:00;1;\n",
+        "type de mission",
+    ),
+    (
+        "N104;;M.;X;Y;;;pw-eeee5555;BAC;BAC;Session juin 2026;T5;M626;oral;;;C1;C;;;31/02/2026 09:00;1;\n",
+        "date de début",
+    ),
+    (
+        "N105;;M.;X;Y;anne@example.org;;pw-ffff6666;BAC;BAC;Session juin 2026;T5;M627;oral;;;C1;C;;;"
+        "15/06/2026 09:00;1;\n",
+        "appartient déjà",
+    ),
     ("N106;;M.;X;Y;;;;BAC;BAC;Session juin 2026;T5;M628;oral;;;C1;C;;;15/06/2026 09:00;1;\n", "mot_de_passe"),
 ]
 
@@ -40,8 +51,9 @@ def _write(tmp_path: Path, lines: list[str]) -> Path:
 
 def _counts(session_scope) -> tuple[int, ...]:  # type: ignore[no-untyped-def]
     with session_scope() as s:
-        return tuple(s.scalar(select(func.count()).select_from(m)) for m in (Intervenant, Mission, Convocation,
-                                                                             EtatDeFrais))
+        return tuple(
+            s.scalar(select(func.count()).select_from(m)) for m in (Intervenant, Mission, Convocation, EtatDeFrais)
+        )
 
 
 def test_bad_rows_are_reported_and_good_ones_imported(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

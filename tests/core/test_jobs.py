@@ -29,8 +29,7 @@ def add(db: Callable, name: str) -> int:
     """Store a corpus receipt on the first demo dossier; the commit queues its OCR."""
     with db() as session:
         efm = session.scalars(select(EtatDeFrais).order_by(EtatDeFrais.id)).first()
-        receipt, created = add_receipt(session, efm, (CORPUS / name).read_bytes(), name, source="chat",
-                                       actor="test")
+        receipt, created = add_receipt(session, efm, (CORPUS / name).read_bytes(), name, source="chat", actor="test")
         assert created
         return receipt.id
 
@@ -156,8 +155,9 @@ def test_ocr_is_queued_at_the_commit_not_when_a_savepoint_is_released(db, demo) 
     with db() as session:
         efm = session.scalars(select(EtatDeFrais).order_by(EtatDeFrais.id)).first()
         with session.begin_nested():
-            receipt, _ = add_receipt(session, efm, (CORPUS / TEXT_PDF).read_bytes(), TEXT_PDF, source="chat",
-                                     actor="test")
+            receipt, _ = add_receipt(
+                session, efm, (CORPUS / TEXT_PDF).read_bytes(), TEXT_PDF, source="chat", actor="test"
+            )
         assert jobs.huey.pending() == []  # not committed yet: a worker would not find the row
         receipt_id = receipt.id
     assert [t.args for t in jobs.huey.pending()] == [(receipt_id,)]
@@ -169,14 +169,20 @@ def test_the_intervenant_is_told_of_each_reading_and_by_mail_for_mailed_receipts
         person = efm.convocation.intervenant
         person.telegram_user_id = person.telegram_user_id or 4242
         assert person.emails
-        ids = {source: add_receipt(session, efm, (CORPUS / name).read_bytes(), f"{source}.pdf", source=source,
-                                   actor="test")[0].id for source, name in (("chat", TEXT_PDF), ("email", PHOTO))}
+        ids = {
+            source: add_receipt(
+                session, efm, (CORPUS / name).read_bytes(), f"{source}.pdf", source=source, actor="test"
+            )[0].id
+            for source, name in (("chat", TEXT_PDF), ("email", PHOTO))
+        }
     with db() as session:
         record_reading(session, ids["chat"], {"total": "12.50", "currency": "EUR", "confidence": 0.9})
         record_reading(session, ids["email"], {"total": None, "confidence": 0.1, "error": "image trop floue"})
     with db() as session:
-        told = sorted((m.channel, m.text) for m in session.scalars(
-            select(OutboxMessage).where(OutboxMessage.kind == "receipt_read")))
+        told = sorted(
+            (m.channel, m.text)
+            for m in session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "receipt_read"))
+        )
     assert [channel for channel, _ in told] == ["email", "telegram", "telegram"]
     assert "« email.pdf » n'a pas pu être lu automatiquement (image trop floue)" in told[0][1]
     assert any("« chat.pdf » a été lu : total 12,50 €" in text for _, text in told[1:])

@@ -119,9 +119,7 @@ def test_amount_round_trip(value: Decimal) -> None:
 # --- counts --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"), [("25", 25), ("0", 0), (" 7 ", 7), ("1 200", 1200), ("10000", 10000)]
-)
+@pytest.mark.parametrize(("text", "expected"), [("25", 25), ("0", 0), (" 7 ", 7), ("1 200", 1200), ("10000", 10000)])
 def test_parse_count_accepts(text: str, expected: int) -> None:
     assert parse_count(text) == expected
 
@@ -243,9 +241,7 @@ def test_parse_duration_rejects(text: str, hint: str) -> None:
     assert hint in err.value.message
 
 
-@pytest.mark.parametrize(
-    ("minutes", "shown"), [(210, "3 h 30"), (180, "3 h"), (45, "0 h 45"), (65, "1 h 05")]
-)
+@pytest.mark.parametrize(("minutes", "shown"), [(210, "3 h 30"), (180, "3 h"), (45, "0 h 45"), (65, "1 h 05")])
 def test_format_duration(minutes: int, shown: str) -> None:
     assert format_duration(minutes) == shown
 

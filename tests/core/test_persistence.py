@@ -50,16 +50,22 @@ def test_outbox_dedupes_leases_and_retries(any_db) -> None:  # type: ignore[no-u
 
 def test_login_throttle_per_identifier(any_db) -> None:  # type: ignore[no-untyped-def]
     with any_db() as s:
-        s.add(Intervenant(numero="N1", last_name="X", password_hash=accounts.hash_password("secret-1"),
-                          intake_token="tok1"))
+        s.add(
+            Intervenant(
+                numero="N1", last_name="X", password_hash=accounts.hash_password("secret-1"), intake_token="tok1"
+            )
+        )
     for attempt in range(5):
         with any_db() as s, pytest.raises(Forbidden):
             accounts.authenticate_intervenant(s, "N1", "wrong", origin=f"chat:{attempt}")
     with any_db() as s, pytest.raises(Throttled, match="Trop de tentatives"):
         accounts.authenticate_intervenant(s, "N1", "secret-1", origin="chat:99")
     with any_db() as s:  # another identifier from a fresh chat is not throttled
-        s.add(Intervenant(numero="N2", last_name="Y", password_hash=accounts.hash_password("secret-2"),
-                          intake_token="tok2"))
+        s.add(
+            Intervenant(
+                numero="N2", last_name="Y", password_hash=accounts.hash_password("secret-2"), intake_token="tok2"
+            )
+        )
     with any_db() as s:
         assert accounts.authenticate_intervenant(s, "n2", "secret-2", origin="chat:100").numero == "N2"
 
@@ -68,8 +74,9 @@ def test_first_login_forces_a_new_code(any_db) -> None:  # type: ignore[no-untyp
     from core.errors import InvalidInput
 
     with any_db() as s:
-        person = Intervenant(numero="N3", last_name="Z", password_hash=accounts.hash_password("convoc123"),
-                             intake_token="tok3")
+        person = Intervenant(
+            numero="N3", last_name="Z", password_hash=accounts.hash_password("convoc123"), intake_token="tok3"
+        )
         s.add(person)
         s.flush()
         with pytest.raises(InvalidInput):
@@ -99,8 +106,11 @@ def test_throttle_window_expires(any_db, monkeypatch) -> None:  # type: ignore[n
     with any_db() as s:
         for _ in range(5):
             s.add(LoginAttempt(key="origin:chat:1", at=utcnow() - timedelta(hours=1)))
-        s.add(Intervenant(numero="N4", last_name="W", password_hash=accounts.hash_password("pw-12345"),
-                          intake_token="tok4"))
+        s.add(
+            Intervenant(
+                numero="N4", last_name="W", password_hash=accounts.hash_password("pw-12345"), intake_token="tok4"
+            )
+        )
     with any_db() as s:
         assert accounts.authenticate_intervenant(s, "N4", "pw-12345", origin="chat:1").numero == "N4"
 
@@ -109,7 +119,11 @@ def test_throttle_window_expires(any_db, monkeypatch) -> None:  # type: ignore[n
 def test_processes_started_together_migrate_once(pg_url: str) -> None:
     """Several roles starting at once on an empty PostgreSQL database: one migrates, the others wait."""
     env = {**os.environ, "IMAGIN_DATABASE_URL": pg_url}
-    procs = [subprocess.Popen([sys.executable, "-c", "from core.db import init_db; init_db()"], env=env,
-                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", "from core.db import init_db; init_db()"], env=env, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], errors

@@ -46,4 +46,5 @@ def test_missing_receipt_reminder(db, demo) -> None:  # type: ignore[no-untyped-
         kinds = s.scalars(select(OutboxMessage.kind).where(OutboxMessage.kind == "missing_receipt")).all()
         assert queued >= 1 and len(kinds) == 1
         assert s.get(EtatDeFrais, efm_id).dossier_number in s.scalar(
-            select(OutboxMessage.text).where(OutboxMessage.kind == "missing_receipt"))
+            select(OutboxMessage.text).where(OutboxMessage.kind == "missing_receipt")
+        )

@@ -284,8 +284,7 @@ def test_meal_rate_at_mission_date(rules: Rules, mission_date: date, expected_ra
         (None, 2, [("repas", 2, "10.00", "20.00")]),
         (1, 3, [("repas", 1, "10.00", "10.00")]),  # admin meals are among the meals paid
     ],
-    ids=["all-owed", "one-claimed", "more-than-owed", "none-claimed", "one-admin", "two-admin",
-         "admin-capped"],
+    ids=["all-owed", "one-claimed", "more-than-owed", "none-claimed", "one-admin", "two-admin", "admin-capped"],
 )
 def test_meals_claimed_and_admin_restaurant(rules: Rules, meals, admin_meals, expected) -> None:
     inp = travel(departure_at=dt("2024-06-20 07:00"), return_at=dt("2024-06-20 21:00"), meals=meals,
@@ -501,9 +500,17 @@ def test_default_rules_are_used_when_none_given() -> None:
     assert estimate(pay("correction", "T5", copies=2)).pay == Decimal("10.00")
 
 
-@pytest.mark.parametrize(("quantity", "unit", "text"), [
-    ("95", "copie", "95 copies"), ("1", "copie", "1 copie"), ("1.5", "heure", "1,5 heure"),
-    ("2", "repas", "2 repas"), ("124", "km", "124 km"), ("3", "nuit", "3 nuits"), ("2.50", "heure", "2,5 heures"),
-])
+@pytest.mark.parametrize(
+    ("quantity", "unit", "text"),
+    [
+        ("95", "copie", "95 copies"),
+        ("1", "copie", "1 copie"),
+        ("1.5", "heure", "1,5 heure"),
+        ("2", "repas", "2 repas"),
+        ("124", "km", "124 km"),
+        ("3", "nuit", "3 nuits"),
+        ("2.50", "heure", "2,5 heures"),
+    ],
+)
 def test_estimate_quantities_read_as_french(quantity: str, unit: str, text: str) -> None:
     assert format_quantity(Decimal(quantity), unit) == text

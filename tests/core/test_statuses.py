@@ -15,8 +15,9 @@ ILLEGAL = [
 ]
 
 
-@pytest.mark.parametrize(("start", "action", "target"), [(s, a, t) for (s, a), t in LEGAL],
-                         ids=[f"{s}-{a}" for (s, a), _ in LEGAL])
+@pytest.mark.parametrize(
+    ("start", "action", "target"), [(s, a, t) for (s, a), t in LEGAL], ids=[f"{s}-{a}" for (s, a), _ in LEGAL]
+)
 def test_legal_transition(start: PartStatus, action: str, target: PartStatus) -> None:
     assert next_status(start, action) is target
 

@@ -36,8 +36,14 @@ def receipt_png(text: str = "HOTEL DU PORT  TOTAL TTC 80,00 EUR") -> bytes:
     return buf.getvalue()
 
 
-def submit_dossier(session: Session, mission: str, *, declared: Decimal | None = Decimal("85.00"),
-                   read_total: Decimal | None = Decimal("80.00"), quantity: int = 100) -> int:
+def submit_dossier(
+    session: Session,
+    mission: str,
+    *,
+    declared: Decimal | None = Decimal("85.00"),
+    read_total: Decimal | None = Decimal("80.00"),
+    quantity: int = 100,
+) -> int:
     """Declare and submit the demo mission ``mission``: quantity, times, a trip, a receipt read as
     ``read_total`` (None: no receipt). Returns the état de frais id."""
     efm = efm_by_mission(session, mission)
@@ -51,11 +57,13 @@ def submit_dossier(session: Session, mission: str, *, declared: Decimal | None =
     if declared is not None:
         d.set_receipts_total(session, efm, declared, ACTOR)
     if read_total is not None:
-        receipt, _ = receipts.add_receipt(session, efm, receipt_png(), "facture-hotel.png", source="chat",
-                                          actor=ACTOR)
+        receipt, _ = receipts.add_receipt(session, efm, receipt_png(), "facture-hotel.png", source="chat", actor=ACTOR)
         session.info.pop("ocr_after_commit", None)  # the reading is recorded here, not by the OCR worker
-        receipts.record_reading(session, receipt.id, {"total": str(read_total), "currency": "EUR",
-                                                      "confidence": 0.93, "engine": "ocr", "pages": 1})
+        receipts.record_reading(
+            session,
+            receipt.id,
+            {"total": str(read_total), "currency": "EUR", "confidence": 0.93, "engine": "ocr", "pages": 1},
+        )
     d.submit(session, efm, ACTOR)
     session.flush()
     return efm.id

@@ -40,7 +40,8 @@ def test_list_and_show_as_json(seeded) -> None:  # type: ignore[no-untyped-def]
     assert [r["dossier"] for r in rows] == [numbers["caen"], numbers["alencon"]]
     assert "service_fait_missing" in rows[0]["controles"]
     assert [json.loads(x)["mission"] for x in _ok(["dec", "list", "--json", "--type", "oral"]).splitlines()] == [
-        "DEMO-201"]
+        "DEMO-201"
+    ]
     shown = json.loads(_ok(["dec", "show", numbers["caen"], "--json"]))
     assert shown["mission"]["numero"] == "DEMO-101" and shown["estimation"]["remuneration"] == "500.00"
     assert "MARTIN" in _ok(["dec", "show", str(ids["caen"])])
@@ -73,8 +74,9 @@ def test_validate_reject_and_export(seeded, tmp_path: Path) -> None:  # type: ig
 
 def test_staff_accounts_from_the_cli(seeded) -> None:  # type: ignore[no-untyped-def]
     db, ids, numbers = seeded
-    out = _ok(["dec", "add-user", "J.Dupont", "--name", "Jeanne Dupont", "--role", "chef_centre",
-               "--centre", "0141274A"])
+    out = _ok(
+        ["dec", "add-user", "J.Dupont", "--name", "Jeanne Dupont", "--role", "chef_centre", "--centre", "0141274A"]
+    )
     password = out.strip().rsplit(" ", 1)[-1]
     from core.accounts import authenticate_staff
     from core.models import StaffUser

@@ -109,8 +109,13 @@ def test_validate_needs_service_fait_then_each_part_on_its_own(seeded_any) -> No
         decisions = s.scalars(select(Decision).where(Decision.efm_id == ids["caen"]).order_by(Decision.id)).all()
         assert [(x.part, x.action) for x in decisions] == [("pay", "validate"), ("travel", "validate")]
         assert all(x.actor == f"staff:{staff(s, 'dec.demo').id}" for x in decisions)
-        actions = set(s.scalars(select(AuditEntry.action).where(AuditEntry.entity_id == ids["caen"],
-                                                                 AuditEntry.entity == "etat_de_frais")))
+        actions = set(
+            s.scalars(
+                select(AuditEntry.action).where(
+                    AuditEntry.entity_id == ids["caen"], AuditEntry.entity == "etat_de_frais"
+                )
+            )
+        )
         assert {"pay:validate", "travel:validate", "service_fait"} <= actions
         mails = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "dec_validate")).all()
         assert len(mails) == 2 and all(m.channel == "email" for m in mails)
@@ -142,8 +147,10 @@ def test_request_info_round_trip_brings_the_dossier_back(seeded) -> None:  # typ
         assert efm.pay_status == efm.travel_status == PartStatus.INFO_REQUESTED
         assert ids["caen"] not in [e.id for e in dec.queue(s, g)[0]]
         assert dec.queue(s, g, QueueFilter(status=PartStatus.INFO_REQUESTED.value))[1] == 1
-        sent = {(m.channel, m.recipient) for m in s.scalars(select(OutboxMessage)
-                                                           .where(OutboxMessage.kind == "dec_request_info"))}
+        sent = {
+            (m.channel, m.recipient)
+            for m in s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "dec_request_info"))
+        }
         assert sent == {("telegram", "4242"), ("email", "claire.martin@example.org")}
     with db() as s:  # the intervenant completes and validates again
         efm = efm_by_mission(s, "DEMO-101")

@@ -53,7 +53,7 @@ def test_payment_export_pay_and_travel_apart_then_sent_to_payment(seeded_any) ->
         dec.decide(s, g, ids["caen"], "validate")
         dec.decide(s, g, ids["alencon"], "validate", [Part.PAY])
         expected = estimate_for(s, dec.get_dossier(s, g, ids["caen"]))
-        dec.get_dossier(s, g, ids["alencon"]).convocation.intervenant.first_name = "=HYPERLINK(\"x\")"
+        dec.get_dossier(s, g, ids["alencon"]).convocation.intervenant.first_name = '=HYPERLINK("x")'
         preview = payment_export(s, g, Part.PAY, mark_sent=False)
         assert preview.rows == 2
         assert dec.get_dossier(s, g, ids["caen"]).pay_status == PartStatus.VALIDATED
@@ -64,7 +64,7 @@ def test_payment_export_pay_and_travel_apart_then_sent_to_payment(seeded_any) ->
         assert Decimal(caen["montant"].replace(",", ".")) == expected.pay == Decimal("500.00")
         assert caen["numero_intervenant"] == "D1001" and caen["valide_par"] == g.actor
         alencon = next(r for r in rows if r["mission"] == "DEMO-201")
-        assert alencon["prenom"] == "'=HYPERLINK(\"x\")"  # never a formula in a spreadsheet
+        assert alencon["prenom"] == '\'=HYPERLINK("x")'  # never a formula in a spreadsheet
         assert pay.total == sum(Decimal(r["montant"].replace(",", ".")) for r in rows)
         travel = payment_export(s, g, Part.TRAVEL)
         assert [r["mission"] for r in _rows(travel.csv_text)] == ["DEMO-101"]
@@ -109,12 +109,14 @@ def test_dossier_zip_has_recap_receipt_and_json(seeded) -> None:  # type: ignore
 
 def test_attestation_csv_import_reports_bad_lines(seeded) -> None:  # type: ignore[no-untyped-def]
     db, ids = seeded
-    text = ("Mission;Numéro intervenant;Service fait\n"
-            "DEMO-101;D1001;Oui\n"
-            "DEMO-102;D1001;non\n"
-            "DEMO-201;D1002;oui\n"  # another centre
-            "DEMO-999;D1001;oui\n"
-            "DEMO-101;D1001;peut-être\n")
+    text = (
+        "Mission;Numéro intervenant;Service fait\n"
+        "DEMO-101;D1001;Oui\n"
+        "DEMO-102;D1001;non\n"
+        "DEMO-201;D1002;oui\n"  # another centre
+        "DEMO-999;D1001;oui\n"
+        "DEMO-101;D1001;peut-être\n"
+    )
     with db() as s:
         chef = Operator.of(staff(s, "chef.0141274a"))
         report = import_attestations(s, chef, text.encode("cp1252"))

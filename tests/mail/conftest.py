@@ -24,7 +24,6 @@ INTAKE = "recus@imagin.test"
 DOMAIN = "imagin.test"
 
 
-
 def wait_port(port: int, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -96,14 +96,10 @@ def test_too_large_goes_to_rejected_and_flag_mode(imap_env, dovecot, monkeypatch
 
 def test_service_poller_reconnects_after_a_server_restart(imap_env, dovecot, start_service):
     start_service()
-    first = factory.message(
-        subject="Mission DEMO-301", attachments=[(factory.pdf_bytes(), "a.pdf", "application/pdf")]
-    )
+    first = factory.message(subject="Mission DEMO-301", attachments=[(factory.pdf_bytes(), "a.pdf", "application/pdf")])
     with dovecot.mailbox() as box:
         box.append(factory.wire(first), "INBOX")
-    wait_for(
-        lambda: any(r.state == MailState.PROCESSED for r in rows(imap_env)), what="first message processed"
-    )
+    wait_for(lambda: any(r.state == MailState.PROCESSED for r in rows(imap_env)), what="first message processed")
     dovecot.stop()
     dovecot.start()
     second = factory.message(

@@ -55,9 +55,16 @@ def test_relay_down_then_up_delivers_exactly_once(mail_env, reply_sink, monkeypa
 
 def test_without_a_relay_replies_are_written_as_files(mail_env, monkeypatch, tmp_path):
     with mail_env() as session:
-        row = outbox.enqueue(session, channel="email", recipient="ines.leroy@example.org", kind="mail_reply",
-                             subject="Re: Justificatifs", text="Bonjour,\nvos pièces sont reçues.",
-                             payload={"in_reply_to": "<orig@example.org>"}, dedupe_key="test:file")
+        row = outbox.enqueue(
+            session,
+            channel="email",
+            recipient="ines.leroy@example.org",
+            kind="mail_reply",
+            subject="Re: Justificatifs",
+            text="Bonjour,\nvos pièces sont reçues.",
+            payload={"in_reply_to": "<orig@example.org>"},
+            dedupe_key="test:file",
+        )
         session.flush()
         row_id = row.id
     monkeypatch.delenv("IMAGIN_RELAY_HOST")  # the embedded default: no relay

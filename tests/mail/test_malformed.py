@@ -67,8 +67,7 @@ def intake(db, raw: bytes, source: str = "smtp") -> Outcome:  # type: ignore[no-
             )
         ).all()
         outgoing = [
-            OutgoingMail(r.id, r.recipient, r.subject, r.text, (r.payload or {}).get("in_reply_to"))
-            for r in rows
+            OutgoingMail(r.id, r.recipient, r.subject, r.text, (r.payload or {}).get("in_reply_to")) for r in rows
         ]
     replies = [build_message(m, get_settings()) for m in outgoing]
     for reply in replies:
@@ -108,10 +107,7 @@ def test_cpython_email_corpus(mail_env, path):
     if matched.mail.state == MailState.PROCESSED:
         assert matched.mail.intervenant_id is not None and matched.mail.match_evidence == "sender"
     else:  # only a structure the parser could not follow keeps a registered sender out
-        assert (
-            "mal formé" in matched.mail.quarantine_reason
-            or "trop de pièces" in matched.mail.quarantine_reason
-        )
+        assert "mal formé" in matched.mail.quarantine_reason or "trop de pièces" in matched.mail.quarantine_reason
 
 
 # ------------------------------------------------------------------------------ crafted messages
@@ -196,9 +192,7 @@ def test_crafted_details(mail_env):
     eight = intake(mail_env, fixture("eightbit_headers"))
     assert eight.mail.subject == "reçu taxi mission DEMO-301"
 
-    kinds = {
-        a.filename: a.detected_type for a in intake(mail_env, fixture("wrong_content_types")).mail.attachments
-    }
+    kinds = {a.filename: a.detected_type for a in intake(mail_env, fixture("wrong_content_types")).mail.attachments}
     assert kinds == {"scan.jpg": "application/pdf", "facture.pdf": "image/jpeg"}
 
     nul_id = intake(mail_env, fixture("message_id_8bit_nul"))
@@ -224,8 +218,7 @@ def test_too_many_parts_or_levels_are_quarantined_not_silently_cut(mail_env):
     many = factory.message(
         subject="Mission DEMO-301",
         attachments=[
-            (factory.pdf_bytes(f"recu {i}"), f"r{i}.pdf", "application/pdf")
-            for i in range(parsing.MAX_PARTS + 5)
+            (factory.pdf_bytes(f"recu {i}"), f"r{i}.pdf", "application/pdf") for i in range(parsing.MAX_PARTS + 5)
         ],
     )
     outcome = intake(mail_env, factory.wire(many))

@@ -26,8 +26,7 @@ def raw_message(parts: list[bytes], headers: bytes = b"") -> bytes:
 
 
 TEXT = (
-    b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
-    b"Bonjour, voici mes re\xc3\xa7us.\r\n> cit\xc3\xa9 mission 999\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n\r\nBonjour, voici mes re\xc3\xa7us.\r\n> cit\xc3\xa9 mission 999\r\n"
 )
 
 
@@ -107,9 +106,7 @@ def test_authentication_results_failures_and_trust():
     )
     mail = parse_message(raw_message([TEXT], headers))
     assert set(mail.auth_failures) == {"dmarc=fail", "spf=fail"}
-    trusted = parse_message(
-        raw_message([TEXT], headers), trusted_authserv_ids=frozenset({"mx.academie.test"})
-    )
+    trusted = parse_message(raw_message([TEXT], headers), trusted_authserv_ids=frozenset({"mx.academie.test"}))
     assert trusted.auth_failures == ("dmarc=fail",)
     clean = parse_message(raw_message([TEXT], b"Authentication-Results: mx; spf=pass; dmarc=pass\r\n"))
     assert clean.auth_failures == ()

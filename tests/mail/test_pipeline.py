@@ -31,11 +31,7 @@ def test_a_failed_attachment_step_is_retried_and_accepted_files_stay(mail_env, i
     assert worker.process_due() == 1
     with mail_env() as session:
         mail = session.get(InboundMail, mail_id)
-        assert (
-            mail.state == MailState.RECEIVED
-            and mail.attempts == 1
-            and "could not be stored" in mail.last_error
-        )
+        assert mail.state == MailState.RECEIVED and mail.attempts == 1 and "could not be stored" in mail.last_error
         assert [a.state for a in mail.attachments] == ["pending", "pending"]
         assert mail.next_attempt_at is not None
         session.execute(update(InboundMail).values(next_attempt_at=None))  # skip the backoff
@@ -46,9 +42,7 @@ def test_a_failed_attachment_step_is_retried_and_accepted_files_stay(mail_env, i
         mail = session.get(InboundMail, mail_id)
         assert mail.state == MailState.PROCESSED and mail.attempts == 2
         assert [a.state for a in mail.attachments] == ["accepted", "accepted"]
-        assert (
-            len(session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "mail_reply")).all()) == 1
-        )
+        assert len(session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "mail_reply")).all()) == 1
 
 
 def test_claims_of_a_dead_process_are_released_at_start_up(mail_env):
@@ -72,9 +66,7 @@ def test_claims_of_a_dead_process_are_released_at_start_up(mail_env):
 def test_giving_up_keeps_the_message_and_tells_the_sender(mail_env):
     mail_id = stored(factory.message(subject="Mission DEMO-301"))
     with mail_env() as session:
-        session.execute(
-            update(InboundMail).values(attempts=mail_ledger.MAX_ATTEMPTS, state=MailState.PROCESSING)
-        )
+        session.execute(update(InboundMail).values(attempts=mail_ledger.MAX_ATTEMPTS, state=MailState.PROCESSING))
     mail_ledger.record_failure(mail_id, "RuntimeError: boom")
     with mail_env() as session:
         mail = session.get(InboundMail, mail_id)
@@ -95,9 +87,7 @@ def test_ledger_key_and_claims_on_sqlite_and_postgresql(any_db):
     for i in range(8):
         mail_ledger.store_raw(factory.wire(factory.message(subject=f"lot {i}")), source="smtp")
     claims: list[list[int]] = []
-    threads = [
-        threading.Thread(target=lambda: claims.append(mail_ledger.claim_due(limit=4))) for _ in range(3)
-    ]
+    threads = [threading.Thread(target=lambda: claims.append(mail_ledger.claim_due(limit=4))) for _ in range(3)]
     for t in threads:
         t.start()
     for t in threads:
@@ -129,13 +119,9 @@ def test_group_commit_of_concurrent_deliveries(any_db):
 def test_dec_reassigns_a_failed_message_and_the_worker_reads_it_again(mail_env):
     from tests.core.helpers import efm_by_mission
 
-    mail_id = stored(
-        factory.message(subject="Reçus", attachments=[(factory.pdf_bytes(), "a.pdf", "application/pdf")])
-    )
+    mail_id = stored(factory.message(subject="Reçus", attachments=[(factory.pdf_bytes(), "a.pdf", "application/pdf")]))
     with mail_env() as session:
-        session.execute(
-            update(InboundMail).values(attempts=mail_ledger.MAX_ATTEMPTS, state=MailState.PROCESSING)
-        )
+        session.execute(update(InboundMail).values(attempts=mail_ledger.MAX_ATTEMPTS, state=MailState.PROCESSING))
     mail_ledger.record_failure(mail_id, "RuntimeError: boom")
     with mail_env() as session:
         target = efm_by_mission(session, "DEMO-301")

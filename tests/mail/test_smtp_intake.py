@@ -47,17 +47,13 @@ def test_pdf_and_photo_are_accepted_for_the_only_open_mission(service, mail_env,
     with mail_env() as session:  # ines uses the bot too: she gets a chat notification
         session.scalar(select(Intervenant).where(Intervenant.numero == "D1003")).telegram_user_id = 777
     pdf, jpg = factory.pdf_bytes(), factory.photo_bytes()
-    msg = factory.message(
-        attachments=[(pdf, "billet.pdf", "application/pdf"), (jpg, "repas.jpg", "image/jpeg")]
-    )
+    msg = factory.message(attachments=[(pdf, "billet.pdf", "application/pdf"), (jpg, "repas.jpg", "image/jpeg")])
     send(service.port, msg)
     mail = wait_for(lambda: settled(mail_env, msg["Message-ID"]), what="processing")
     assert mail.state == MailState.PROCESSED
     assert [a.state for a in mail.attachments] == ["accepted", "accepted"]
     with mail_env() as session:
-        names = sorted(
-            r.original_name for r in session.scalars(select(Receipt).where(Receipt.efm_id == mail.efm_id))
-        )
+        names = sorted(r.original_name for r in session.scalars(select(Receipt).where(Receipt.efm_id == mail.efm_id)))
     assert names == ["billet.pdf", "repas.jpg"]
     reply = reply_for(reply_sink, "ines.leroy@example.org")
     text = reply.get_content()
@@ -98,9 +94,7 @@ def test_rfc2231_octet_stream_png_and_forwarded_mail(service, mail_env, reply_si
     by_name = {a.filename: a for a in mail.attachments}
     assert set(by_name) == {"reçu taxi.pdf", "ticket.png", "facture hôtel.pdf", "parking.pdf"}
     assert all(a.state == "accepted" for a in mail.attachments)
-    assert (
-        by_name["facture hôtel.pdf"].forwarded and by_name["reçu taxi.pdf"].detected_type == "application/pdf"
-    )
+    assert by_name["facture hôtel.pdf"].forwarded and by_name["reçu taxi.pdf"].detected_type == "application/pdf"
 
 
 def test_wrong_type_oversized_and_logo(service, mail_env, reply_sink):
@@ -221,10 +215,7 @@ def test_dmarc_failure_goes_to_quarantine(service, mail_env, reply_sink):
     with mail_env() as session:  # kept for the DEC, but no answer to a forged unknown address
         from core.models import OutboxMessage
 
-        assert (
-            session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "nobody@example.net"))
-            is None
-        )
+        assert session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "nobody@example.net")) is None
 
 
 def test_duplicate_delivery_is_processed_once_and_lookalike_is_not_skipped(service, mail_env, reply_sink):
@@ -265,8 +256,10 @@ def test_malformed_mime_is_quarantined_and_answered(service, mail_env, reply_sin
     nested = b"Subject: x\r\n\r\nbonjour\r\n"  # a nesting bomb that the e-mail parser itself gives up on
     for _ in range(3000):
         nested = b"Content-Type: message/rfc822\r\n\r\n" + nested
-    bomb = (b"From: ines.leroy@example.org\r\nTo: recus@imagin.test\r\nSubject: gigogne\r\n"
-            b"Message-ID: <nested@example.org>\r\nMIME-Version: 1.0\r\n" + nested)
+    bomb = (
+        b"From: ines.leroy@example.org\r\nTo: recus@imagin.test\r\nSubject: gigogne\r\n"
+        b"Message-ID: <nested@example.org>\r\nMIME-Version: 1.0\r\n" + nested
+    )
     with smtplib.SMTP("127.0.0.1", service.port, timeout=30) as client:
         client.sendmail("ines.leroy@example.org", [INTAKE], bomb)
     mail = wait_for(lambda: settled(mail_env, "<nested@example.org>"), what="processing")
@@ -278,12 +271,8 @@ def test_smtp_policy_recipients_and_size(service, mail_env):
     with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
         send(service.port, msg, rcpt="someone@imagin.test")
     assert refused.value.recipients["someone@imagin.test"][0] == 550
-    huge = factory.message(
-        attachments=[(b"%PDF-1.4\n" + b"0" * (13 * 1024 * 1024), "x.pdf", "application/pdf")]
-    )
-    with pytest.raises(
-        (smtplib.SMTPDataError, smtplib.SMTPSenderRefused, smtplib.SMTPServerDisconnected)
-    ) as big:
+    huge = factory.message(attachments=[(b"%PDF-1.4\n" + b"0" * (13 * 1024 * 1024), "x.pdf", "application/pdf")])
+    with pytest.raises((smtplib.SMTPDataError, smtplib.SMTPSenderRefused, smtplib.SMTPServerDisconnected)) as big:
         send(service.port, huge)
     if isinstance(big.value, smtplib.SMTPDataError | smtplib.SMTPSenderRefused):
         assert big.value.smtp_code == 552
@@ -304,6 +293,4 @@ def test_storage_failure_answers_451_and_the_retry_is_accepted(service, mail_env
     assert failed.value.smtp_code == 451
     store_root.unlink()
     send(service.port, msg)  # the sender's retry
-    assert (
-        wait_for(lambda: settled(mail_env, msg["Message-ID"]), what="processing").state == MailState.PROCESSED
-    )
+    assert wait_for(lambda: settled(mail_env, msg["Message-ID"]), what="processing").state == MailState.PROCESSED

@@ -149,10 +149,7 @@ def test_final_total_after_service_charge_wins() -> None:
 
 def test_total_below_the_amount_before_tax_gives_way_to_their_sum() -> None:
     # "AMT PAID incl. GST : RM78.30" unreadable; "Total eV :2.10" (points) misread as 72.70.
-    text = (
-        "AMT PAID ich GST AMTE 30\nAmt Paid excl. GST :RM 73.87\nGST AMT : RM4.43\n"
-        "TOTAL QTY :10\nTotal eV 72.70\n"
-    )
+    text = "AMT PAID ich GST AMTE 30\nAmt Paid excl. GST :RM 73.87\nGST AMT : RM4.43\nTOTAL QTY :10\nTotal eV 72.70\n"
     assert find_total(text).total == Decimal("78.30")
     # A total above the amount before tax is left alone, even when tax lines do not add up to it.
     hotel = "Total HT 153,48\nTVA 10% 15,35\nTaxe de séjour 3,30\nTotal TTC 184,30 €\n"

@@ -72,24 +72,34 @@ _TOTAL = b"BT /F1 14 Tf 50 700 Td (TOTAL TTC 12,50 EUR) Tj ET"
 
 
 def test_a_form_that_draws_itself_does_not_loop() -> None:
-    data = _pdf([
-        b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> /XObject << /X1 6 0 R >> >> >>",
-        _stream(b"q /X1 Do Q " + _TOTAL), _FONT,
-        _stream(b"/X1 Do", b"/Type /XObject /Subtype /Form /BBox [0 0 595 842] "
-                b"/Resources << /XObject << /X1 6 0 R >> >>"),
-    ])
+    data = _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> /XObject << /X1 6 0 R >> >> >>",
+            _stream(b"q /X1 Do Q " + _TOTAL),
+            _FONT,
+            _stream(
+                b"/X1 Do",
+                b"/Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << /XObject << /X1 6 0 R >> >>",
+            ),
+        ]
+    )
     assert ocr.read(data, "boucle.pdf", time_limit=60).total == Decimal("12.50")
 
 
 def test_a_page_tree_that_contains_itself_is_read() -> None:
-    data = _pdf([
-        b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        _stream(_TOTAL), _FONT,
-    ])
+    data = _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            _stream(_TOTAL),
+            _FONT,
+        ]
+    )
     reading = ocr.read(data, "arbre.pdf", time_limit=60)
     assert reading.total == Decimal("12.50") and reading.error is None
 
@@ -103,10 +113,14 @@ def test_a_strip_of_pixels_is_refused_with_a_reason_before_decoding() -> None:
 
 
 def test_a_pdf_page_shaped_like_a_strip_is_refused_with_a_reason() -> None:
-    data = _pdf([
-        b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 20 14000] /Contents 4 0 R >>", _stream(b"0 0 m 20 14000 l S"),
-    ])
+    data = _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 20 14000] /Contents 4 0 R >>",
+            _stream(b"0 0 m 20 14000 l S"),
+        ]
+    )
     reading = ocr.read(data, "bande.pdf", time_limit=60)
     assert reading.total is None and reading.error is not None
     assert "Page 1 du PDF" in reading.error and "dimensions inhabituelles" in reading.error

@@ -86,8 +86,9 @@ def test_rotated_photo(kind: str, turn: str) -> None:
     assert reading.confidence > 0.3
 
 
-@pytest.mark.parametrize(("kind", "degradation"), [("restaurant", "perspective+lowlight+noise"),
-                                                   ("restaurant", "photo+shadow")])
+@pytest.mark.parametrize(
+    ("kind", "degradation"), [("restaurant", "perspective+lowlight+noise"), ("restaurant", "photo+shadow")]
+)
 def test_degraded_phone_photo(kind: str, degradation: str) -> None:
     data, label = corpus_file(kind, degradation)
     reading = ocr.read(data, "photo.jpg")

@@ -32,9 +32,12 @@ DOMAIN = "imagin.test"
 SENDER = "ines.leroy@example.org"  # demo intervenant with exactly one mission
 
 
-
-def wait_for(predicate: Callable[[], object], timeout: float = 90.0, what: str = "condition",
-             procs: list[RoleProcess] | None = None) -> object:
+def wait_for(
+    predicate: Callable[[], object],
+    timeout: float = 90.0,
+    what: str = "condition",
+    procs: list[RoleProcess] | None = None,
+) -> object:
     """Poll until ``predicate()`` is truthy (waiting on background work; not a timing assertion)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -179,8 +182,15 @@ def pg_proxy(pg_url: str) -> Iterator[TcpProxy]:
 
 
 @pytest.fixture
-def topology(pg_url: str, redis_url: str, imagin_env: Path, reply_sink: Sink, pg_proxy: TcpProxy,
-             monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Topology]:
+def topology(
+    pg_url: str,
+    redis_url: str,
+    imagin_env: Path,
+    reply_sink: Sink,
+    pg_proxy: TcpProxy,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Iterator[Topology]:
     """PostgreSQL (reached through ``pg_proxy``) + Redis + a shared data dir, migrated and seeded with
     the demo; role processes started with ``topology.start(...)`` are stopped at the end."""
     from core.db import init_db, session_scope
@@ -194,12 +204,20 @@ def topology(pg_url: str, redis_url: str, imagin_env: Path, reply_sink: Sink, pg
     redis_url = redis_url.rsplit("/", 1)[0] + "/13"  # a database of our own: other suites flush 15
     redis.Redis.from_url(redis_url).flushdb()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGIN_")}
-    env.update({
-        "IMAGIN_DATA_DIR": str(imagin_env), "IMAGIN_DATABASE_URL": proxied, "IMAGIN_REDIS_URL": redis_url,
-        "IMAGIN_INTAKE_ADDRESSES": INTAKE, "IMAGIN_INTAKE_DOMAIN": DOMAIN, "IMAGIN_RELAY_HOST": "127.0.0.1",
-        "IMAGIN_RELAY_PORT": str(reply_sink.port), "IMAGIN_SMTP_HOST": "127.0.0.1",
-        "IMAGIN_LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "IMAGIN_DATA_DIR": str(imagin_env),
+            "IMAGIN_DATABASE_URL": proxied,
+            "IMAGIN_REDIS_URL": redis_url,
+            "IMAGIN_INTAKE_ADDRESSES": INTAKE,
+            "IMAGIN_INTAKE_DOMAIN": DOMAIN,
+            "IMAGIN_RELAY_HOST": "127.0.0.1",
+            "IMAGIN_RELAY_PORT": str(reply_sink.port),
+            "IMAGIN_SMTP_HOST": "127.0.0.1",
+            "IMAGIN_LOG_FORMAT": "json",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     for key in ("IMAGIN_REDIS_URL", "IMAGIN_INTAKE_ADDRESSES", "IMAGIN_INTAKE_DOMAIN"):
         monkeypatch.setenv(key, env[key])
     monkeypatch.setenv("IMAGIN_DATABASE_URL", pg_url)  # the test itself reads the database directly
@@ -230,8 +248,12 @@ def scan_pdf(pages: int, text: str = "TOTAL TTC 123,45 EUR") -> bytes:
         img = Image.new("L", (2480, 3508), 255)
         draw = ImageDraw.Draw(img)
         for line in range(55):
-            draw.text((100, 100 + line * 55), f"Page {page} ligne {line} article {line * 7} prix {line},50 EUR",
-                      fill=0, font=font)
+            draw.text(
+                (100, 100 + line * 55),
+                f"Page {page} ligne {line} article {line * 7} prix {line},50 EUR",
+                fill=0,
+                font=font,
+            )
         draw.text((100, 3300), text, fill=0, font=font)
         images.append(img.convert("RGB"))
     out = io.BytesIO()
@@ -248,8 +270,9 @@ def pdf_bytes(text: str) -> bytes:
     return bytes(pdf.output())
 
 
-def receipt_mail(text: str = "Taxi - Total 23,40 EUR", *, sender: str = SENDER, to: str = INTAKE,
-                 name: str = "recu.pdf") -> EmailMessage:
+def receipt_mail(
+    text: str = "Taxi - Total 23,40 EUR", *, sender: str = SENDER, to: str = INTAKE, name: str = "recu.pdf"
+) -> EmailMessage:
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = sender, to, "Justificatif"
     msg["Message-ID"] = make_msgid(domain="example.org")

@@ -74,8 +74,11 @@ class Balancer:
             body = await request.read()
             if self.duplicate:
                 for backend in [b for b in self.backends if b.runner is not None]:
-                    async with http.post(f"http://127.0.0.1:{backend.port}{HOOK}", data=body,
-                                         headers={"Content-Type": "application/json"}) as resp:
+                    async with http.post(
+                        f"http://127.0.0.1:{backend.port}{HOOK}",
+                        data=body,
+                        headers={"Content-Type": "application/json"},
+                    ) as resp:
                         await resp.read()
             for _ in range(len(self.backends)):
                 index = next(turn) % len(self.backends)
@@ -83,8 +86,11 @@ class Balancer:
                 if backend.runner is None:
                     continue
                 try:
-                    async with http.post(f"http://127.0.0.1:{backend.port}{HOOK}", data=body,
-                                         headers={"Content-Type": "application/json"}) as resp:
+                    async with http.post(
+                        f"http://127.0.0.1:{backend.port}{HOOK}",
+                        data=body,
+                        headers={"Content-Type": "application/json"},
+                    ) as resp:
                         self.seen.append(index)
                         return web.Response(status=resp.status, body=await resp.read())
                 except aiohttp.ClientConnectionError:
@@ -205,8 +211,9 @@ def test_a_bot_process_killed_mid_conversation_is_resumed_by_the_next_one(topolo
 
     def say(text: str) -> list[str]:
         """Send ``text`` and wait for the bot; the bot's messages of the chat, newest last."""
-        sent = httpx.post(f"http://127.0.0.1:{port}/emulator/api/send", json={"user_id": user, "text": text,
-                                                                              "wait": True}, timeout=60).json()
+        sent = httpx.post(
+            f"http://127.0.0.1:{port}/emulator/api/send", json={"user_id": user, "text": text, "wait": True}, timeout=60
+        ).json()
         assert sent["acked"] is True
         chat = httpx.get(f"http://127.0.0.1:{port}/emulator/api/chat", params={"user_id": user}, timeout=30).json()
         return [m["text"] for m in chat["messages"] if m["from"] == "bot"]

@@ -36,9 +36,15 @@ OLD = timedelta(days=400)
 
 
 def efms_of(session, numero: str) -> list[EtatDeFrais]:  # type: ignore[no-untyped-def]
-    return list(session.scalars(
-        select(EtatDeFrais).join(Convocation).join(Intervenant).where(Intervenant.numero == numero)
-        .order_by(EtatDeFrais.id)))
+    return list(
+        session.scalars(
+            select(EtatDeFrais)
+            .join(Convocation)
+            .join(Intervenant)
+            .where(Intervenant.numero == numero)
+            .order_by(EtatDeFrais.id)
+        )
+    )
 
 
 def add_receipt(session, efm: EtatDeFrais, data: bytes, name: str, *, age: timedelta = timedelta(0)) -> Receipt:  # type: ignore[no-untyped-def]
@@ -46,30 +52,58 @@ def add_receipt(session, efm: EtatDeFrais, data: bytes, name: str, *, age: timed
     key = receipt_store().put(data)
     from core.filestore import sha256_hex
 
-    r = Receipt(efm_id=efm.id, sha256=sha256_hex(data), original_name=name, detected_type="application/pdf",
-                size=len(data), source="email", storage_key=key, created_at=utcnow() - age)
+    r = Receipt(
+        efm_id=efm.id,
+        sha256=sha256_hex(data),
+        original_name=name,
+        detected_type="application/pdf",
+        size=len(data),
+        source="email",
+        storage_key=key,
+        created_at=utcnow() - age,
+    )
     session.add(r)
     session.flush()
     return r
 
 
-def add_mail(session, efm: EtatDeFrais | None, raw: bytes, attachment: bytes, *, state: str = "processed",  # type: ignore[no-untyped-def]
-             age: timedelta = timedelta(0)) -> InboundMail:
+def add_mail(
+    session,
+    efm: EtatDeFrais | None,
+    raw: bytes,
+    attachment: bytes,
+    *,
+    state: str = "processed",  # type: ignore[no-untyped-def]
+    age: timedelta = timedelta(0),
+) -> InboundMail:
     store = mail_store()
-    mail = InboundMail(message_id=f"<{len(raw)}.{id(raw)}@x>", content_sha256=store.put(raw), raw_key=store.put(raw),
-                       size=len(raw), source="smtp", state=state, received_at=utcnow() - age,
-                       efm_id=efm.id if efm else None,
-                       intervenant_id=efm.convocation.intervenant_id if efm else None)
-    mail.attachments.append(MailAttachment(position=1, filename="a.pdf", size=len(attachment),
-                                           sha256=store.put(attachment), state="accepted"))
+    mail = InboundMail(
+        message_id=f"<{len(raw)}.{id(raw)}@x>",
+        content_sha256=store.put(raw),
+        raw_key=store.put(raw),
+        size=len(raw),
+        source="smtp",
+        state=state,
+        received_at=utcnow() - age,
+        efm_id=efm.id if efm else None,
+        intervenant_id=efm.convocation.intervenant_id if efm else None,
+    )
+    mail.attachments.append(
+        MailAttachment(
+            position=1, filename="a.pdf", size=len(attachment), sha256=store.put(attachment), state="accepted"
+        )
+    )
     session.add(mail)
     session.flush()
     return mail
 
 
 def close(session, efm: EtatDeFrais, *, age: timedelta = OLD) -> None:  # type: ignore[no-untyped-def]
-    session.execute(update(EtatDeFrais).where(EtatDeFrais.id == efm.id).values(
-        pay_status=PartStatus.SENT_TO_PAYMENT, travel_status=PartStatus.REJECTED, updated_at=utcnow() - age))
+    session.execute(
+        update(EtatDeFrais)
+        .where(EtatDeFrais.id == efm.id)
+        .values(pay_status=PartStatus.SENT_TO_PAYMENT, travel_status=PartStatus.REJECTED, updated_at=utcnow() - age)
+    )
 
 
 @pytest.fixture
@@ -90,12 +124,16 @@ def test_purge_deletes_only_closed_old_files_keeps_rows_and_audits(seeded):
         live_shared = add_receipt(s, open_efm, shared, "copie.pdf", age=OLD)  # dossier still open
         fresh = add_receipt(s, recent_closed, pdf_bytes("Taxi 12 EUR"), "taxi.pdf", age=OLD)
         old_mail = add_mail(s, closed_efm, b"Subject: old\r\n\r\nraw", pdf_bytes("att old"), age=OLD)
-        pending_mail = add_mail(s, None, b"Subject: waiting\r\n\r\nraw", pdf_bytes("att wait"), state="received",
-                                age=OLD)
-        orphan_mail = add_mail(s, None, b"Subject: unknown\r\n\r\nraw", pdf_bytes("att unknown"),
-                               state="quarantined", age=OLD)
-        ids = {n: r.id for n, r in [("old", old), ("old_shared", old_shared), ("live_shared", live_shared),
-                                    ("fresh", fresh)]}
+        pending_mail = add_mail(
+            s, None, b"Subject: waiting\r\n\r\nraw", pdf_bytes("att wait"), state="received", age=OLD
+        )
+        orphan_mail = add_mail(
+            s, None, b"Subject: unknown\r\n\r\nraw", pdf_bytes("att unknown"), state="quarantined", age=OLD
+        )
+        ids = {
+            n: r.id
+            for n, r in [("old", old), ("old_shared", old_shared), ("live_shared", live_shared), ("fresh", fresh)]
+        }
         keys = {n: r.storage_key for n, r in [("old", old), ("shared", old_shared), ("fresh", fresh)]}
         mail_keys = {"old": old_mail.raw_key, "pending": pending_mail.raw_key, "orphan": orphan_mail.raw_key}
         mail_ids = {"old": old_mail.id, "pending": pending_mail.id, "orphan": orphan_mail.id}
@@ -119,8 +157,9 @@ def test_purge_deletes_only_closed_old_files_keeps_rows_and_audits(seeded):
         assert got == {"old": PURGED, "old_shared": PURGED, "live_shared": keys["shared"], "fresh": keys["fresh"]}
         assert s.get(InboundMail, mail_ids["pending"]).raw_key == mail_keys["pending"]
         assert s.get(InboundMail, mail_ids["old"]).raw_key == PURGED
-        audited = s.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.action.in_(["receipt_purged", "mail_purged"])))
+        audited = s.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action.in_(["receipt_purged", "mail_purged"]))
+        )
         assert audited == 4
     again = purge(seeded, retention_days=365)
     assert (again.receipts, again.mails, again.files_deleted) == (0, 0, 0)
@@ -157,8 +196,10 @@ def test_export_person_has_everything_about_them_and_nothing_secret(seeded, tmp_
     assert not any("autre" in n for n in names)
     assert [a["key"] for a in data["tentatives_connexion"]] == ["id:d1003"]
     with seeded() as s:
-        assert s.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.action == "personal_data_exported")) == 1
+        assert (
+            s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "personal_data_exported"))
+            == 1
+        )
         with pytest.raises(NotFound) as err:
             export_person(s, "N99999", tmp_path / "none.zip")
     assert "N99999" in err.value.message

@@ -27,7 +27,12 @@ async def test_redis_one_winner_among_concurrent_processes(redis_url, monkeypatc
     results = await asyncio.gather(*(first_delivery("tg:7:555") for _ in range(20)))
     assert results.count(True) == 1
     code = "import asyncio; from core.ops_idempotency import first_delivery as f; print(asyncio.run(f('tg:7:555')))"
-    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                           env={"IMAGIN_REDIS_URL": redis_url, "PATH": "/usr/bin:/bin"})
+    other = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"IMAGIN_REDIS_URL": redis_url, "PATH": "/usr/bin:/bin"},
+    )
     assert other.stdout.strip() == "False", other.stderr  # another process sees the mark
     assert await first_delivery("tg:7:556") is True

@@ -92,8 +92,11 @@ def test_duplicate_delivery_through_two_smtp_processes_is_processed_once(topolog
     assert mail.state == MailState.PROCESSED
     assert len(ledger(db_session, msg["Message-ID"])) == 1
     with db_session() as session:
-        receipts = session.scalar(select(func.count()).select_from(Receipt).where(
-            Receipt.efm_id == mail.efm_id, Receipt.original_name == "repas.pdf"))
+        receipts = session.scalar(
+            select(func.count())
+            .select_from(Receipt)
+            .where(Receipt.efm_id == mail.efm_id, Receipt.original_name == "repas.pdf")
+        )
     assert receipts == 1
     replies = wait_for(lambda: reply_sink.replies_to(SENDER), what="the reply", procs=procs)
     # give a second, duplicate reply every chance to show up: one more pipeline pass on both processes

@@ -22,11 +22,21 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 def start_worker(topology: Topology, name: str, sweep_seconds: int = 300) -> RoleProcess:
     """An OCR worker process (its own process group, so SIGKILL takes its children too)."""
     log = topology.logs / f"{name}.log"
-    env = {**topology.env, "IMAGIN_ROLE": name, "IMAGIN_LOG_FORMAT": "json",
-           "IMAGIN_OCR_SWEEP_AFTER_SECONDS": str(sweep_seconds)}
+    env = {
+        **topology.env,
+        "IMAGIN_ROLE": name,
+        "IMAGIN_LOG_FORMAT": "json",
+        "IMAGIN_OCR_SWEEP_AFTER_SECONDS": str(sweep_seconds),
+    }
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "core.ops_worker", "1"], env=env,
-                                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "core.ops_worker", "1"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )
     worker = RoleProcess(name, proc, log)
     topology.procs.append(worker)
     wait_for(lambda: "consumer started" in worker.output().lower(), 60, f"{name} to start", [worker])
@@ -38,23 +48,31 @@ def add_receipts(db, files: list[tuple[bytes, str]]) -> list[int]:  # type: igno
     from core.receipts import add_receipt
 
     with db() as session:
-        efm = session.scalar(select(EtatDeFrais).join(Convocation).join(Intervenant)
-                             .where(Intervenant.numero == "D1003"))
+        efm = session.scalar(
+            select(EtatDeFrais).join(Convocation).join(Intervenant).where(Intervenant.numero == "D1003")
+        )
         return [add_receipt(session, efm, data, name, source="email", actor="test")[0].id for data, name in files]
 
 
 def reads_of(db, receipt_ids: list[int]) -> dict[int, int]:  # type: ignore[no-untyped-def]
     with db() as session:
-        rows = session.execute(select(AuditEntry.entity_id, func.count()).where(
-            AuditEntry.entity == "receipt", AuditEntry.action == "ocr_read",
-            AuditEntry.entity_id.in_(receipt_ids)).group_by(AuditEntry.entity_id)).all()
+        rows = session.execute(
+            select(AuditEntry.entity_id, func.count())
+            .where(
+                AuditEntry.entity == "receipt", AuditEntry.action == "ocr_read", AuditEntry.entity_id.in_(receipt_ids)
+            )
+            .group_by(AuditEntry.entity_id)
+        ).all()
     return {rid: n for rid, n in rows}
 
 
 def pending(db, receipt_ids: list[int]) -> int:  # type: ignore[no-untyped-def]
     with db() as session:
-        return session.scalar(select(func.count()).select_from(Receipt).where(
-            Receipt.id.in_(receipt_ids), Receipt.ocr_status == "pending"))
+        return session.scalar(
+            select(func.count())
+            .select_from(Receipt)
+            .where(Receipt.id.in_(receipt_ids), Receipt.ocr_status == "pending")
+        )
 
 
 def receipts_read_by(worker: RoleProcess) -> list[int]:
@@ -99,8 +117,12 @@ def test_two_workers_share_the_queue_and_each_receipt_is_read_once(topology, db_
 def test_sigterm_lets_the_worker_finish_the_job_in_flight(topology, db_session):
     worker = start_role_worker(topology, "stopping")
     [receipt_id] = add_receipts(db_session, [(scan_pdf(2), "scan-long.pdf")])
-    wait_for(lambda: "read_receipt" in worker.output() and "Executing" in worker.output(), 120,
-             "the worker to start the job", [worker])
+    wait_for(
+        lambda: "read_receipt" in worker.output() and "Executing" in worker.output(),
+        120,
+        "the worker to start the job",
+        [worker],
+    )
     assert pending(db_session, [receipt_id]) == 1
     assert worker.stop(signal.SIGTERM, timeout=200) == 0  # systemd's stop, in the middle of the OCR
     with db_session() as session:  # the job was finished before the process exited
@@ -114,8 +136,12 @@ def test_a_worker_killed_mid_job_has_the_job_done_by_another(topology, db_sessio
 
     first = start_worker(topology, "doomed", sweep_seconds=3)
     [receipt_id] = add_receipts(db_session, [(scan_pdf(2), "scan-long.pdf")])
-    wait_for(lambda: "read_receipt" in first.output() and "Executing" in first.output(), 120,
-             "the first worker to start the job", [first])
+    wait_for(
+        lambda: "read_receipt" in first.output() and "Executing" in first.output(),
+        120,
+        "the first worker to start the job",
+        [first],
+    )
 
     os.killpg(first.proc.pid, signal.SIGKILL)  # the worker and its children die in the middle of the OCR
     first.proc.wait(10)
@@ -129,4 +155,3 @@ def test_a_worker_killed_mid_job_has_the_job_done_by_another(topology, db_sessio
     with db_session() as session:
         receipt = session.get(Receipt, receipt_id)
         assert (receipt.ocr_status, receipt.ocr_total) == ("done", Decimal("123.45"))
-

@@ -24,20 +24,54 @@ def _fill(session) -> None:  # type: ignore[no-untyped-def]
     efm = efms_of(session, "D1001")[0]
     now = utcnow()
     for i, seconds in enumerate([1.0, 2.0, 3.0, 4.0, 10.0]):
-        session.add(Receipt(efm_id=efm.id, sha256=f"{i:064x}", original_name=f"r{i}.pdf",
-                            detected_type="application/pdf", size=10, source="chat" if i % 2 else "email",
-                            storage_key=f"{i:064x}", ocr_status="done",
-                            ocr_seconds=seconds, created_at=now - timedelta(seconds=60), ocr_at=now))
+        session.add(
+            Receipt(
+                efm_id=efm.id,
+                sha256=f"{i:064x}",
+                original_name=f"r{i}.pdf",
+                detected_type="application/pdf",
+                size=10,
+                source="chat" if i % 2 else "email",
+                storage_key=f"{i:064x}",
+                ocr_status="done",
+                ocr_seconds=seconds,
+                created_at=now - timedelta(seconds=60),
+                ocr_at=now,
+            )
+        )
     for i in range(3):
-        session.add(Receipt(efm_id=efm.id, sha256=f"{i + 10:064x}", original_name="p.pdf",
-                            detected_type="application/pdf", size=10, source="email", storage_key=f"{i + 10:064x}",
-                            created_at=now - timedelta(minutes=5)))
-    session.add_all([OutboxMessage(channel="email", recipient="a@b.c", kind="k", text="t"),
-                     OutboxMessage(channel="email", recipient="a@b.c", kind="k", text="t"),
-                     OutboxMessage(channel="telegram", recipient="1", kind="k", text="t", status="failed")])
-    session.add_all([InboundMail(message_id=f"<{i}@x>", content_sha256=f"{i:064x}", raw_key=f"{i:064x}", size=1,
-                                 source="smtp", state=state)
-                     for i, state in enumerate(["processed", "processed", "quarantined", "received"])])
+        session.add(
+            Receipt(
+                efm_id=efm.id,
+                sha256=f"{i + 10:064x}",
+                original_name="p.pdf",
+                detected_type="application/pdf",
+                size=10,
+                source="email",
+                storage_key=f"{i + 10:064x}",
+                created_at=now - timedelta(minutes=5),
+            )
+        )
+    session.add_all(
+        [
+            OutboxMessage(channel="email", recipient="a@b.c", kind="k", text="t"),
+            OutboxMessage(channel="email", recipient="a@b.c", kind="k", text="t"),
+            OutboxMessage(channel="telegram", recipient="1", kind="k", text="t", status="failed"),
+        ]
+    )
+    session.add_all(
+        [
+            InboundMail(
+                message_id=f"<{i}@x>",
+                content_sha256=f"{i:064x}",
+                raw_key=f"{i:064x}",
+                size=1,
+                source="smtp",
+                state=state,
+            )
+            for i, state in enumerate(["processed", "processed", "quarantined", "received"])
+        ]
+    )
 
 
 def test_snapshot_counts_what_is_in_the_database(any_db):

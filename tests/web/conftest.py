@@ -64,7 +64,9 @@ def csrf_of(html: str) -> str:
 def login(client: TestClient, name: str, password: str) -> str:
     """Sign in; returns the CSRF token of the new session."""
     page = client.get("/connexion")
-    r = client.post("/connexion", data={"csrf": csrf_of(page.text), "identifiant": name, "mot_de_passe": password,
-                                        "suivant": "/file"})
+    r = client.post(
+        "/connexion",
+        data={"csrf": csrf_of(page.text), "identifiant": name, "mot_de_passe": password, "suivant": "/file"},
+    )
     assert r.status_code == 303 and r.headers["location"] == "/file", r.text
     return csrf_of(client.get("/file").text)

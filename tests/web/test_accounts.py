@@ -18,20 +18,32 @@ def test_forced_password_change_ends_older_sessions(console) -> None:  # type: i
         staff(s, "chef.0141274a").must_change_password = True
     c = console.client()
     page = c.get("/connexion")
-    r = c.post("/connexion", data={"csrf": csrf_of(page.text), "identifiant": "chef.0141274a",
-                                   "mot_de_passe": old_password, "suivant": "/file"})
+    r = c.post(
+        "/connexion",
+        data={
+            "csrf": csrf_of(page.text),
+            "identifiant": "chef.0141274a",
+            "mot_de_passe": old_password,
+            "suivant": "/file",
+        },
+    )
     assert r.status_code == 303
     r = c.get("/file")
     assert r.status_code == 303 and r.headers["location"] == "/mot-de-passe"
     token = csrf_of(c.get("/mot-de-passe").text)
-    r = c.post("/mot-de-passe", data={"csrf": token, "actuel": "faux", "nouveau": "Centre2026caen",
-                                      "confirmation": "Centre2026caen"})
+    r = c.post(
+        "/mot-de-passe",
+        data={"csrf": token, "actuel": "faux", "nouveau": "Centre2026caen", "confirmation": "Centre2026caen"},
+    )
     assert "Mot de passe actuel incorrect" in c.get(r.headers["location"]).text
-    r = c.post("/mot-de-passe", data={"csrf": token, "actuel": old_password, "nouveau": "court",
-                                      "confirmation": "court"})
+    r = c.post(
+        "/mot-de-passe", data={"csrf": token, "actuel": old_password, "nouveau": "court", "confirmation": "court"}
+    )
     assert "Exemple : Jury2026bac" in c.get(r.headers["location"]).text
-    r = c.post("/mot-de-passe", data={"csrf": token, "actuel": old_password, "nouveau": "Centre2026caen",
-                                      "confirmation": "Centre2026caen"})
+    r = c.post(
+        "/mot-de-passe",
+        data={"csrf": token, "actuel": old_password, "nouveau": "Centre2026caen", "confirmation": "Centre2026caen"},
+    )
     assert r.status_code == 303 and r.headers["location"] == "/file"
     assert c.get("/file").status_code == 200
     assert other.get("/file").status_code == 303  # signed in before the change: ended

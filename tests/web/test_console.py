@@ -32,8 +32,10 @@ def test_nobody_acts_without_a_session(console) -> None:  # type: ignore[no-unty
     r = c.get("/file")
     assert r.status_code == 303 and r.headers["location"].startswith("/connexion?suivant=/file")
     assert c.get(f"/dossiers/{console.ids['caen']}").status_code == 303
-    r = c.post(f"/dossiers/{console.ids['caen']}/decision", data={"action": "reject", "partie": "pay",
-                                                                  "motif": "x", "csrf": "x"})
+    r = c.post(
+        f"/dossiers/{console.ids['caen']}/decision",
+        data={"action": "reject", "partie": "pay", "motif": "x", "csrf": "x"},
+    )
     assert r.status_code == 401
     with console.db() as s:  # a receipt is never served without a session
         from core.models import Receipt
@@ -49,16 +51,18 @@ def test_login_errors_throttle_and_intervenant_refused(console) -> None:  # type
     r = c.post("/connexion", data={"csrf": token, "identifiant": "dec.demo", "mot_de_passe": "mauvais"})
     assert r.status_code == 401 and "Identifiant ou mot de passe incorrect" in r.text
     person = console.codes["intervenants"][0]
-    r = c.post("/connexion", data={"csrf": token, "identifiant": person["numero"],
-                                   "mot_de_passe": person["mot_de_passe"]})
+    r = c.post(
+        "/connexion", data={"csrf": token, "identifiant": person["numero"], "mot_de_passe": person["mot_de_passe"]}
+    )
     assert r.status_code == 401  # an intervenant is not a staff account
     assert c.get("/file").status_code == 303
     r = c.post("/connexion", data={"identifiant": "dec.demo", "mot_de_passe": console.password("dec.demo")})
     assert r.status_code == 403  # no CSRF token: refused before checking the password
     for _ in range(4):
         c.post("/connexion", data={"csrf": token, "identifiant": "dec.demo", "mot_de_passe": "mauvais"})
-    r = c.post("/connexion", data={"csrf": token, "identifiant": "dec.demo",
-                                   "mot_de_passe": console.password("dec.demo")})
+    r = c.post(
+        "/connexion", data={"csrf": token, "identifiant": "dec.demo", "mot_de_passe": console.password("dec.demo")}
+    )
     assert r.status_code == 429 and "Trop de tentatives" in r.text
 
 
@@ -89,8 +93,10 @@ def test_gestionnaire_decides_from_the_dossier_page(console_any) -> None:  # typ
     assert _status(console, caen) == (PartStatus.VALIDATED, PartStatus.TO_VALIDATE)
     r = c.post(f"/dossiers/{caen}/decision", data={"csrf": token, "action": "reject", "partie": "travel"})
     assert "motif du rejet" in c.get(r.headers["location"]).text
-    c.post(f"/dossiers/{caen}/decision", data={"csrf": token, "action": "reject", "partie": "travel",
-                                               "motif": "Trajet hors mission"})
+    c.post(
+        f"/dossiers/{caen}/decision",
+        data={"csrf": token, "action": "reject", "partie": "travel", "motif": "Trajet hors mission"},
+    )
     assert _status(console, caen) == (PartStatus.VALIDATED, PartStatus.REJECTED)
     page = c.get(f"/dossiers/{caen}").text
     assert "Trajet hors mission" in page and "Rouvrir" in page
@@ -100,8 +106,15 @@ def test_request_info_from_the_console_notifies(console) -> None:  # type: ignor
     c = console.client()
     token = login(c, "dec.demo", console.password("dec.demo"))
     efm_id = console.ids["alencon"]
-    c.post(f"/dossiers/{efm_id}/decision", data={"csrf": token, "action": "request_info", "partie": "both",
-                                                 "motif": "Merci d'envoyer le billet de train."})
+    c.post(
+        f"/dossiers/{efm_id}/decision",
+        data={
+            "csrf": token,
+            "action": "request_info",
+            "partie": "both",
+            "motif": "Merci d'envoyer le billet de train.",
+        },
+    )
     assert _status(console, efm_id) == (PartStatus.INFO_REQUESTED, PartStatus.INFO_REQUESTED)
     with console.db() as s:
         msg = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "dec_request_info")).one()
@@ -143,10 +156,13 @@ def test_missions_yet_to_begin_are_not_offered_for_attestation(console) -> None:
         efm.convocation.mission.start_at = datetime.now() + timedelta(days=1)
         number = efm.convocation.mission.number
     page = c.get("/service-fait").text
-    row = page[page.index(number):].split("</tr>")[0]
+    row = page[page.index(number) :].split("</tr>")[0]
     assert "mission à venir" in row and f'value="{console.ids["caen"]}"' not in page
-    r = c.post("/service-fait/attester", data={"csrf": token, "effectue": "oui", "efm": str(console.ids["caen"])},
-               follow_redirects=True)
+    r = c.post(
+        "/service-fait/attester",
+        data={"csrf": token, "effectue": "oui", "efm": str(console.ids["caen"])},
+        follow_redirects=True,
+    )
     assert f"La mission n° {number} commence le" in r.text and "à partir de ce moment" in r.text
     with console.db() as s:
         assert s.get(EtatDeFrais, console.ids["caen"]).service_fait is None
@@ -214,11 +230,15 @@ def test_bad_requests_get_french_answers(console) -> None:  # type: ignore[no-un
     assert c.get("/dossiers/99999").status_code == 404
     assert "Page introuvable" in c.get("/nulle-part").text
     caen = console.ids["caen"]
-    r = c.post(f"/dossiers/{caen}/decision", data={"csrf": token, "action": "send_to_payment", "partie": "pay",
-                                                   "retour": f"/dossiers/{caen}"})
+    r = c.post(
+        f"/dossiers/{caen}/decision",
+        data={"csrf": token, "action": "send_to_payment", "partie": "pay", "retour": f"/dossiers/{caen}"},
+    )
     assert "Décision inconnue" in c.get(r.headers["location"]).text
-    r = c.post("/connexion?suivant=//evil.example", data={"csrf": token, "identifiant": "dec.demo",
-                                                          "mot_de_passe": console.password("dec.demo")})
+    r = c.post(
+        "/connexion?suivant=//evil.example",
+        data={"csrf": token, "identifiant": "dec.demo", "mot_de_passe": console.password("dec.demo")},
+    )
     assert r.headers["location"] == "/"
     assert _status(console, caen) == (PartStatus.TO_VALIDATE, PartStatus.TO_VALIDATE)
 

@@ -22,11 +22,16 @@ def _quarantined_mail() -> int:
     msg["Subject"] = "Facture train"
     msg["Message-ID"] = "<quarantine-test@example.net>"
     msg.set_content("Bonjour, voici mon billet.")
-    msg.add_attachment(receipt_png("SNCF BILLET TOTAL 42,50 EUR") + b"\0" * 20000, maintype="image",
-                       subtype="png", filename="billet.png")
+    msg.add_attachment(
+        receipt_png("SNCF BILLET TOTAL 42,50 EUR") + b"\0" * 20000,
+        maintype="image",
+        subtype="png",
+        filename="billet.png",
+    )
     raw = msg.as_bytes()
-    stored = mail_intake.store_raw(raw, source="smtp", envelope_from="inconnu@example.net",
-                                   envelope_to=["recus@imagin.localhost"])
+    stored = mail_intake.store_raw(
+        raw, source="smtp", envelope_from="inconnu@example.net", envelope_to=["recus@imagin.localhost"]
+    )
     assert mail_intake.process(stored.mail_id, parse_message(raw)) == MailState.QUARANTINED
     return stored.mail_id
 
