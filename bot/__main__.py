@@ -7,7 +7,7 @@ import signal
 
 from bot.runner import run_bot
 from core.db import init_db
-from core.ops_logging import configure_logging
+from core.ops.logs import configure_logging
 
 
 async def _main() -> None:

@@ -2,7 +2,7 @@
 
 Telegram re-sends an update whose webhook answer was lost, and a balancer may retry it on another bot
 process; after a crash, long polling receives again the updates not yet confirmed. The mark is
-``core.ops_idempotency.first_delivery`` (Redis, shared by every process, when configured).
+``core.ops.idempotency.first_delivery`` (Redis, shared by every process, when configured).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from aiogram import BaseMiddleware, Bot
 from aiogram.types import Update
 
-from core.ops_idempotency import first_delivery
+from core.ops.idempotency import first_delivery
 
 log = logging.getLogger(__name__)
 

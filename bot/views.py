@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core import declarations, intake, recap_pdf, receipts
+from core import declarations, recap_pdf, receipts
+from core.french import format_amount, format_date, format_duration
+from core.mail import addresses as intake
 from core.models import EtatDeFrais, MissionType
-from core.parsing import format_amount, format_duration
-from core.recap_pdf import fmt_dt, mission_lines, status_lines, trip_line
+from core.recap_pdf import mission_lines, status_lines, trip_line
 from core.statuses import Part, PartStatus
 
 QUANTITY_PROMPTS = {
@@ -20,14 +21,14 @@ QUANTITY_PROMPTS = {
     "practical_minutes": ("Durée des épreuves pratiques (en heures)", "3h30"),
 }
 
-__all__ = ["QUANTITY_PROMPTS", "Draft", "draft_of", "fmt_dt", "mission_line", "recap_text"]
+__all__ = ["QUANTITY_PROMPTS", "Draft", "draft_of", "mission_line", "recap_text"]
 
 
 def mission_line(efm: EtatDeFrais) -> str:
     """One line of the missions list (a button label)."""
     m = efm.convocation.mission
     mark = "✅" if efm.dossier_number else ("📝" if efm.service_done is not None else "•")
-    return f"{mark} N° {m.number} · {m.start_at:%d/%m/%Y} · {MissionType(m.mission_type).label}"
+    return f"{mark} N° {m.number} · {format_date(m.start_at)} · {MissionType(m.mission_type).label}"
 
 
 @dataclass

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, outbox, prechecks
 from core.errors import IllegalTransition, InvalidInput, NotFound
+from core.french import format_at, format_datetime
 from core.missions import has_started, mission_window
 from core.models import EtatDeFrais, MissionType, Trip, utcnow
 from core.statuses import EDITABLE, Part, PartStatus, next_status
@@ -28,10 +29,6 @@ TRIP_MODES = {
     "taxi": "Taxi",
     "autre": "Autre (covoiturage, avion…)",
 }
-
-
-def _fmt(dt: datetime) -> str:
-    return dt.strftime("%d/%m/%Y %H:%M")
 
 
 def _snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
@@ -96,7 +93,7 @@ def set_service_done(session: Session, efm: EtatDeFrais, done: bool, actor: str)
     mission = efm.convocation.mission
     if done and not has_started(mission):
         raise InvalidInput(
-            f"La mission n° {mission.number} commence le {mission.start_at:%d/%m/%Y à %H:%M} : "
+            f"La mission n° {mission.number} commence le {format_at(mission.start_at)} : "
             "vous pourrez la déclarer effectuée à partir de ce moment."
         )
     action = "declare_done" if done else "declare_not_done"
@@ -130,8 +127,8 @@ def _check_in_window(efm: EtatDeFrais, moment: datetime, what: str) -> None:
     start, end = mission_window(efm.convocation.mission)
     if not start <= moment <= end:
         raise InvalidInput(
-            f"{what} ({_fmt(moment)}) est en dehors des dates de la mission : "
-            f"elle doit être entre le {_fmt(start)} et le {_fmt(end)}."
+            f"{what} ({format_datetime(moment)}) est en dehors des dates de la mission : "
+            f"elle doit être entre le {format_datetime(start)} et le {format_datetime(end)}."
         )
 
 
@@ -140,7 +137,9 @@ def set_times(session: Session, efm: EtatDeFrais, departure_at: datetime, return
     _check_in_window(efm, departure_at, "Le départ")
     _check_in_window(efm, return_at, "Le retour")
     if return_at <= departure_at:
-        raise InvalidInput(f"Le retour ({_fmt(return_at)}) doit être après le départ ({_fmt(departure_at)}).")
+        raise InvalidInput(
+            f"Le retour ({format_datetime(return_at)}) doit être après le départ ({format_datetime(departure_at)})."
+        )
     _save(session, efm, actor, "times", departure_at=departure_at, return_at=return_at)
 
 
@@ -159,7 +158,9 @@ def _check_trip(
     if len(dc) > 120 or len(ac) > 120:
         raise InvalidInput("Nom de ville trop long (120 caractères au plus).")
     if arrive_at <= depart_at:
-        raise InvalidInput(f"L'arrivée ({_fmt(arrive_at)}) doit être après le départ ({_fmt(depart_at)}).")
+        raise InvalidInput(
+            f"L'arrivée ({format_datetime(arrive_at)}) doit être après le départ ({format_datetime(depart_at)})."
+        )
     _check_in_window(efm, depart_at, "Le départ du trajet")
     _check_in_window(efm, arrive_at, "L'arrivée du trajet")
     if mode not in TRIP_MODES:

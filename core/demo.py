@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core import accounts
 from core.imports import apply_row
-from core.intake import personal_address
+from core.mail.addresses import personal_address
 from core.models import Intervenant, StaffRole, StaffUser
 
 DEMO_CENTRES = [

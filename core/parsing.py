@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from core.errors import InvalidInput
+from core.french import format_amount, format_duration
 
 MAX_AMOUNT = Decimal("100000.00")  # EUR: above this an amount is a typo, not an expense
 MAX_COUNT = 10_000  # copies or candidates for one mission
@@ -152,24 +153,7 @@ def _ungroup(int_part: str, group_seps: str) -> str | None:
     return "".join(groups)
 
 
-def format_amount(amount: Decimal) -> str:
-    """French display of an amount: ``Decimal("1234.56")`` -> ``"1 234,56 €"``."""
-    value = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
-    sign = "-" if value < 0 else ""
-    units, cents = f"{abs(value):.2f}".split(".")
-    grouped = " ".join(units[max(i - 3, 0) : i] for i in range(len(units), 0, -3)[::-1])
-    return f"{sign}{grouped},{cents} €"
-
-
 # --- counts --------------------------------------------------------------------------------------
-
-
-def format_quantity(quantity: Decimal, unit: str) -> str:
-    """« 95 copies », « 1,5 heure », « 12 km »: French decimal comma, plural from 2 on."""
-    number = f"{quantity.normalize():f}".replace(".", ",")
-    if quantity >= 2 and unit[-1:] not in ("s", "x", "z") and unit != "km":
-        unit += "s"
-    return f"{number} {unit}"
 
 
 def parse_count(text: str) -> int:
@@ -231,11 +215,6 @@ def parse_time(text: str) -> time:
     return time(hour, minute)
 
 
-def format_time(value: time) -> str:
-    """``time(8, 30)`` -> ``"08:30"``."""
-    return value.strftime("%H:%M")
-
-
 # --- dates ---------------------------------------------------------------------------------------
 
 _NUMERIC_DATE_RE = re.compile(r"(?P<d>[0-9]{1,2})\s*([/.-])\s*(?P<m>[0-9]{1,2})(?:\s*\2\s*(?P<y>[0-9]{2}|[0-9]{4}))?")
@@ -279,11 +258,6 @@ def parse_date(text: str, *, default_year: int | None = None) -> date:
             f"Date invalide : {_quote(text)}. Le {day:02d}/{month:02d}/{year} n'existe pas. "
             f"Exemple attendu : {DATE_EXAMPLE}"
         ) from None
-
-
-def format_date(value: date) -> str:
-    """``date(2022, 12, 2)`` -> ``"02/12/2022"``."""
-    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
 
 
 def parse_datetime(date_text: str, time_text: str, *, default_year: int | None = None) -> datetime:
@@ -334,9 +308,3 @@ def parse_duration(text: str) -> int:
             f"Exemple attendu : {DURATION_EXAMPLE}"
         )
     return minutes
-
-
-def format_duration(minutes: int) -> str:
-    """``210`` -> ``"3 h 30"``, ``180`` -> ``"3 h"``, ``45`` -> ``"0 h 45"``."""
-    hours, rest = divmod(int(minutes), 60)
-    return f"{hours} h {rest:02d}" if rest else f"{hours} h"

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from core.french import format_amount, format_at, format_date, format_datetime
 from core.models import Convocation, EtatDeFrais, Flag, Mission, Receipt
-from core.parsing import format_amount
 from core.settings import get_settings
 
 SERVICE_FAIT_MISSING = "service_fait_missing"
@@ -164,7 +164,7 @@ def _first_mission_flag(session: Session, efm: EtatDeFrais) -> list[FlagData]:
             flags.append(
                 FlagData(
                     NOT_FIRST_MISSION,
-                    f"Deux missions le {day:%d/%m/%Y} : les trajets doivent être saisis sur la "
+                    f"Deux missions le {format_date(day)} : les trajets doivent être saisis sur la "
                     f"première mission de la journée (n° {other.number}), pas sur celle-ci.",
                     data={"first_mission": other.number},
                 )
@@ -195,8 +195,8 @@ def _declaration_flags(efm: EtatDeFrais) -> list[FlagData]:
             flags.append(
                 FlagData(
                     TIMES_OUTSIDE,
-                    f"Départ le {efm.departure_at:%d/%m/%Y à %H:%M}, après le début "
-                    f"de la mission ({mission.start_at:%d/%m/%Y à %H:%M}).",
+                    f"Départ le {format_at(efm.departure_at)}, après le début "
+                    f"de la mission ({format_at(mission.start_at)}).",
                 )
             )
         for t in efm.trips:
@@ -205,7 +205,7 @@ def _declaration_flags(efm: EtatDeFrais) -> list[FlagData]:
                     FlagData(
                         TIMES_OUTSIDE,
                         f"Trajet {t.depart_city} → {t.arrive_city} du "
-                        f"{t.depart_at:%d/%m/%Y %H:%M} hors des horaires de départ et de retour.",
+                        f"{format_datetime(t.depart_at)} hors des horaires de départ et de retour.",
                     )
                 )
     return flags

@@ -3,17 +3,22 @@ sections (shown in the chat) and as a PDF (fpdf2), generated in this one place."
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fpdf import FPDF
 from sqlalchemy.orm import Session
 
 from core import declarations, estimates, missions, prechecks, receipts
+from core.french import (
+    format_amount,
+    format_duration,
+    format_moment,
+    format_quantity,
+    format_time,
+    format_timestamp,
+    format_weekday_date,
+)
 from core.models import EtatDeFrais, Mission, MissionType, utcnow
-from core.parsing import format_amount, format_duration, format_quantity
 from core.statuses import Part, PartStatus
 
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 QUANTITY_LABELS = {
     "copies": "Nombre de copies corrigées",
     "candidates": "Nombre de candidats interrogés",
@@ -24,10 +29,6 @@ QUIET_FLAGS = frozenset({prechecks.TOTAL_MATCHES, prechecks.SERVICE_FAIT_MISSING
 Section = tuple[str, list[str]]
 
 
-def fmt_dt(value: datetime | None) -> str:
-    return value.strftime("%d/%m/%Y %H:%M") if value else "—"
-
-
 def mission_lines(mission: Mission) -> list[str]:
     """The prefilled description of a mission, as Imag'in shows it."""
     exam, start = mission.exam, mission.start_at
@@ -35,8 +36,7 @@ def mission_lines(mission: Mission) -> list[str]:
         f"Mission n° {mission.number}",
         f"Examen : {exam.name} – {exam.session}",
         f"Type de mission : {MissionType(mission.mission_type).label}",
-        f"Début : le {WEEKDAYS[start.weekday()]} {start:%d/%m/%Y} à {start:%H:%M} · durée : "
-        f"{mission.duration_days} journée(s)",
+        f"Début : le {format_weekday_date(start)} à {format_time(start)} · durée : {mission.duration_days} journée(s)",
         f"Centre : {mission.centre.name} ({mission.centre.code})",
     ]
     if mission.speciality:
@@ -54,7 +54,7 @@ def status_lines(efm: EtatDeFrais) -> list[str]:
 
 
 def trip_line(trip) -> str:  # type: ignore[no-untyped-def]
-    return f"{fmt_dt(trip.depart_at)} {trip.depart_city} → {fmt_dt(trip.arrive_at)} {trip.arrive_city}"
+    return f"{format_moment(trip.depart_at)} {trip.depart_city} → {format_moment(trip.arrive_at)} {trip.arrive_city}"
 
 
 def declaration_lines(session: Session, efm: EtatDeFrais) -> list[str]:
@@ -70,7 +70,7 @@ def declaration_lines(session: Session, efm: EtatDeFrais) -> list[str]:
         lines.append(f"{QUANTITY_LABELS[field]} : {shown}")
     if declarations.part_status(efm, Part.TRAVEL) is PartStatus.NO_COSTS:
         return lines
-    lines.append(f"Départ : {fmt_dt(efm.departure_at)} · Retour : {fmt_dt(efm.return_at)}")
+    lines.append(f"Départ : {format_moment(efm.departure_at)} · Retour : {format_moment(efm.return_at)}")
     if efm.trips:
         lines.append("Trajets :")
         lines += [f"  {i}. {trip_line(t)}" for i, t in enumerate(efm.trips, 1)]
@@ -146,7 +146,7 @@ def render_recap_pdf(session: Session, efm_id: int) -> bytes:
     pdf.multi_cell(
         0,
         5,
-        _pdf_text(f"Édité le {utcnow():%d/%m/%Y à %H:%M} (UTC) par l'assistant Imag'in."),
+        _pdf_text(f"Édité le {format_timestamp(utcnow())} par l'assistant Imag'in."),
         new_x="LMARGIN",
         new_y="NEXT",
     )

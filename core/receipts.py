@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from core import audit, outbox, prechecks
 from core.errors import InvalidInput, NotFound
 from core.filestore import receipt_store, sha256_hex
+from core.french import format_amount
 from core.models import EtatDeFrais, Receipt, utcnow
-from core.parsing import format_amount
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import outbox
+from core.french import format_amount, format_date
 from core.missions import efms_of_intervenant, mission_end
 from core.models import Convocation, EtatDeFrais, Receipt, utcnow
-from core.parsing import format_amount
 from core.settings import get_settings
 from core.statuses import EDITABLE, PartStatus
 
@@ -48,8 +48,8 @@ def queue_reminders(session: Session, today: date) -> int:
                         "deadline_reminder",
                         f"reminder:{efm.id}:{deadline}:{bucket}",
                         f"Rappel : votre état de frais de la mission n° {mission.number} du "
-                        f"{mission.start_at:%d/%m/%Y} n'est pas encore validé. Date limite : "
-                        f"{deadline:%d/%m/%Y}.",
+                        f"{format_date(mission.start_at)} n'est pas encore validé. Date limite : "
+                        f"{format_date(deadline)}.",
                     )
             missing = (
                 efm.submitted_at is not None

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 import config
 from core.errors import DomainError, InvalidInput
-from core.parsing import format_amount, format_date
+from core.french import format_amount, format_date
 
 CENT = Decimal("0.01")
 MISSION_TYPES = ("correction", "oral", "pratique", "jury")

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, outbox, prechecks
 from core.errors import Forbidden, InvalidInput
+from core.french import format_at, format_date
 from core.missions import has_started
 from core.models import EtatDeFrais, ServiceFait, StaffRole, StaffUser, utcnow
 
@@ -26,7 +27,7 @@ def attest(session: Session, efm: EtatDeFrais, done: bool, user: StaffUser, *, s
     mission = efm.convocation.mission
     if not has_started(mission):
         raise InvalidInput(
-            f"La mission n° {mission.number} commence le {mission.start_at:%d/%m/%Y à %H:%M} : "
+            f"La mission n° {mission.number} commence le {format_at(mission.start_at)} : "
             "le service fait ne peut être attesté qu'à partir de ce moment."
         )
     actor = f"staff:{user.id}"
@@ -46,7 +47,9 @@ def attest(session: Session, efm: EtatDeFrais, done: bool, user: StaffUser, *, s
         efm.convocation.intervenant,
         kind="service_fait",
         subject=f"Imag'in : service fait de la mission n° {mission.number}",
-        text=f"Le chef de centre a attesté la mission n° {mission.number} du {mission.start_at:%d/%m/%Y} : {state}.",
+        text=(
+            f"Le chef de centre a attesté la mission n° {mission.number} du {format_date(mission.start_at)} : {state}."
+        ),
         dedupe_key=f"service_fait:{efm.id}:{done}",
         email=False,
     )

@@ -6,7 +6,7 @@ import asyncio
 import signal
 
 from core.db import init_db
-from core.ops_logging import configure_logging
+from core.ops.logs import configure_logging
 from mail_ingest.runner import run_mail
 
 

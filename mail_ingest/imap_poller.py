@@ -16,7 +16,7 @@ from pathlib import Path
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
 
 from core.db import session_scope
-from core.mail_ledger import ImapRef, StoreResult, imap_uid_known, store_raw
+from core.mail.ledger import ImapRef, StoreResult, imap_uid_known, store_raw
 from core.settings import Settings
 
 log = logging.getLogger(__name__)

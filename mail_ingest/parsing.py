@@ -19,7 +19,7 @@ from email.policy import EmailPolicy
 from email.utils import collapse_rfc2231_value, getaddresses
 from typing import Any
 
-from core.mail_message import IncomingFile, IncomingMail
+from core.mail.message import IncomingFile, IncomingMail
 
 MAX_BODY_CHARS = 100_000
 MAX_PARTS = 200  # a message with more leaf parts than this is cut (zip-bomb style MIME trees)

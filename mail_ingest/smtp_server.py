@@ -15,8 +15,8 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from core.mail_intake import personal_tokens
-from core.mail_ledger import LedgerWriter, StoreResult
+from core.mail.intake import personal_tokens
+from core.mail.ledger import LedgerWriter, StoreResult
 from core.settings import Settings
 
 log = logging.getLogger(__name__)

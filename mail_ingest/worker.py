@@ -6,7 +6,8 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from core import mail_intake, mail_ledger
+from core.mail import intake as mail_intake
+from core.mail import ledger as mail_ledger
 from core.settings import get_settings
 from mail_ingest.parsing import parse_message
 

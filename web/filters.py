@@ -8,10 +8,10 @@ from typing import Any
 
 from jinja2 import Environment
 
+from core.french import format_amount, format_date, format_datetime, format_duration, format_quantity, format_timestamp
 from core.missions import has_started
 from core.models import MissionType
-from core.ops_privacy import PURGED
-from core.parsing import format_amount, format_duration, format_quantity
+from core.ops.privacy import PURGED
 from core.prechecks import FLAG_LABELS
 from core.statuses import PartStatus
 
@@ -38,11 +38,17 @@ def amount(value: Any) -> str:
 
 
 def fr_date(value: date | datetime | None) -> str:
-    return "—" if value is None else value.strftime("%d/%m/%Y")
+    return "—" if value is None else format_date(value)
 
 
 def fr_datetime(value: datetime | None) -> str:
-    return "—" if value is None else value.strftime("%d/%m/%Y %H:%M")
+    """A local date and time (mission, trip, departure)."""
+    return "—" if value is None else format_datetime(value)
+
+
+def fr_timestamp(value: datetime | None) -> str:
+    """A recorded timestamp (naive UTC), shown in local time."""
+    return "—" if value is None else format_timestamp(value)
 
 
 def status_label(value: str | None) -> str:
@@ -68,6 +74,7 @@ def install(env: Environment) -> None:
         amount=amount,
         fr_date=fr_date,
         fr_datetime=fr_datetime,
+        fr_timestamp=fr_timestamp,
         status=status_label,
         duration=duration,
         quantity=format_quantity,

@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from core.db import session_scope
-from core.dec import Operator
+from core.dec.queue import Operator
 from core.errors import DomainError, Forbidden, NotFound
 from core.models import StaffUser
 from web import filters

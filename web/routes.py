@@ -11,12 +11,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from core import accounts, dec, mail_intake
+from core import accounts
 from core.accounts import authenticate_staff, verify_password
-from core.dec import DECISION_LABELS, QueueFilter
-from core.dec_attestations import EXAMPLE as CSV_EXAMPLE
-from core.dec_attestations import import_attestations
-from core.dec_exports import (
+from core.dec import queue as dec
+from core.dec.attestations import EXAMPLE as CSV_EXAMPLE
+from core.dec.attestations import import_attestations
+from core.dec.exports import (
     dossier_zip,
     payment_export,
     recap_pdf,
@@ -25,18 +25,20 @@ from core.dec_exports import (
     saved_exports,
     waiting_payment,
 )
+from core.dec.queue import DECISION_LABELS, QueueFilter
 from core.declarations import TRIP_MODES, active_parts, part_status
 from core.errors import Forbidden, InvalidInput, NotFound, Throttled
 from core.estimates import estimate_for
 from core.filestore import receipt_store
+from core.mail import intake as mail_intake
 from core.models import Centre, InboundMail, Receipt
-from core.ops_health import health_routes
-from core.ops_privacy import PURGED
+from core.ops.privacy import PURGED
 from core.prechecks import FLAG_LABELS
 from core.receipts import receipts_of
 from core.statuses import CANCELLABLE, Part, PartStatus
 from web.charts import bar_chart
 from web.framework import Ctx, error_page, page, safe_next, start_session
+from web.ops import health_routes
 
 PART_CHOICES = {"pay": [Part.PAY], "travel": [Part.TRAVEL], "both": None}
 

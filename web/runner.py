@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Iterator
 
 import uvicorn
 
 from core.settings import get_settings
 from web.app import create_app
+from web.ops import EmbeddedServer
 
 log = logging.getLogger(__name__)
-
-
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: ``imagin run`` owns the signals and sets ``stop``."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 async def run_web(stop: asyncio.Event) -> None:
@@ -37,7 +28,7 @@ async def run_web(stop: asyncio.Event) -> None:
         server_header=False,
         lifespan="off",
     )
-    server = _Server(config)
+    server = EmbeddedServer(config)
     serving = asyncio.create_task(server.serve())
     stopping = asyncio.create_task(stop.wait())
     log.info("DEC console on http://%s:%s", s.web_host, s.web_port)

@@ -16,6 +16,7 @@ from bot.services import run_db
 from bot.states import Chef
 from core import missions, service_fait
 from core.errors import DomainError, Forbidden
+from core.french import format_time
 from core.models import EtatDeFrais, MissionType, StaffRole, StaffUser
 
 
@@ -74,7 +75,7 @@ def _day(session: Session, staff_id: int, day: str) -> dict[str, Any]:
         )
         lines.append(
             f"{i}. {person.display_name} – mission n° {mission.number} "
-            f"({MissionType(mission.mission_type).label}, {mission.start_at:%H:%M}) : {state}"
+            f"({MissionType(mission.mission_type).label}, {format_time(mission.start_at)}) : {state}"
         )
         if started and not _attested(efm):
             todo.append({"id": efm.id, "label": f"✅ Attester : {person.display_name} (n° {mission.number})"})

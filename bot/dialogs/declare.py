@@ -24,9 +24,10 @@ from bot.dialogs.common import catch_all, error, identity, say, text_of, when
 from bot.resume import save_resume
 from bot.services import run_db
 from bot.states import Declare
-from bot.views import QUANTITY_PROMPTS, Draft, draft_of, fmt_dt, recap_text, receipt_names
+from bot.views import QUANTITY_PROMPTS, Draft, draft_of, recap_text, receipt_names
 from core import declarations, missions, receipts
 from core.errors import DomainError, InvalidInput
+from core.french import format_date, format_moment
 from core.models import EtatDeFrais
 from core.parsing import parse_amount, parse_count, parse_date, parse_duration, parse_time
 from core.recap_pdf import render_recap_pdf
@@ -220,7 +221,7 @@ NAV = Row(
 
 def moment_example(day: datetime) -> str:
     """An example of a date and time to type, on `day` (the mission's, so it reads as a likely answer)."""
-    return f"{day:%d/%m/%Y} 07:30"
+    return f"{format_date(day)} 07:30"
 
 
 def parse_moment(text: str, *, reference: datetime, day: datetime | None = None) -> datetime:
@@ -267,13 +268,13 @@ def _prompt(state: State, d: Draft, data: dict[str, Any]) -> str:
     if state == Declare.departure:
         return (
             "Date et heure de départ de votre résidence pour cette mission ?\n"
-            f"Exemple : {moment_example(d.mission_start)}\nValeur actuelle : {fmt_dt(d.departure_at)}"
+            f"Exemple : {moment_example(d.mission_start)}\nValeur actuelle : {format_moment(d.departure_at)}"
         )
     if state == Declare.return_at:
         return (
-            f"Départ : {fmt_dt(_dt(data.get('departure')))}\nDate et heure de retour à votre résidence ?\n"
+            f"Départ : {format_moment(_dt(data.get('departure')))}\nDate et heure de retour à votre résidence ?\n"
             f"Exemple : {moment_example(d.mission_start)} (ou seulement 19:00 si c'est le jour du départ)\n"
-            f"Valeur actuelle : {fmt_dt(d.return_at)}"
+            f"Valeur actuelle : {format_moment(d.return_at)}"
         )
     if state == Declare.trips:
         lines = [f"{i}. {trip['text']}" for i, trip in enumerate(d.trips, 1)] or ["Aucun trajet pour l'instant."]
@@ -285,23 +286,23 @@ def _prompt(state: State, d: Draft, data: dict[str, Any]) -> str:
     what = "Nouveau trajet" if not trip.get("id") else "Modification du trajet"
     if state == Declare.trip_depart_at:
         return f"{what} – date et heure de départ ?\nExemple : {moment_example(d.mission_start)}" + (
-            f"\nValeur actuelle : {fmt_dt(_dt(trip.get('depart_at')))}" if trip.get("depart_at") else ""
+            f"\nValeur actuelle : {format_moment(_dt(trip.get('depart_at')))}" if trip.get("depart_at") else ""
         )
     if state == Declare.trip_from:
         return (
-            f"{what} – départ le {fmt_dt(_dt(trip.get('depart_at')))}.\nVille de départ ? "
+            f"{what} – départ le {format_moment(_dt(trip.get('depart_at')))}.\nVille de départ ? "
             f"Choisissez ou envoyez le nom.\nExemple : {d.residence}"
         )
     if state == Declare.trip_arrive_at:
         departure = _dt(trip.get("depart_at")) or d.mission_start
         return (
-            f"{what} – départ de {trip.get('depart_city')} le {fmt_dt(departure)}.\n"
+            f"{what} – départ de {trip.get('depart_city')} le {format_moment(departure)}.\n"
             f"Date et heure d'arrivée ?\nExemple : {moment_example(departure)} (ou seulement 10:15 si c'est le "
             "même jour)"
         )
     if state == Declare.trip_to:
         return (
-            f"{what} – arrivée le {fmt_dt(_dt(trip.get('arrive_at')))}.\nVille d'arrivée ? "
+            f"{what} – arrivée le {format_moment(_dt(trip.get('arrive_at')))}.\nVille d'arrivée ? "
             f"Choisissez ou envoyez le nom.\nExemple : {d.centre_commune}"
         )
     if state == Declare.trip_mode:

@@ -5,7 +5,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from core.cli import app
+from cli.main import app
 from core.models import Convocation, EtatDeFrais, Intervenant, Mission
 
 HEADER = (

@@ -8,13 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import InvalidInput
+from core.french import format_amount, format_date, format_duration, format_time
 from core.parsing import (
     MAX_AMOUNT,
     MAX_DURATION_MINUTES,
-    format_amount,
-    format_date,
-    format_duration,
-    format_time,
     parse_amount,
     parse_count,
     parse_date,

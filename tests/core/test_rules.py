@@ -10,7 +10,7 @@ import pytest
 
 import config
 from core.errors import InvalidInput
-from core.parsing import format_quantity
+from core.french import format_quantity
 from core.rules import (
     EstimateInput,
     Rules,

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from core.cli import app
+from cli.main import app
 from core.models import EtatDeFrais
 from core.statuses import PartStatus
 from tests.dec.factory import submit_dossier

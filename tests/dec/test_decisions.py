@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core import dec
 from core import declarations as d
-from core.dec import Operator, QueueFilter
+from core.dec import queue as dec
+from core.dec.queue import Operator, QueueFilter
 from core.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from core.models import AuditEntry, Decision, OutboxMessage
 from core.prechecks import SERVICE_FAIT_MISSING, TOTAL_DIFFERS

@@ -10,10 +10,10 @@ from decimal import Decimal
 
 import pytest
 
-from core import dec
-from core.dec import Operator
-from core.dec_attestations import import_attestations
-from core.dec_exports import dossier_zip, payment_export
+from core.dec import queue as dec
+from core.dec.attestations import import_attestations
+from core.dec.exports import dossier_zip, payment_export
+from core.dec.queue import Operator
 from core.errors import Forbidden, InvalidInput
 from core.estimates import estimate_for
 from core.statuses import Part, PartStatus

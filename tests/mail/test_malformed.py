@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core import mail_ledger
-from core.mail_replies import SIGNATURE
+from core.mail import ledger as mail_ledger
+from core.mail.replies import SIGNATURE
 from core.models import InboundMail, MailState, OutboxMessage
 from core.settings import get_settings
 from mail_ingest import parsing, worker

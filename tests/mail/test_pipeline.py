@@ -7,7 +7,8 @@ import socket
 
 from sqlalchemy import select, update
 
-from core import mail_intake, mail_ledger
+from core.mail import intake as mail_intake
+from core.mail import ledger as mail_ledger
 from core.models import InboundMail, MailState, OutboxMessage
 from mail_ingest import worker
 from tests.mail import factory

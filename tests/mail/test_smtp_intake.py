@@ -137,7 +137,7 @@ def test_unknown_sender_is_quarantined_and_answered(service, mail_env, reply_sin
 
 
 def test_ambiguous_mission_then_named_mission_and_dec_reassign(service, mail_env, reply_sink):
-    from core import mail_intake
+    from core.mail import intake as mail_intake
     from tests.core.helpers import efm_by_mission
 
     vague = factory.message(
@@ -174,7 +174,7 @@ def test_ambiguous_mission_then_named_mission_and_dec_reassign(service, mail_env
 
 
 def test_personal_address_matches_an_unregistered_sender(service, mail_env, reply_sink):
-    from core.intake import personal_address
+    from core.mail.addresses import personal_address
     from core.models import Intervenant
 
     with mail_env() as session:

@@ -27,7 +27,7 @@ def app() -> typer.Typer:
     application.command("ocr")(ocr_command)
 
     @application.command("other")
-    def other() -> None:  # a second command keeps "ocr" as a sub-command, as in core.cli
+    def other() -> None:  # a second command keeps "ocr" as a sub-command, as in cli.main
         """Unused."""
 
     return application

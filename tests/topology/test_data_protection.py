@@ -27,8 +27,8 @@ from core.models import (
     Receipt,
     utcnow,
 )
-from core.ops_backup import backup, pg_dump_command
-from core.ops_privacy import PURGED, export_person, purge
+from core.ops.backup import backup, pg_dump_command
+from core.ops.privacy import PURGED, export_person, purge
 from core.statuses import PartStatus
 from tests.topology.conftest import pdf_bytes
 
@@ -206,7 +206,7 @@ def test_export_person_has_everything_about_them_and_nothing_secret(seeded, tmp_
 
 
 def test_cli_commands_are_plugged(demo, tmp_path: Path):
-    from core.cli import app
+    from cli.main import app
 
     runner = CliRunner()
     out = tmp_path / "d1002.zip"

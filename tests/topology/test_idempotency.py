@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from core.ops_idempotency import first_delivery
+from core.ops.idempotency import first_delivery
 
 
 async def test_in_memory_without_redis():
@@ -26,7 +26,7 @@ async def test_redis_one_winner_among_concurrent_processes(redis_url, monkeypatc
     reset_settings()
     results = await asyncio.gather(*(first_delivery("tg:7:555") for _ in range(20)))
     assert results.count(True) == 1
-    code = "import asyncio; from core.ops_idempotency import first_delivery as f; print(asyncio.run(f('tg:7:555')))"
+    code = "import asyncio; from core.ops.idempotency import first_delivery as f; print(asyncio.run(f('tg:7:555')))"
     other = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

@@ -30,7 +30,7 @@ def start_worker(topology: Topology, name: str, sweep_seconds: int = 300) -> Rol
     }
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "core.ops_worker", "1"],
+            [sys.executable, "-m", "core.ops.worker", "1"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

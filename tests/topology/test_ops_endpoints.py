@@ -13,11 +13,11 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from core.models import InboundMail, OutboxMessage, Receipt, utcnow
-from core.ops_health import health_routes, ops_app, run_ops
-from core.ops_logging import JsonFormatter, configure_logging
-from core.ops_metrics import metrics_routes, percentile, snapshot
+from core.ops.logs import JsonFormatter, configure_logging
+from core.ops.metrics import percentile, snapshot
 from tests.topology.conftest import free_port
 from tests.topology.test_data_protection import efms_of
+from web.ops import health_routes, metrics_routes, ops_app, run_ops
 
 
 def _fill(session) -> None:  # type: ignore[no-untyped-def]
@@ -180,7 +180,7 @@ def test_json_log_lines_carry_fields_and_exceptions(capsys: pytest.CaptureFixtur
 
 def test_queue_depth_counts_tasks_waiting_in_the_task_queue(db, redis_url, monkeypatch: pytest.MonkeyPatch):
     from core import jobs
-    from core.ops_metrics import queue_depth
+    from core.ops.metrics import queue_depth
     from core.settings import reset_settings
 
     assert queue_depth() == 0  # embedded default: the SQLite queue in the data dir

@@ -270,7 +270,7 @@ def test_pdf_receipt_is_embedded_and_served(console) -> None:  # type: ignore[no
 
 def test_a_receipt_purged_past_retention_is_said_so(console) -> None:  # type: ignore[no-untyped-def]
     from core.models import Receipt
-    from core.ops_privacy import PURGED
+    from core.ops.privacy import PURGED
 
     with console.db() as s:
         receipt = s.scalars(select(Receipt).where(Receipt.efm_id == console.ids["caen"])).first()

@@ -13,7 +13,7 @@ from tests.web.conftest import login
 
 
 def _quarantined_mail() -> int:
-    from core import mail_intake
+    from core.mail import intake as mail_intake
     from mail_ingest.parsing import parse_message
 
     msg = EmailMessage()

@@ -1,4 +1,4 @@
-"""Plain data describing one inbound e-mail once parsed (filled by mail_ingest, used by core.mail_intake)."""
+"""Plain data describing one inbound e-mail once parsed (filled by mail_ingest, used by core.mail.intake)."""
 
 from __future__ import annotations
 

@@ -23,13 +23,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.dec import Operator, decisions_of, get_dossier, require_service_fait, visible_dossiers, with_details
+from core.dec.queue import Operator, decisions_of, get_dossier, require_service_fait, visible_dossiers, with_details
 from core.declarations import apply_transition, part_status
 from core.errors import DomainError, NotFound
 from core.estimates import estimate_for
 from core.filestore import receipt_store
+from core.french import format_date, format_datetime
 from core.models import AuditEntry, Decision, EtatDeFrais, utcnow
-from core.ops_privacy import PURGED
+from core.ops.privacy import PURGED
 from core.receipts import receipts_of
 from core.settings import get_settings
 from core.statuses import Part, PartStatus
@@ -130,12 +131,12 @@ def payment_export(session: Session, op: Operator, part: Part, *, mark_sent: boo
                         person.first_name,
                         mission.number,
                         mission.mission_type,
-                        f"{mission.start_at:%d/%m/%Y}",
+                        f"{format_date(mission.start_at)}",
                         mission.exam.name,
                         mission.exam.session,
                         mission.centre.code,
                         mission.centre.name,
-                        f"{validated.created_at:%d/%m/%Y %H:%M}" if validated else "",
+                        f"{format_datetime(validated.created_at)}" if validated else "",
                         validated.actor if validated else "",
                         detail,
                     ]

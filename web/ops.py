@@ -1,12 +1,8 @@
-"""Health and readiness: what a load balancer or systemd watchdog asks each process.
+"""HTTP endpoints for operations: ``/healthz``, ``/readyz``, ``/metrics``, and the ``ops`` role serving them.
 
-- liveness (``/healthz``): the process answers; nothing else is checked.
-- readiness (``/readyz``): the database answers, Redis answers (when configured), the data directory
-  (receipts, raw mail) is writable. 200 when all pass, 503 with the failing check otherwise.
-
-``health_routes()`` can be mounted on any Starlette app; ``ops_app()`` is a small app with health and
-metrics, and ``run_ops`` (role ``ops``) serves it on ``IMAGIN_OPS_PORT`` for processes that have no web
-server of their own (OCR worker, SMTP, IMAP poller machines).
+``health_routes()`` and ``metrics_routes()`` can be mounted on any Starlette app; ``ops_app()`` is a small app
+with both, and ``run_ops`` (role ``ops``) serves it on ``IMAGIN_OPS_PORT`` for processes that have no web
+server of their own (OCR worker, SMTP, IMAP poller machines). The checks and figures are ``core.ops``'s.
 """
 
 from __future__ import annotations
@@ -15,63 +11,25 @@ import asyncio
 import contextlib
 import logging
 import os
-import tempfile
 from collections.abc import Iterator
 
 import uvicorn
-from sqlalchemy import text
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
-from core.db import get_engine
+from core.db import session_scope
+from core.ops.health import readiness
+from core.ops.metrics import prometheus_text, snapshot
 from core.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 
-def check_database() -> None:
-    with get_engine().connect() as conn:
-        conn.execute(text("SELECT 1"))
-
-
-def check_redis() -> None:
-    import redis
-
-    client = redis.Redis.from_url(get_settings().redis_url or "", socket_connect_timeout=2, socket_timeout=2)
-    try:
-        client.ping()
-    finally:
-        client.close()
-
-
-def check_data_dir() -> None:
-    root = get_settings().data_dir
-    root.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=root, prefix=".ready-")
-    os.close(fd)
-    os.unlink(name)
-
-
-CHECKS = {"database": check_database, "redis": check_redis, "data_dir": check_data_dir}
-
-
-def readiness() -> dict[str, str]:
-    """Run every check that applies; each maps to "ok" or the error's text."""
-    results: dict[str, str] = {}
-    for name, check in CHECKS.items():
-        if name == "redis" and not get_settings().redis_url:
-            continue  # embedded default: no Redis to check
-        try:
-            check()
-            results[name] = "ok"
-        except Exception as exc:  # noqa: BLE001 - reported, not raised
-            results[name] = f"{type(exc).__name__}: {exc}"[:300]
-    return results
-
-
-def health_routes() -> list:  # list[starlette.routing.Route]
+def health_routes() -> list[Route]:
     """``GET /healthz`` (alive) and ``GET /readyz`` (dependencies reachable: 200, else 503)."""
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse
-    from starlette.routing import Route
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "pid": os.getpid()})
@@ -86,11 +44,8 @@ def health_routes() -> list:  # list[starlette.routing.Route]
     return [Route("/healthz", healthz), Route("/readyz", readyz)]
 
 
-def ops_app():  # type: ignore[no-untyped-def]  # -> starlette.applications.Starlette
+def ops_app() -> Starlette:
     """A Starlette app with the health and metrics routes only."""
-    from starlette.applications import Starlette
-
-    from core.ops_metrics import metrics_routes
 
     return Starlette(routes=[*health_routes(), *metrics_routes()])
 
@@ -125,3 +80,20 @@ async def run_ops(stop: asyncio.Event) -> None:
         return
     log.info("ops endpoint on http://%s:%s/ (healthz, readyz, metrics)", settings.ops_host, settings.ops_port)
     await serve_app(ops_app(), settings.ops_host, settings.ops_port, stop)
+
+
+def metrics_routes() -> list[Route]:
+    """``GET /metrics`` (Prometheus text) and ``GET /metrics.json``, to mount on any Starlette app."""
+
+    async def metrics(_request: Request) -> Response:
+        body = await asyncio.to_thread(prometheus_text)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    def _json() -> dict[str, object]:
+        with session_scope() as session:
+            return snapshot(session).as_dict()
+
+    async def metrics_json(_request: Request) -> Response:
+        return JSONResponse(await asyncio.to_thread(_json))
+
+    return [Route("/metrics", metrics), Route("/metrics.json", metrics_json)]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.dec import Operator, attest
+from core.dec.queue import Operator, attest
 from core.errors import DomainError, InvalidInput, NotFound
 from core.models import Convocation, EtatDeFrais, Intervenant, Mission
 

@@ -26,10 +26,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from core import audit, mail_replies, outbox
+from core import audit, outbox
 from core.db import get_engine, session_scope
 from core.errors import NotFound
 from core.filestore import mail_store
+from core.mail import replies as mail_replies
 from core.models import InboundMail, MailState, utcnow
 
 log = logging.getLogger(__name__)

@@ -12,13 +12,13 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from core import dec
 from core.db import init_db, session_scope
-from core.dec import Operator, QueueFilter
-from core.dec_exports import dossier_data, dossier_zip, payment_export, save_export
+from core.dec import queue as dec
+from core.dec.exports import dossier_data, dossier_zip, payment_export, save_export
+from core.dec.queue import Operator, QueueFilter
 from core.errors import DomainError
+from core.french import format_amount
 from core.models import StaffUser
-from core.parsing import format_amount
 from core.statuses import Part, PartStatus
 
 app = typer.Typer(help="File de la DEC : dossiers, décisions, exports.", no_args_is_help=True)
@@ -229,7 +229,7 @@ def attest_import(
     login: Annotated[str, typer.Option("--as", help="compte qui atteste (chef de centre ou gestionnaire)")],
 ) -> None:
     """Import a centre's service fait list (mission;numero_intervenant;service_fait)."""
-    from core.dec_attestations import import_attestations
+    from core.dec.attestations import import_attestations
 
     init_db()
     try:
@@ -256,7 +256,7 @@ def add_user(
     email: Annotated[str | None, typer.Option("--email")] = None,
 ) -> None:
     """Create a console account; prints its one-time password (to change at first sign-in)."""
-    from core.dec_accounts import create_staff
+    from core.dec.accounts import create_staff
 
     init_db()
     try:
@@ -270,7 +270,7 @@ def add_user(
 @app.command("reset-password")
 def reset_password(login: str) -> None:
     """Give an account a new one-time password (its sessions end)."""
-    from core.dec_accounts import reset_staff_password
+    from core.dec.accounts import reset_staff_password
 
     init_db()
     try:
@@ -284,7 +284,7 @@ def reset_password(login: str) -> None:
 @app.command("disable-user")
 def disable_user(login: str, enable: Annotated[bool, typer.Option("--enable", help="réactiver")] = False) -> None:
     """Disable (or --enable) a console account."""
-    from core.dec_accounts import set_staff_active
+    from core.dec.accounts import set_staff_active
 
     init_db()
     try:

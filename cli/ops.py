@@ -12,6 +12,7 @@ from rich.console import Console
 
 from core.db import init_db, session_scope
 from core.errors import DomainError
+from core.french import format_date
 from core.settings import get_settings
 
 console = Console()
@@ -22,7 +23,7 @@ def backup_cmd(
     tar: Annotated[bool, typer.Option("--tar", help="write one .tar.gz instead of a folder")] = False,
 ) -> None:
     """Back up the database (SQLite online backup; pg_dump command for PostgreSQL) and the file stores."""
-    from core.ops_backup import backup
+    from core.ops.backup import backup
 
     report = backup(target, as_tar=tar)
     files = ", ".join(f"{n} fichier(s) {store}" for store, n in report.files.items())
@@ -42,7 +43,7 @@ def purge_cmd(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="count only, delete nothing")] = False,
 ) -> None:
     """Delete raw mail and receipt files past retention whose dossier is closed (rows kept, audited)."""
-    from core.ops_privacy import purge
+    from core.ops.privacy import purge
 
     init_db()
     try:
@@ -52,7 +53,7 @@ def purge_cmd(
         raise typer.Exit(2) from None
     verb = "seraient purgés" if dry_run else "purgés"
     console.print(
-        f"Avant le {report.cutoff:%d/%m/%Y} : {report.receipts} justificatif(s) et {report.mails} "
+        f"Avant le {format_date(report.cutoff)} : {report.receipts} justificatif(s) et {report.mails} "
         f"courriel(s) {verb}, {report.files_deleted} fichier(s)."
     )
 
@@ -62,7 +63,7 @@ def export_person_cmd(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="zip file to write")] = None,
 ) -> None:
     """Export everything held about one intervenant (JSON + files, in a zip): right of access."""
-    from core.ops_privacy import export_person
+    from core.ops.privacy import export_person
 
     init_db()
     target = out or get_settings().data_dir / "exports" / f"personne-{re.sub(r'[^A-Za-z0-9_.-]', '_', ident)}.zip"

@@ -1,6 +1,6 @@
 """Role ``worker``: the OCR task queue consumer (``core.jobs``, huey) run by ``imagin run``.
 
-The consumer runs in a child process of its own (``python -m core.ops_worker N``): huey's worker
+The consumer runs in a child process of its own (``python -m core.ops.worker N``): huey's worker
 processes, task time limits (SIGALRM) and signal handling need a main thread that an asyncio service
 running other roles cannot give. On stop the role sends the consumer SIGINT, huey's graceful stop:
 jobs in flight are finished, queued ones stay in the queue for the other workers. A consumer that
@@ -26,7 +26,7 @@ RESTART_DELAY = 3.0  # seconds before a consumer that died is started again
 
 async def _spawn(workers: int) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "core.ops_worker", str(workers), start_new_session=True
+        sys.executable, "-m", "core.ops.worker", str(workers), start_new_session=True
     )
 
 
@@ -60,7 +60,7 @@ async def run_worker_role(stop: asyncio.Event) -> None:
 def main() -> None:
     """The consumer process itself."""
     from core import jobs
-    from core.ops_logging import configure_logging
+    from core.ops.logs import configure_logging
 
     configure_logging()
     jobs.run_worker(int(sys.argv[1]) if len(sys.argv) > 1 else get_settings().ocr_workers)

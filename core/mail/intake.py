@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import audit, declarations, mail_replies, outbox, prechecks, receipts
+from core import audit, declarations, outbox, prechecks, receipts
 from core.db import session_scope
 from core.errors import InvalidInput, NotFound
 from core.filestore import mail_store
-from core.mail_ledger import ACTOR, queue_reply, usable_address
-from core.mail_ledger import StoreResult as StoreResult  # re-exported: the intake's entry point
-from core.mail_ledger import store_raw as store_raw
-from core.mail_message import IncomingFile, IncomingMail
+from core.french import format_date
+from core.mail import replies as mail_replies
+from core.mail.ledger import ACTOR, queue_reply, usable_address
+from core.mail.ledger import StoreResult as StoreResult  # re-exported: the intake's entry point
+from core.mail.ledger import store_raw as store_raw
+from core.mail.message import IncomingFile, IncomingMail
 from core.missions import efms_of_intervenant, get_efm
 from core.models import (
     AttachmentState,
@@ -242,7 +244,7 @@ def accepts_receipts(efm: EtatDeFrais) -> bool:
 def mission_label(efm: EtatDeFrais) -> str:
     """How replies name a dossier: mission number, exam, date, centre and dossier number."""
     mission = efm.convocation.mission
-    label = f"la mission n° {mission.number} – {mission.exam.name}, le {mission.start_at:%d/%m/%Y}"
+    label = f"la mission n° {mission.number} – {mission.exam.name}, le {format_date(mission.start_at)}"
     label += f", {mission.centre.name}" if mission.centre else ""
     return label + (f" – dossier n° {efm.dossier_number}" if efm.dossier_number else "")
 

@@ -3,7 +3,7 @@ of the deployment reports the same numbers: outbox depth, receipts waiting for O
 mails and attachments accepted / rejected, the task queue's depth.
 
 ``snapshot(session)`` returns them as plain data; ``prometheus_text()`` renders them in the Prometheus
-text format; ``metrics_routes()`` are Starlette routes (``/metrics``, ``/metrics.json``) to mount.
+text format; ``web/ops.py`` serves them (``/metrics``, ``/metrics.json``).
 """
 
 from __future__ import annotations
@@ -198,26 +198,3 @@ def prometheus_text() -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DatabaseCollector())
     return generate_latest(registry)
-
-
-def metrics_routes() -> list:  # list[starlette.routing.Route]
-    """``GET /metrics`` (Prometheus text) and ``GET /metrics.json``, to mount on any Starlette app."""
-    import asyncio
-
-    from prometheus_client import CONTENT_TYPE_LATEST
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse, Response
-    from starlette.routing import Route
-
-    async def metrics(_request: Request) -> Response:
-        body = await asyncio.to_thread(prometheus_text)
-        return Response(body, media_type=CONTENT_TYPE_LATEST)
-
-    def _json() -> dict[str, object]:
-        with session_scope() as session:
-            return snapshot(session).as_dict()
-
-    async def metrics_json(_request: Request) -> Response:
-        return JSONResponse(await asyncio.to_thread(_json))
-
-    return [Route("/metrics", metrics), Route("/metrics.json", metrics_json)]

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from core import outbox, service_fait
 from core.declarations import active_parts, apply_transition, part_status
 from core.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
+from core.french import format_date
 from core.models import (
     Centre,
     Convocation,
@@ -261,7 +262,7 @@ def _notify(session: Session, efm: EtatDeFrais, action: str, parts: list[Part], 
     person = efm.convocation.intervenant
     mission = efm.convocation.mission
     which = " et ".join(p.label for p in parts)
-    head = f"Dossier n° {efm.dossier_number} (mission n° {mission.number} du {mission.start_at:%d/%m/%Y})"
+    head = f"Dossier n° {efm.dossier_number} (mission n° {mission.number} du {format_date(mission.start_at)})"
     texts = {
         "validate": f"{head} : vos {which} sont validés par la DEC.",
         "reject": f"{head} : vos {which} ne sont pas validés par la DEC. Motif : {reason}",

@@ -99,7 +99,7 @@ def run(
     role: Annotated[list[str] | None, typer.Option("--role", "-r", help="start only this role (repeatable)")] = None,
 ) -> None:
     """Run the service: every role in one process by default, or only the ``--role`` ones."""
-    from core.ops_logging import configure_logging
+    from core.ops.logs import configure_logging
 
     available = _roles()
     wanted = role or sorted(available)

@@ -1,0 +1,1 @@
+"""The ``imagin`` command line (delivery side: typer and rich live here, not in core/)."""

@@ -1,0 +1,1 @@
+"""The DEC side: queue and decisions, staff accounts, service-fait attestations, exports."""

@@ -1,0 +1,111 @@
+"""French display of dates, times, amounts, quantities, durations and sizes: the one formatter (babel).
+
+Every user-facing text (chat, e-mail, console, PDF, CSV) formats through these functions. Spaces are plain
+spaces (babel's narrow no-break spaces are folded), so texts compare and copy as typed. Timestamps the service
+records (``utcnow()``: naive UTC) are shown in the académie's time zone with :func:`format_timestamp`;
+mission and trip times are already local and are shown as they are.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+
+LOCALE = "fr_FR"
+LOCAL_ZONE = ZoneInfo("Europe/Paris")
+CENT = Decimal("0.01")
+_PLAIN = str.maketrans({"\u202f": " ", "\xa0": " "})
+
+
+def _plain(text: str) -> str:
+    return text.translate(_PLAIN)
+
+
+def format_amount(amount: Decimal | int | float | str) -> str:
+    """``Decimal("1234.56")`` -> ``"1 234,56 €"``."""
+    value = Decimal(str(amount)).quantize(CENT, rounding=ROUND_HALF_UP)
+    return _plain(babel_numbers.format_currency(value, "EUR", locale=LOCALE))
+
+
+def format_number(value: Decimal | int | float, decimals: int | None = None) -> str:
+    """``Decimal("1.5")`` -> ``"1,5"``; ``decimals`` fixes the number of decimals."""
+    number = Decimal(str(value))
+    if decimals is not None:
+        number = number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        pattern = "#,##0." + "0" * decimals if decimals else "#,##0"
+        return _plain(babel_numbers.format_decimal(number, format=pattern, locale=LOCALE))
+    return _plain(babel_numbers.format_decimal(number.normalize(), locale=LOCALE, decimal_quantization=False))
+
+
+def format_quantity(quantity: Decimal | int, unit: str) -> str:
+    """« 95 copies », « 1,5 heure », « 12 km »: French decimal comma, plural from 2 on."""
+    number = Decimal(quantity)
+    if number >= 2 and unit[-1:] not in ("s", "x", "z") and unit != "km":
+        unit += "s"
+    return f"{format_number(number)} {unit}"
+
+
+def format_date(value: date) -> str:
+    """``date(2022, 12, 2)`` -> ``"02/12/2022"``."""
+    return babel_dates.format_date(value, "dd/MM/yyyy", locale=LOCALE)
+
+
+def format_long_date(value: date) -> str:
+    """``date(2022, 12, 2)`` -> ``"vendredi 2 décembre 2022"``."""
+    return babel_dates.format_date(value, "EEEE d MMMM y", locale=LOCALE)
+
+
+def format_weekday_date(value: date) -> str:
+    """``date(2022, 12, 2)`` -> ``"vendredi 02/12/2022"``."""
+    return babel_dates.format_date(value, "EEEE dd/MM/yyyy", locale=LOCALE)
+
+
+def format_time(value: time | datetime) -> str:
+    """``time(8, 30)`` -> ``"08:30"``."""
+    return babel_dates.format_time(value, "HH:mm", locale=LOCALE)
+
+
+def format_datetime(value: datetime) -> str:
+    """A local (mission, trip) date and time: ``"02/12/2022 08:30"``."""
+    return babel_dates.format_datetime(value, "dd/MM/yyyy HH:mm", locale=LOCALE)
+
+
+def format_at(value: datetime) -> str:
+    """A local date and time in a sentence: ``"02/12/2022 à 08:30"``."""
+    return f"{format_date(value)} à {format_time(value)}"
+
+
+def format_moment(value: datetime | None) -> str:
+    """Like :func:`format_datetime`, with ``"—"`` for an answer not given yet."""
+    return "—" if value is None else format_datetime(value)
+
+
+def to_local(value: datetime) -> datetime:
+    """A recorded timestamp (naive UTC, or aware) in the académie's time zone, naive."""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(LOCAL_ZONE).replace(tzinfo=None)
+
+
+def format_timestamp(value: datetime) -> str:
+    """A timestamp the service recorded (naive UTC) shown in local time: ``"02/12/2022 09:30"``."""
+    return format_datetime(to_local(value))
+
+
+def format_duration(minutes: int) -> str:
+    """``210`` -> ``"3 h 30"``, ``180`` -> ``"3 h"``, ``45`` -> ``"0 h 45"``."""
+    hours, rest = divmod(int(minutes), 60)
+    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
+
+
+def format_size(size: int) -> str:
+    """A file size in French units with a decimal comma: ``"62,2 Ko"``, ``"5,2 Mo"``, ``"812 octets"``."""
+    if size < 1024:
+        return f"{size} octet{'s' if size > 1 else ''}"
+    for unit, scale in (("Ko", 1024), ("Mo", 1024**2), ("Go", 1024**3)):
+        if size < scale * 1024 or unit == "Go":
+            return f"{format_number(Decimal(size) / scale, 1)} {unit}"
+    raise AssertionError("unreachable")  # pragma: no cover

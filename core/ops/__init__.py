@@ -1,0 +1,1 @@
+"""Operations: logs, health checks, metrics, idempotent deliveries, backup, data protection, worker role."""
