@@ -1,63 +1,99 @@
-"""Receipt dates in French and English notations."""
+"""Receipt dates in French, English and German notations (numeric, ISO, month names); the transaction date wins
+over printed due, expiry, validity or birth dates."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date
 
-_MONTHS = {
-    "JAN": 1,
-    "JANV": 1,
-    "JANVIER": 1,
-    "JANUARY": 1,
-    "FEB": 2,
-    "FEV": 2,
-    "FEVR": 2,
-    "FEVRIER": 2,
-    "FEBRUARY": 2,
-    "MAR": 3,
-    "MARS": 3,
-    "MARCH": 3,
-    "APR": 4,
-    "AVR": 4,
-    "AVRIL": 4,
-    "APRIL": 4,
-    "MAY": 5,
-    "MAI": 5,
-    "JUN": 6,
-    "JUIN": 6,
-    "JUNE": 6,
-    "JUL": 7,
-    "JUIL": 7,
-    "JUILLET": 7,
-    "JULY": 7,
-    "AUG": 8,
-    "AOU": 8,
-    "AOUT": 8,
-    "AUGUST": 8,
-    "SEP": 9,
-    "SEPT": 9,
-    "SEPTEMBRE": 9,
-    "SEPTEMBER": 9,
-    "OCT": 10,
-    "OCTOBRE": 10,
-    "OCTOBER": 10,
-    "NOV": 11,
-    "NOVEMBRE": 11,
-    "NOVEMBER": 11,
-    "DEC": 12,
-    "DECEMBRE": 12,
-    "DECEMBER": 12,
+# Month names and abbreviations, upper case without accents (FÉVR. -> FEVR, MÄRZ -> MARZ, AOÛT -> AOUT).
+_MONTH_NAMES = {
+    1: "JAN JANV JANVIER JANUARY JANUAR JANNER",
+    2: "FEB FEV FEVR FEVRIER FEBRUARY FEBRUAR",
+    3: "MAR MARS MARCH MARZ MAERZ MRZ",
+    4: "APR AVR AVRIL APRIL",
+    5: "MAY MAI",
+    6: "JUN JUIN JUNE JUNI",
+    7: "JUL JUIL JUILLET JULY JULI",
+    8: "AUG AOU AOUT AUGUST",
+    9: "SEP SEPT SEPTEMBRE SEPTEMBER",
+    10: "OCT OCTOBRE OCTOBER OKT OKTOBER",
+    11: "NOV NOVEMBRE NOVEMBER",
+    12: "DEC DECEMBRE DECEMBER DEZ DEZEMBER",
 }
-_NUMERIC = re.compile(r"(?<![\w.,/-])(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?![\w.,/-]?\d)")
+_MONTHS = {name: month for month, names in _MONTH_NAMES.items() for name in names.split()}
+
+_SEP = r"\s?([/.\-])\s?"
+_NUMERIC = re.compile(rf"(?<![\w.,/-])(\d{{1,2}}){_SEP}(\d{{1,2}})\s?\2\s?(\d{{4}}|\d{{2}})(?![\w,/-]?\d)")
 _ISO = re.compile(r"(?<![\w.,/-])(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})(?!\d)")
-_WORDS = re.compile(r"(?<!\d)(\d{1,2})(?:ER)?[\s\-.]{0,2}([A-Z]{3,9})\.?[\s\-.]{0,2}(\d{4}|\d{2})(?!\d)")
+_DAY_MONTH = re.compile(
+    r"(?<![\w.,])(\d{1,2})(?:ER|ST|ND|RD|TH)?\.?[\s\-./]{0,2}([A-Z]{3,9})\.?[\s\-./,]{0,2}(\d{4}|\d{2})(?![\d,.]\d)"
+)
+_MONTH_DAY = re.compile(r"\b([A-Z]{3,9})\.?\s(\d{1,2})(?:ST|ND|RD|TH)?,?\s(\d{4})(?!\d)")
+# DATE: 25032018, or 25032018 13:11 (day, month, year run together)
+_PACKED = (
+    re.compile(r"\b(?:DATE|DATUM)\W{0,3}(\d{2})(\d{2})(20\d{2})(?!\d)"),
+    re.compile(r"(?<!\d)(\d{2})(\d{2})(20\d{2})(?=\s+\d{1,2}:\d{2})"),
+)
+_TIME = re.compile(r"(?<!\d)\d{1,2}\s?[:H]\s?\d{2}(?!\d)")
+# OCR reads a zero as O and a one as I or l between the digits of a date.
+_OCR_DIGITS = re.compile(r"(?<=[\d/.\-])[OQIL|](?=[\d/.\-])")
+_OCR_DIGIT_VALUES = {"O": "0", "Q": "0", "I": "1", "L": "1", "|": "1"}
+
+# Words just before a date (upper case, no accents) that tell what the date is.
+_NOT_TRANSACTION = re.compile(
+    r"ECHEANCE|\bDUE\b|EXPIR|\bEXP\b|VALID|VALABLE|JUSQU|NAISSANCE|\bNE\s?E?\s?LE\b|BIRTH|\bDOB\b|FALLIG|GULTIG|"
+    r"GEBOREN|LIMITE|AVANT\sLE|\bDLC\b|\bDLUO\b|CONSOMMER|BEST\sBEFORE|\bMHD\b|\bBIS\b|\bUNTIL\b|PAYABLE|ZAHLBAR"
+)
+_ISSUED = re.compile(r"\bEMIS|EMISSION|\bISSUED|AUSGESTELLT|COMMANDE|ORDER|BOOKED|RESERV|BUCHUNG|ACHAT\sLE")
+_TRANSACTION = re.compile(
+    r"\bDATE\b|\bDATUM\b|\bLE\b|\bDU\b|\bON\b|\bAM\b|ALLER|RETOUR|DEPART|ARRIVEE|VOYAGE|TRAVEL|HINFAHRT|FAHRT|"
+    r"\bTRAJET|\bJOURNEY|\bVENTE|\bSALE\b|\bDT\b|FACTURE|INVOICE|RECHNUNG|BELEG|QUITTUNG"
+)
+_RECENT_YEARS = 10  # a misread year is repaired only into the last ten years
+_CONTEXT = 28  # characters of the same line before a date that tell what it is
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    """One date printed on a receipt, where it starts in the text and how likely it is the transaction's."""
+
+    value: date
+    start: int
+    line: str
+    score: float
+
+
+def normalize(text: str) -> str:
+    """Upper case without accents (positions kept: one character out per character in, for Latin text)."""
+    out = []
+    for ch in text:
+        upper = ch.upper() if len(ch.upper()) == 1 else ch  # ß stays one character
+        base = unicodedata.normalize("NFKD", upper).encode("ascii", "ignore").decode()
+        out.append(base[0] if base else upper)
+    return "".join(out)
+
+
+def _repair_year(year: int, today: date) -> int:
+    """A four-digit year misread in one digit (2048, 2118 for 2018): the only recent year one digit away."""
+    if year < 100 or 2000 <= year <= today.year + 1:
+        return year
+    digits = f"{year:04d}"
+    near = {
+        int(digits[:i] + d + digits[i + 1 :])
+        for i in range(4)
+        for d in "0123456789"
+        if today.year - _RECENT_YEARS <= int(digits[:i] + d + digits[i + 1 :]) <= today.year + 1
+    }
+    return near.pop() if len(near) == 1 else year
 
 
 def _make(year: int, month: int, day: int, today: date) -> date | None:
     if year < 100:
         year += 2000
+    year = _repair_year(year, today)
     try:
         d = date(year, month, day)
     except ValueError:
@@ -67,24 +103,73 @@ def _make(year: int, month: int, day: int, today: date) -> date | None:
     return d
 
 
-def find_date(text: str, today: date | None = None) -> date | None:
-    """The first plausible date of a receipt (day first, as in France; ISO and month names too)."""
-    today = today or date.today()
-    upper = unicodedata.normalize("NFKD", text.upper()).encode("ascii", "ignore").decode()
-    found: list[tuple[int, date]] = []
+def _candidates(upper: str, today: date) -> list[tuple[int, int, date]]:
+    """(start, end, date) of every plausible date in normalised text."""
+    found: list[tuple[int, int, date]] = []
     for m in _ISO.finditer(upper):
-        d = _make(int(m[1]), int(m[3]), int(m[4]), today)
-        if d:
-            found.append((m.start(), d))
+        if d := _make(int(m[1]), int(m[3]), int(m[4]), today):
+            found.append((m.start(), m.end(), d))
     for m in _NUMERIC.finditer(upper):
         day, month, year = int(m[1]), int(m[3]), int(m[4])
-        d = _make(year, month, day, today) or _make(year, day, month, today)
-        if d:
-            found.append((m.start(), d))
-    for m in _WORDS.finditer(upper):
-        month = _MONTHS.get(m[2])
-        if month:
-            d = _make(int(m[3]), month, int(m[1]), today)
-            if d:
-                found.append((m.start(), d))
-    return min(found, key=lambda f: f[0])[1] if found else None
+        if d := _make(year, month, day, today) or _make(year, day, month, today):
+            found.append((m.start(), m.end(), d))
+    for m in _DAY_MONTH.finditer(upper):
+        if (named := _MONTHS.get(m[2])) and (d := _make(int(m[3]), named, int(m[1]), today)):
+            found.append((m.start(), m.end(), d))
+    for m in _MONTH_DAY.finditer(upper):
+        if (named := _MONTHS.get(m[1])) and (d := _make(int(m[3]), named, int(m[2]), today)):
+            found.append((m.start(), m.end(), d))
+    for pattern in _PACKED:
+        for m in pattern.finditer(upper):
+            if d := _make(int(m[3]), int(m[2]), int(m[1]), today):
+                found.append((m.start(1), m.end(), d))
+    return found
+
+
+def find_dates(text: str, today: date | None = None) -> list[FoundDate]:
+    """Every date printed on a receipt, in text order, each scored: the words before it on its line (a due or
+    expiry date scores low, "Date :" or "Aller le" high), a time of day on the same line, repetition."""
+    today = today or date.today()
+    upper = _OCR_DIGITS.sub(lambda m: _OCR_DIGIT_VALUES[m[0]], normalize(text))
+    raw = sorted(_candidates(upper, today))
+    kept: list[tuple[int, int, date]] = []
+    for start, end, d in raw:  # a date inside another one's span (e.g. day-month inside ISO) is the same date
+        if kept and start < kept[-1][1]:
+            continue
+        kept.append((start, end, d))
+    counts: dict[date, int] = {}
+    for _, _, d in kept:
+        counts[d] = counts.get(d, 0) + 1
+    out: list[FoundDate] = []
+    for start, end, d in kept:
+        line_start = upper.rfind("\n", 0, start) + 1
+        line_end = upper.find("\n", end)
+        line = upper[line_start : line_end if line_end >= 0 else len(upper)]
+        before = upper[max(line_start, start - _CONTEXT) : start]
+        if _NOT_TRANSACTION.search(before):
+            score = -4.0
+        elif _ISSUED.search(before):
+            score = 0.5
+        elif _TRANSACTION.search(before):
+            score = 2.0
+        else:
+            score = 1.0
+        if _TIME.search(line[end - line_start :]) or _TIME.search(before):
+            score += 1.5
+        if d > today:
+            score -= 1.0
+        score += 0.5 * (counts[d] - 1)
+        out.append(FoundDate(d, start, text[line_start : line_start + len(line)], score))
+    return out
+
+
+def best_date(found: list[FoundDate]) -> date | None:
+    """The transaction date among the dates found: the best score, the first printed on a tie."""
+    if not found:
+        return None
+    return max(found, key=lambda f: (f.score, -f.start)).value
+
+
+def find_date(text: str, today: date | None = None) -> date | None:
+    """The transaction date of a receipt (day first as in France; ISO, French, English and German month names)."""
+    return best_date(find_dates(text, today))

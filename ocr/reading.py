@@ -14,7 +14,7 @@ from PIL import Image
 
 from ocr import engine, images, pdf
 from ocr.amounts import detect_currency
-from ocr.dates import find_date
+from ocr.fields import TicketTrip, read_fields
 from ocr.sniff import file_kind
 from ocr.totals import TotalResult, find_total, settle
 
@@ -52,9 +52,13 @@ class Reading:
     seconds: float = 0.0
     error: str | None = None  # French, user-facing reason when unreadable or refused
     text: str = ""
+    merchant: str | None = None  # the business name, as printed
+    kind: str | None = None  # train, coach, plane, taxi, fuel, toll, parking, car_hire, hotel, meal, other
+    kind_confidence: float = 0.0
+    trip: TicketTrip | None = None  # a ticket's departure, arrival and travel date
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form: total as a decimal string, date ISO."""
+        """JSON-safe form: total as a decimal string, dates ISO."""
         return {
             "total": None if self.total is None else str(self.total),
             "currency": self.currency,
@@ -65,6 +69,10 @@ class Reading:
             "seconds": round(self.seconds, 3),
             "error": self.error,
             "text": self.text,
+            "merchant": self.merchant,
+            "kind": self.kind,
+            "kind_confidence": self.kind_confidence,
+            "trip": None if self.trip is None else self.trip.to_dict(),
         }
 
 
@@ -194,18 +202,23 @@ def _finish(
     text = "\n".join(texts)
     if result is None:
         result = find_total(text)
-    currency = result.currency or detect_currency(text)
+    fields = read_fields(text)
+    currency = result.currency or detect_currency(text) or fields.currency
     confidence = round(result.confidence * quality, 3) if result.total is not None else 0.0
     return Reading(
         total=result.total,
         currency=currency,
-        date=find_date(text),
+        date=fields.date,
         confidence=confidence,
         engine=engine_used,
         pages=pages,
         seconds=deadline.elapsed(),
         error=None if result.total is not None else NO_TOTAL,
         text=text[:TEXT_LIMIT],
+        merchant=fields.merchant,
+        kind=fields.kind,
+        kind_confidence=fields.kind_confidence,
+        trip=fields.trip,
     )
 
 

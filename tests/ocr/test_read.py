@@ -176,7 +176,21 @@ def test_reading_to_dict_is_json_safe() -> None:
     data, label = corpus_file("restaurant", "text pdf, 1 page(s)")
     out = ocr.read(data).to_dict()
     assert json.loads(json.dumps(out))["total"] == label["total"]
-    assert set(out) == {"total", "currency", "date", "confidence", "engine", "pages", "seconds", "error", "text"}
+    assert set(out) == {
+        "total",
+        "currency",
+        "date",
+        "confidence",
+        "engine",
+        "pages",
+        "seconds",
+        "error",
+        "text",
+        "merchant",
+        "kind",
+        "kind_confidence",
+        "trip",
+    }
 
 
 def test_pdf_with_a_stray_text_line_over_a_scan_is_ocred() -> None:
