@@ -43,7 +43,9 @@ _ARRIVE = re.compile(
     rf"^(?:ARRIVEE|ARRIVAL|ANKUNFT|A|TO|NACH|AN)\b\s*:?\s*(?:LE\s+\S+\s+)?(?:A\s+)?(?:{_TIME}\s*)?(?P<c>[A-Z].*)$"
 )
 _TIMED_STATION = re.compile(rf"^{_TIME}\s+(?P<c>[A-Z][A-Z' .\-]{{2,40}})$")
-_TRAVEL_WORDS = re.compile(r"ALLER|RETOUR|DEPART|VOYAGE|TRAVEL|HINFAHRT|RUCKFAHRT|FAHRT|TRAJET|JOURNEY|OUTWARD")
+_TRAVEL_WORDS = re.compile(
+    r"ALLER|RETOUR|DEPART|VOYAGE|TRAVEL|HINFAHRT|RUCKFAHRT|FAHRT|GULTIG AM|TRAJET|JOURNEY|OUTWARD"
+)
 _NOT_CITY = re.compile(r"\b(LE|DU|AM|ON)\s+\d|\d{1,2}[/.]\d{1,2}|\bVOITURE\b|\bPLACE\b|\bCLASSE\b|\bCOACH\b|\bWAGEN\b")
 
 
