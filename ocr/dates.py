@@ -49,9 +49,11 @@ _NOT_TRANSACTION = re.compile(
     r"GEBOREN|LIMITE|AVANT\sLE|\bDLC\b|\bDLUO\b|CONSOMMER|BEST\sBEFORE|\bMHD\b|\bBIS\b|\bUNTIL\b|PAYABLE|ZAHLBAR"
 )
 _ISSUED = re.compile(r"\bEMIS|EMISSION|\bISSUED|AUSGESTELLT|GEBUCHT|COMMANDE|ORDER|BOOKED|RESERV|BUCHUNG|ACHAT\sLE")
+# An explicit label ("Date :", "Rechnungsdatum") says more than a travel word or a bare preposition ("le", "du").
+_LABELLED = re.compile(r"\bDATE\b|DATUM\b|\bDT\b|FACTURE|INVOICE|RECHNUNG|BELEG|QUITTUNG|\bVENTE|\bSALE\b")
 _TRANSACTION = re.compile(
-    r"\bDATE\b|\bDATUM\b|\bLE\b|\bDU\b|\bON\b|\bAM\b|ALLER|RETOUR|DEPART|ARRIVEE|VOYAGE|TRAVEL|HINFAHRT|FAHRT|GULTIG\s(?:AM|AB)|"
-    r"\bTRAJET|\bJOURNEY|\bVENTE|\bSALE\b|\bDT\b|FACTURE|INVOICE|RECHNUNG|BELEG|QUITTUNG"
+    r"\bLE\b|\bDU\b|\bON\b|\bAM\b|\bVOM\b|ALLER|RETOUR|DEPART|ARRIVEE|VOYAGE|TRAVEL|HINFAHRT|FAHRT|GULTIG\s(?:AM|AB)|"
+    r"\bTRAJET|\bJOURNEY"
 )
 _RECENT_YEARS = 10  # a misread year is repaired only into the last ten years
 _CONTEXT = 28  # characters of the same line before a date that tell what it is
@@ -151,6 +153,8 @@ def find_dates(text: str, today: date | None = None) -> list[FoundDate]:
             score = -4.0
         elif _ISSUED.search(before):
             score = 0.5
+        elif _LABELLED.search(before):
+            score = 2.5
         elif _TRANSACTION.search(before):
             score = 2.0
         else:

@@ -15,8 +15,8 @@ TICKET_KINDS = ("train", "coach", "plane")
 
 # Currency marks beyond the symbols the total extraction knows, then the country a receipt shows.
 _CURRENCY_MARKS = {
-    "EUR": r"€|\bEUR(?:OS?)?\b|\bEURO\b",
-    "GBP": r"£|\bGBP\b|\bPOUNDS?\s+STERLING\b",
+    "EUR": r"\d\s?€|€\s?\d|\bEUR(?:OS?)?\b|\bEURO\b",
+    "GBP": r"£\s?\d|\bGBP\b|\bPOUNDS?\s+STERLING\b",
     "CHF": r"\bCHF\b|\bSFR\.?\s?\d|\bFR\.\s?\d",
     "USD": r"\bUSD\b|\bUS\s?\$",
     "MYR": r"\bRM\s?\d|\bMYR\b|\bRINGGIT\b",
@@ -32,8 +32,8 @@ _COUNTRY_HINTS = {
 _TIME = r"(?:\d{1,2}\s?[H:]\s?\d{2})"
 _ARROW = r"(?:->|→|—>|=>|>|»|⇒|\bA\b|\bTO\b|\bNACH\b|\bVERS\b)"
 _FROM_TO = re.compile(
-    rf"(?:^|\b)(?:DE|FROM|VON|DEPART|ABFAHRT|TRAJET|ALLER|RETOUR|STRECKE|ROUTE)\s*:?\s+(?:{_TIME}\s+)?"
-    rf"(?P<a>[A-Z][A-Z' .\-]{{1,40}}?)\s*{_ARROW}\s*:?\s*(?:{_TIME}\s+)?(?P<b>[A-Z][A-Z' .\-]{{1,40}})$"
+    rf"(?:^|\b)(?:DE|FROM|VON|DEPART|ABFAHRT|TRAJET|ALLER|RETOUR|STRECKE|ROUTE|HINFAHRT|RUCKFAHRT|FAHRT|OUTWARD|RETURN|JOURNEY)\s*:?\s+(?:{_TIME}\s+)?"
+    rf"(?P<a>[A-Z][A-Z'() .\-]{{1,40}}?)\s*{_ARROW}\s*:?\s*(?:{_TIME}\s+)?(?P<b>[A-Z][A-Z'() .\-]{{1,40}})$"
 )
 _STATION_ARROW = re.compile(r"^(?P<a>[A-Z][A-Z' .\-]{1,40}?)\s*(?:->|→|—>|=>|>|»|⇒)\s*(?P<b>[A-Z][A-Z' .\-]{1,40})$")
 _DEPART = re.compile(
@@ -91,6 +91,14 @@ def find_currency(text: str) -> str | None:
         if counts[best]:
             return best
     return None
+
+
+def settle_currency(read_with_total: str | None, found: str | None) -> str | None:
+    """The currency read with the total, unless there is none or it is a bare dollar sign ($ is also the
+    Singapore, Canadian... dollar, and some Malaysian tills print it) and the receipt shows another currency."""
+    if read_with_total in (None, "USD") and found is not None:
+        return found
+    return read_with_total
 
 
 def _city(raw: str) -> str | None:

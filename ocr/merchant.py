@@ -24,7 +24,7 @@ _ADDRESS = re.compile(
     r"\b(RUE|AVENUE|BOULEVARD|BD|BLVD|CHEMIN|ALLEE|IMPASSE|FAUBOURG|QUAI|STRASSE|STRAßE|GASSE|JALAN|JLN|LORONG|TAMAN|"
     r"PERSIARAN|KAMPUNG|KAWASAN|PERINDUSTRIAN|SEKSYEN|TMN|DARUL|ROAD|STREET|CEDEX|CENTRE COMMERCIAL|"
     r"ZONE ARTISANALE|ZONE INDUSTRIELLE)\b|\w(STR|STRASSE)\b|"
-    r"^\d+[A-Z]?\s*(BIS|TER)?[,\s]+\S|^(NO|LOT)\b"
+    r"^\d+[A-Z]?\s*(BIS|TER)?[,\s]+\S|^(NO|LOT)\b|^[^\d\s]+\s+\d{1,4}[A-Z]?$"  # "Hauptstr. 12" (misread or not)
 )
 _POSTCODE_CITY = re.compile(r"(^|\s)\d{4,5}\s+[A-Z]")
 _PHONE = re.compile(r"(\+\d{2}|\b0\d)([\s.\-]?\d{2}){4}\b|\d{3}[\s\-]\d{3,4}[\s\-]?\d{3,4}")
@@ -66,8 +66,8 @@ def find_merchant(text: str) -> str | None:
             continue
         if not legal and (_SKIP.search(upper) or _ADDRESS.search(upper) or _POSTCODE_CITY.search(upper)):
             continue
-        if re.search(r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|\d{1,2}[:H]\d{2}", upper):
-            continue  # a date or time line
+        if re.search(r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|\d{1,2}[:H]\d{2}|\d[.,]\d{2}\b", upper):
+            continue  # a date, a time or an amount: an item line, not a name
         candidates.append(line)
     if not candidates:
         return None

@@ -14,7 +14,7 @@ from PIL import Image
 
 from ocr import engine, images, pdf
 from ocr.amounts import detect_currency
-from ocr.fields import TicketTrip, read_fields
+from ocr.fields import TicketTrip, read_fields, settle_currency
 from ocr.sniff import file_kind
 from ocr.totals import TotalResult, find_total, settle
 
@@ -203,7 +203,7 @@ def _finish(
     if result is None:
         result = find_total(text)
     fields = read_fields(text)
-    currency = result.currency or detect_currency(text) or fields.currency
+    currency = settle_currency(result.currency or detect_currency(text), fields.currency)
     confidence = round(result.confidence * quality, 3) if result.total is not None else 0.0
     return Reading(
         total=result.total,

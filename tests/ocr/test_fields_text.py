@@ -1,0 +1,73 @@
+"""Field extraction on text (no OCR): how dates are chosen, how sure a kind is, where a trip is found."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from ocr.dates import find_date
+from ocr.fields import find_currency, find_trip, read_fields
+from ocr.kinds import guess_kind
+
+TODAY = date(2026, 6, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Carte exp 12/03/2027\nDate 01/02/2026 12:00", date(2026, 2, 1)),
+        ("Valable jusqu'au 30/06/2026\nle 02/05/2026", date(2026, 5, 2)),
+        ("Gültig bis 31.12.2026\nDatum 14.02.2026", date(2026, 2, 14)),
+        ("Emis le 01/03/2025\nAller le 05/03/2025", date(2025, 3, 5)),
+        ("14 Mar 2048 18:40", date(2018, 3, 14)),  # a misread year digit, repaired to the only recent year
+        ("REF 00440010036 25032018 13:11:54", date(2018, 3, 25)),  # day, month and year run together
+        ("Total 12,50\n1er avril 2025", date(2025, 4, 1)),
+        ("12 / 03 / 24", date(2024, 3, 12)),
+    ],
+)
+def test_transaction_date_is_preferred(text: str, expected: date) -> None:
+    assert find_date(text, today=TODAY) == expected
+
+
+def test_kind_confidence_grows_with_evidence_and_drops_with_rivals() -> None:
+    one = guess_kind("TAXI\nTOTAL 12,00")
+    many = guess_kind("TAXI G7\nLicence 123\nPrise en charge 08:12\nCourse 10,00\nTarif B\nDistance 4,2 km")
+    mixed = guess_kind("HOTEL DE LA GARE\nNuitée chambre 80,00\nTaxe de séjour 1,65\nRestaurant 25,00")
+    assert one.kind == many.kind == "taxi"
+    assert one.confidence < many.confidence <= 1.0
+    assert mixed.kind == "hotel" and mixed.confidence < many.confidence
+
+
+def test_no_kind_word_gives_other() -> None:
+    guess = guess_kind("ARTICLE 1  3,00\nTOTAL 3,00")
+    assert guess.kind == "other" and guess.confidence < 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "cities"),
+    [
+        ("Trajet : PARIS BERCY > LILLE EUROPE\nDépart le 3 mai 2025", ("PARIS BERCY", "LILLE EUROPE")),
+        ("Hinfahrt: Berlin Hbf -> Hamburg Hbf", ("Berlin Hbf", "Hamburg Hbf")),
+        ("De NANTES à RENNES\nle 03/02/2025", ("NANTES", "RENNES")),
+        ("08h12 PARIS GARE DE LYON\n10h14 LYON PART DIEU\nVoiture 3", ("PARIS GARE DE LYON", "LYON PART DIEU")),
+        ("From YORK to LEEDS\n12 Mar 2025", ("YORK", "LEEDS")),
+    ],
+)
+def test_trip_cities(text: str, cities: tuple[str, str]) -> None:
+    trip = find_trip(text)
+    assert trip is not None and (trip.from_city, trip.to_city) == cities
+
+
+def test_currency_from_marks_then_country() -> None:
+    assert find_currency("TOTAL £12.40") == "GBP"
+    assert find_currency("Total CHF 38.90") == "CHF"
+    assert find_currency("TOTAL RM 8.20") == "MYR"
+    assert find_currency("SIRET 123 456 789 00012\nTOTAL TTC 12,40") == "EUR"  # a French receipt without €
+    assert find_currency("Summe 12,40\nMwSt 19%") == "EUR"
+    assert find_currency("TOTAL 12.40") is None
+
+
+def test_fields_of_a_non_ticket_have_no_trip() -> None:
+    fields = read_fields("BRASSERIE DU PORT\nDe 12h à 14h\nMenu 15,00\nTOTAL 15,00", today=TODAY)
+    assert fields.kind == "meal" and fields.trip is None and fields.merchant == "BRASSERIE DU PORT"
