@@ -41,6 +41,7 @@ _TIME = re.compile(r"(?<!\d)\d{1,2}\s?[:H]\s?\d{2}(?!\d)")
 # OCR reads a zero as O and a one as I or l between the digits of a date.
 _OCR_DIGITS = re.compile(r"(?<=[\d/.\-])[OQIL|](?=[\d/.\-])")
 _OCR_DIGIT_VALUES = {"O": "0", "Q": "0", "I": "1", "L": "1", "|": "1"}
+_MIXED_DOTS = re.compile(r"(?<![\d.,])(\d{1,2})[.,](\d{1,2})[.,](\d{4})(?!\d)")  # 30.04,2025: a dot read as a comma
 
 # Words just before a date (upper case, no accents) that tell what the date is.
 _NOT_TRANSACTION = re.compile(
@@ -134,6 +135,7 @@ def find_dates(text: str, today: date | None = None) -> list[FoundDate]:
     expiry date scores low, "Date :" or "Aller le" high), a time of day on the same line, repetition."""
     today = today or date.today()
     upper = _OCR_DIGITS.sub(lambda m: _OCR_DIGIT_VALUES[m[0]], normalize(text))
+    upper = _MIXED_DOTS.sub(r"\1.\2.\3", upper)  # same length: positions kept
     raw = sorted(_candidates(upper, today))
     kept: list[tuple[int, int, date]] = []
     for start, end, d in raw:  # a date inside another one's span (e.g. day-month inside ISO) is the same date

@@ -18,6 +18,7 @@ STRONG, WEAK = 3.0, 1.0
 _MIN_SCORE = 2.0  # below this (one or two common words), the receipt is "other"
 _SATURATION = 3.0  # a score of 3 (one strong word, alone) gives about 0.63 of full confidence
 _UNKNOWN_CONFIDENCE = 0.3  # "other" for want of any sign
+_INSIDE = "~"  # marks a keyword found inside longer words
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ def keywords() -> dict[str, dict[str, float]]:
         for weight, names in ((WEAK, spec.get("words", [])), (STRONG, spec.get("strong", []))):
             for name in names:
                 words[_key(name)] = max(weight, words.get(_key(name), 0.0))
+        for name in spec.get("inside", []):
+            words.setdefault(_INSIDE + _key(name), WEAK)
         table[kind] = words
     return table
 
@@ -57,6 +60,8 @@ def labels() -> dict[str, str]:
 
 @cache
 def _pattern(word: str) -> re.Pattern[str]:
+    if word.startswith(_INSIDE):
+        return re.compile(re.escape(word[len(_INSIDE) :]))
     return re.compile(rf"(?<![A-Z0-9]){re.escape(word)}(?![A-Z0-9])")
 
 
@@ -65,10 +70,14 @@ def guess_kind(text: str) -> KindGuess:
     flat = " " + _key(text) + " "
     scores: dict[str, tuple[float, list[str]]] = {}
     for kind, words in keywords().items():
-        hits = [w for w in words if _pattern(w).search(flat)]
+        found: dict[str, float] = {}
+        for w in words:
+            if _pattern(w).search(flat):
+                plain = w.lstrip(_INSIDE)
+                found[plain] = max(words[w], found.get(plain, 0.0))
         # A phrase counted inside a longer matched phrase of the same kind is counted once ("TGV" in "TGV INOUI").
-        hits = [w for w in hits if not any(w != o and w in o for o in hits)]
-        scores[kind] = (sum(words[w] for w in hits), hits)
+        hits = [w for w in found if not any(w != o and w in o for o in found)]
+        scores[kind] = (sum(found[w] for w in hits), hits)
     ranked = sorted(scores.items(), key=lambda item: -item[1][0])  # stable: file order on a tie
     (best, (top, hits)), (_, (second, _)) = ranked[0], ranked[1]
     if top < _MIN_SCORE:
