@@ -94,6 +94,17 @@ def _repair_year(year: int, today: date) -> int:
     return near.pop() if len(near) == 1 else year
 
 
+def _zero_misread(value: int, limit: int) -> int:
+    """A day or month out of range with a 6, 8 or 9 that OCR read for a 0 (38 -> 30, 65 -> 05)."""
+    if value <= limit:
+        return value
+    digits = f"{value:02d}"
+    for i in (1, 0):
+        if digits[i] in "689" and 1 <= (fixed := int(digits[:i] + "0" + digits[i + 1 :])) <= limit:
+            return fixed
+    return value
+
+
 def _make(year: int, month: int, day: int, today: date) -> date | None:
     if year < 100:
         year += 2000
@@ -115,7 +126,10 @@ def _candidates(upper: str, today: date) -> list[tuple[int, int, date]]:
             found.append((m.start(), m.end(), d))
     for m in _NUMERIC.finditer(upper):
         day, month, year = int(m[1]), int(m[3]), int(m[4])
-        if d := _make(year, month, day, today) or _make(year, day, month, today):
+        d = _make(year, month, day, today) or _make(year, day, month, today)
+        if d is None:
+            d = _make(year, _zero_misread(month, 12), _zero_misread(day, 31), today)
+        if d:
             found.append((m.start(), m.end(), d))
     for m in _DAY_MONTH.finditer(upper):
         if (named := _MONTHS.get(m[2])) and (d := _make(int(m[3]), named, int(m[1]), today)):

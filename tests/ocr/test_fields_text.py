@@ -24,6 +24,8 @@ TODAY = date(2026, 6, 1)
         ("REF 00440010036 25032018 13:11:54", date(2018, 3, 25)),  # day, month and year run together
         ("Total 12,50\n1er avril 2025", date(2025, 4, 1)),
         ("12 / 03 / 24", date(2024, 3, 12)),
+        ("38.04.24 08:05", date(2024, 4, 30)),  # a 0 read as 8 in the day
+        ("Le 31/65/24 à 08:56", date(2024, 5, 31)),  # and as 6 in the month
     ],
 )
 def test_transaction_date_is_preferred(text: str, expected: date) -> None:
