@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ocr.kinds import labels as kind_labels
 from ocr.reading import read
 
 
@@ -15,7 +16,7 @@ def ocr_command(
     files: Annotated[list[Path], typer.Argument(help="Justificatifs à lire (PDF, JPEG, PNG, GIF).")],
     json_: Annotated[bool, typer.Option("--json", help="Une ligne JSON par fichier.")] = False,
 ) -> None:
-    """Lire le total, la devise et la date de chaque justificatif."""
+    """Lire le total, la devise, la date, le commerçant et la nature de chaque justificatif."""
     failed = False
     for path in files:
         try:
@@ -40,6 +41,13 @@ def ocr_command(
             f"{path}: total {total}; date {when}; confiance {reading.confidence:.2f}; moteur "
             f"{reading.engine or '-'}; pages {reading.pages}; {reading.seconds:.2f} s"
         )
+        if reading.kind:
+            what = f"{kind_labels().get(reading.kind, reading.kind)} (confiance {reading.kind_confidence:.2f})"
+            typer.echo(f"  nature : {what} ; commerçant : {reading.merchant or '-'}")
+        if reading.trip:
+            trip = reading.trip
+            when = trip.travel_date.isoformat() if trip.travel_date else "-"
+            typer.echo(f"  trajet : {trip.from_city or '?'} → {trip.to_city or '?'}, le {when}")
         if reading.error:
             typer.echo(f"  {reading.error}")
     if failed:

@@ -9,9 +9,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import typer
 from PIL import Image, ImageDraw, ImageFont
+from typer.testing import CliRunner
 
 import ocr
+from ocr.cli import ocr_command
 from ocr.merchant import find_merchant
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -152,3 +155,17 @@ def test_currency_of_british_and_swiss_receipts() -> None:
         if label["currency"] in ("GBP", "CHF") and "curve" not in str(label["damage"]):
             reading = ocr.read((FIXTURES / "receipts_expenses" / str(label["file"])).read_bytes())
             assert reading.currency == label["currency"], reading.text
+
+
+def test_cli_shows_the_fields() -> None:
+    application = typer.Typer()
+    application.command("ocr")(ocr_command)
+    application.command("other")(lambda: None)  # keeps "ocr" a sub-command
+    label = _first("receipts_expenses", "train", "text pdf")
+    path = str(FIXTURES / "receipts_expenses" / str(label["file"]))
+    out = json.loads(CliRunner().invoke(application, ["ocr", path, "--json"]).output)
+    assert out["kind"] == "train" and out["kind_confidence"] > 0.5 and out["merchant"] == label["merchant"]
+    trip = label["trip"]
+    assert isinstance(trip, dict) and out["trip"]["from_city"] == trip["from_city"]
+    text = CliRunner().invoke(application, ["ocr", path]).output
+    assert "nature : Billet de train" in text and "trajet : " in text
