@@ -27,6 +27,8 @@ _MONTHS = {name: month for month, names in _MONTH_NAMES.items() for name in name
 
 _SEP = r"\s?([/.\-])\s?"
 _NUMERIC = re.compile(rf"(?<![\w.,/-])(\d{{1,2}}){_SEP}(\d{{1,2}})\s?\2\s?(\d{{4}}|\d{{2}})(?![\w,/-]?\d)")
+# A letter touching the day ("Datum:27.03.25" read "Datumig27.03.25"): dots or slashes only, no spaces.
+_NUMERIC_TOUCHING = re.compile(r"(?<=[A-Z])(\d{1,2})([/.])(\d{1,2})\2(\d{4}|\d{2})(?![\w,/-]?\d)")
 _ISO = re.compile(r"(?<![\w.,/-])(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})(?!\d)")
 _DAY_MONTH = re.compile(
     r"(?<![\w.,])(\d{1,2})(?:ER|ST|ND|RD|TH)?\.?[\s\-./]{0,2}([A-Z]{3,9})\.?[\s\-./,]{0,2}(\d{4}|\d{2})(?![\d,.]\d)"
@@ -124,7 +126,7 @@ def _candidates(upper: str, today: date) -> list[tuple[int, int, date]]:
     for m in _ISO.finditer(upper):
         if d := _make(int(m[1]), int(m[3]), int(m[4]), today):
             found.append((m.start(), m.end(), d))
-    for m in _NUMERIC.finditer(upper):
+    for m in (*_NUMERIC.finditer(upper), *_NUMERIC_TOUCHING.finditer(upper)):
         day, month, year = int(m[1]), int(m[3]), int(m[4])
         d = _make(year, month, day, today) or _make(year, day, month, today)
         if d is None:
@@ -185,10 +187,12 @@ def find_dates(text: str, today: date | None = None) -> list[FoundDate]:
 
 
 def best_date(found: list[FoundDate]) -> date | None:
-    """The transaction date among the dates found: the best score, the first printed on a tie."""
+    """The transaction date among the dates found: the best score, the first printed on a tie; None when only
+    due, expiry or birth dates are printed."""
     if not found:
         return None
-    return max(found, key=lambda f: (f.score, -f.start)).value
+    best = max(found, key=lambda f: (f.score, -f.start))
+    return best.value if best.score >= 0 else None
 
 
 def find_date(text: str, today: date | None = None) -> date | None:

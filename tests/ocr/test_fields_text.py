@@ -26,9 +26,11 @@ TODAY = date(2026, 6, 1)
         ("12 / 03 / 24", date(2024, 3, 12)),
         ("38.04.24 08:05", date(2024, 4, 30)),  # a 0 read as 8 in the day
         ("Le 31/65/24 à 08:56", date(2024, 5, 31)),  # and as 6 in the month
+        ("Datumig27.03.25) 15:31", date(2025, 3, 27)),  # the colon misread as letters touching the day
+        ("MHD 25.02.2027\nSumme 7,46", None),  # only a best-before date: no transaction date
     ],
 )
-def test_transaction_date_is_preferred(text: str, expected: date) -> None:
+def test_transaction_date_is_preferred(text: str, expected: date | None) -> None:
     assert find_date(text, today=TODAY) == expected
 
 
