@@ -40,3 +40,5 @@ class Declare(StatesGroup):
 class Chef(StatesGroup):
     dates = State()
     day = State()
+    confirm = State()
+    attested = State()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from core.french import format_amount, format_quantity
 from core.models import EtatDeFrais, Mission, MissionType
-from core.rules import Estimate, EstimateInput, estimate
+from core.rules import RECEIPTS_SOURCE, Estimate, EstimateInput, EstimateLine, estimate
 from core.statuses import PartStatus
 
 
@@ -52,3 +53,18 @@ def estimate_input(session: Session, efm: EtatDeFrais) -> EstimateInput:
 def estimate_for(session: Session, efm: EtatDeFrais) -> Estimate:
     """What the declaration is expected to be paid (pay part and travel part)."""
     return estimate(estimate_input(session, efm))
+
+
+def line_quantity(line: EstimateLine) -> str:
+    """The quantity column of an estimate line in French: « 95 copies », « 62 km »; a receipts total,
+    paid at its amount, reads « sur justificatifs » (not « 1 forfait »)."""
+    if line.rule_source == RECEIPTS_SOURCE:
+        return "sur justificatifs"
+    return format_quantity(line.quantity, line.unit_fr)
+
+
+def line_rate(line: EstimateLine) -> str:
+    """The rate column: the rate per unit, or « montant réel » for a receipts total."""
+    if line.rule_source == RECEIPTS_SOURCE:
+        return "montant réel"
+    return format_amount(line.rate)

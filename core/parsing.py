@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from core.errors import InvalidInput
-from core.french import format_amount, format_duration
+from core.french import format_amount, format_date, format_duration
 
 MAX_AMOUNT = Decimal("100000.00")  # EUR: above this an amount is a typo, not an expense
 MAX_COUNT = 10_000  # copies or candidates for one mission
@@ -28,6 +28,7 @@ COUNT_EXAMPLE = "25"
 TIME_EXAMPLE = "08:30 (ou 8h30)"
 DATE_EXAMPLE = "02/12/2022"
 DURATION_EXAMPLE = "3h30, 3,5 ou 210 min"
+DISTANCE_EXAMPLE = "62"
 
 _MAX_INPUT = 100  # characters: no legitimate value is longer (and regexes stay cheap)
 # Any run of whitespace, including the no-break (U+00A0), narrow no-break (U+202F) and thin (U+2009)
@@ -93,6 +94,7 @@ def parse_amount(text: str) -> Decimal:
         )
     value = _parse_decimal_number(s)
     if value is None:
+        _letter_for_digit(s, text, "Montant invalide", AMOUNT_EXAMPLE)
         raise InvalidInput(invalid)
     if value.as_tuple().exponent < -2:  # type: ignore[operator]
         raise InvalidInput(
@@ -153,34 +155,61 @@ def _ungroup(int_part: str, group_seps: str) -> str | None:
     return "".join(groups)
 
 
+_LETTER_DIGITS = {"o": "0", "O": "0"}  # letters typed for the digit they look like
+_LETTER_NEXT_TO_DIGIT_RE = re.compile(r"(?<=[0-9.,])[oO]|[oO](?=[0-9.,])")
+
+
+def _letter_for_digit(s: str, text: str, what: str, example: str) -> None:
+    """Raise a message naming the letter O typed where a 0 (zero) should be ("12,5O"), if that is the typo."""
+    if not _LETTER_NEXT_TO_DIGIT_RE.search(s):
+        return
+    fixed = "".join(_LETTER_DIGITS.get(c, c) for c in s)
+    if _parse_decimal_number(fixed) is None:
+        return
+    letters = sorted({c for c in s if c in _LETTER_DIGITS})
+    raise InvalidInput(
+        f"{what} : {_quote(text)}. Il y a la lettre {' ou '.join(letters)} à la place du chiffre 0 (zéro) : "
+        f"tapez {_quote(fixed)}. Exemple attendu : {example}"
+    )
+
+
 # --- counts --------------------------------------------------------------------------------------
 
 
-def parse_count(text: str) -> int:
-    """Parse a whole number of copies or candidates ("25", "1 200"), 0 to ``MAX_COUNT``."""
-    s = _require_text(text, "Nombre manquant", COUNT_EXAMPLE)
+def parse_count(text: str, *, unit: str | None = None, example: str = COUNT_EXAMPLE) -> int:
+    """Parse a whole number of copies or candidates ("25", "1 200"), 0 to ``MAX_COUNT``.
+
+    ``unit`` ("km") may follow the number; ``example`` is the one shown in messages (the question's own).
+    """
+    s = _require_text(text, "Nombre manquant", example)
+    if unit and s.lower().endswith(unit.lower()) and len(s) > len(unit):
+        s = s[: -len(unit)].strip()
     if s.startswith("-"):
         raise InvalidInput(
-            f"Nombre invalide : {_quote(text)}. Un nombre ne peut pas être négatif. Exemple attendu : {COUNT_EXAMPLE}"
+            f"Nombre invalide : {_quote(text)}. Un nombre ne peut pas être négatif. Exemple attendu : {example}"
         )
     digits = _ungroup(s, " ")
     if digits is None:
         if re.fullmatch(r"[0-9 ]+[.,][0-9]+", s):
             raise InvalidInput(
                 f"Nombre invalide : {_quote(text)}. Indiquez un nombre entier, sans virgule. "
-                f"Exemple attendu : {COUNT_EXAMPLE}"
+                f"Exemple attendu : {example}"
             )
         raise InvalidInput(
-            f"Nombre invalide : {_quote(text)}. Indiquez un nombre entier en chiffres. "
-            f"Exemple attendu : {COUNT_EXAMPLE}"
+            f"Nombre invalide : {_quote(text)}. Indiquez un nombre entier en chiffres. Exemple attendu : {example}"
         )
     value = int(digits)
     if value > MAX_COUNT:
         raise InvalidInput(
             f"Nombre trop élevé : {_quote(text)}. Le maximum accepté est {MAX_COUNT} ; vérifiez la saisie. "
-            f"Exemple attendu : {COUNT_EXAMPLE}"
+            f"Exemple attendu : {example}"
         )
     return value
+
+
+def parse_distance(text: str, *, example: str = DISTANCE_EXAMPLE) -> int:
+    """A distance in whole kilometres, "62" or "62 km"."""
+    return parse_count(text, unit="km", example=example)
 
 
 # --- times ---------------------------------------------------------------------------------------
@@ -263,6 +292,64 @@ def parse_date(text: str, *, default_year: int | None = None) -> date:
 def parse_datetime(date_text: str, time_text: str, *, default_year: int | None = None) -> datetime:
     """A date and a time typed separately, combined into a naive local datetime."""
     return datetime.combine(parse_date(date_text, default_year=default_year), parse_time(time_text))
+
+
+def moment_example(day: datetime) -> str:
+    """An example of a date and time to type, on ``day`` (the mission's, so it reads as a likely answer)."""
+    return f"{format_date(day)} 07:30"
+
+
+def parse_moment(text: str, *, reference: datetime, day: datetime | None = None) -> datetime:
+    """A date and time typed together ("02/12/2022 07:30", "2 décembre 7h30"), in the year of ``reference``
+    unless typed; a time alone takes the date of ``day``.
+
+    When it fails, the message names what is wrong ("25h70": the minutes; "31/02/2026": that day does not
+    exist) rather than the whole answer.
+    """
+    example = moment_example(day or reference)
+    s = _require_text(text, "Date et heure manquantes", example)
+    words = s.replace(" à ", " ").split()
+    precise: InvalidInput | None = None
+    if day is not None or len(words) == 1:
+        try:
+            moment_time = parse_time(" ".join(words))
+            if day is not None:
+                return datetime.combine(day.date(), moment_time)
+        except InvalidInput as exc:
+            if not any(c in s for c in "/-.") and any(c.isdigit() for c in s):
+                precise = exc  # a time alone ("25h70"): say what is wrong with it
+    for cut in range(len(words) - 1, 0, -1):
+        date_text, time_text = " ".join(words[:cut]), " ".join(words[cut:])
+        try:
+            moment_date = parse_date(date_text, default_year=reference.year)
+        except InvalidInput as exc:
+            if precise is None and _is_time(time_text):
+                precise = exc  # the time reads well: the date is what is wrong ("31/02/2026")
+            continue
+        try:
+            return datetime.combine(moment_date, parse_time(time_text))
+        except InvalidInput as exc:
+            precise = precise or exc  # the date reads well: the time is what is wrong
+    if precise is None and len(words) == 1:
+        try:
+            parse_date(words[0], default_year=reference.year)
+        except InvalidInput as exc:
+            precise = exc if any(c in s for c in "/-.") else None
+        else:
+            raise InvalidInput(f"Heure manquante après la date {_quote(text)}. Exemple attendu : {example}")
+    if precise is not None:
+        raise InvalidInput(f"{precise.message.rsplit(' Exemple attendu', 1)[0]} Exemple attendu : {example}")
+    raise InvalidInput(
+        f"Date et heure invalides : {_quote(text)}. Indiquez la date puis l'heure. Exemple attendu : {example}"
+    )
+
+
+def _is_time(text: str) -> bool:
+    try:
+        parse_time(text)
+    except InvalidInput:
+        return False
+    return True
 
 
 # --- durations -----------------------------------------------------------------------------------

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     imap_poll_seconds: float = 30.0
     receipt_tolerance: Decimal = Decimal("1.00")  # EUR accepted between read and declared totals
     declaration_deadline: str = "08-31"  # MM-DD: yearly deadline for declarations
+    academie_name: str = "Académie de Normandie"  # header of the recap PDF and signature of e-mails
+    academie_service: str = "Division des examens et concours (DEC)"  # the service that pays the frais
+    academie_address: str = ""  # postal address printed under the header (optional)
+    chat_link: str = ""  # how intervenants reach the assistant's chat (e.g. https://t.me/ImaginBot)
     throttle_attempts: int = 5  # failed logins allowed per window
     throttle_window_seconds: int = 900
     password_hash_time_cost: int = 3  # argon2id (RFC 9106 low-memory profile)

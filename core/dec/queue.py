@@ -19,6 +19,7 @@ from core import outbox, service_fait
 from core.declarations import active_parts, apply_transition, part_status
 from core.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from core.french import format_date
+from core.mail.replies import staff_notice_text
 from core.models import (
     Centre,
     Convocation,
@@ -34,6 +35,8 @@ from core.models import (
     utcnow,
 )
 from core.prechecks import FLAG_LABELS
+from core.service_fait import mission_label
+from core.settings import get_settings
 from core.statuses import Part, PartStatus, next_status
 
 PAGE_SIZE = 50
@@ -258,31 +261,63 @@ def _parts(efm: EtatDeFrais, parts: list[Part] | None) -> list[Part]:
     return list(dict.fromkeys(parts))
 
 
+DECISION_NEWS = {
+    "validate": "vos {which} sont validés par la DEC.",
+    "reject": "vos {which} ne sont pas validés par la DEC. Motif : {reason}",
+    "request_info": "la DEC vous demande un complément pour vos {which} : {reason}",
+    "reopen": "la DEC a rouvert l'examen de vos {which}.",
+    "cancel": "vos {which} sont annulés par la DEC (mission non due). Motif : {reason}",
+    "restore": "vos {which} sont rétablis par la DEC.",
+}
+DECISION_NEXT = {
+    "validate": "Les sommes validées seront transmises au service de liquidation pour paiement : "
+    "vous n'avez rien d'autre à faire.",
+    "reject": "Si vous n'êtes pas d'accord, écrivez à la DEC en rappelant le numéro de dossier.",
+    "request_info": "Complétez votre état de frais dans la discussion puis validez-le à nouveau : "
+    "il reviendra à la DEC.",
+    "reopen": "La DEC réexamine ces frais ; vous serez prévenu de sa décision.",
+    "cancel": "Ces frais ne seront pas payés. Si c'est une erreur, écrivez à la DEC en rappelant le numéro de dossier.",
+    "restore": "La DEC examine de nouveau ces frais ; vous serez prévenu de sa décision.",
+}
+
+
 def _notify(session: Session, efm: EtatDeFrais, action: str, parts: list[Part], reason: str) -> None:
     person = efm.convocation.intervenant
     mission = efm.convocation.mission
     which = " et ".join(p.label for p in parts)
+    news = DECISION_NEWS[action].format(which=which, reason=reason)
     head = f"Dossier n° {efm.dossier_number} (mission n° {mission.number} du {format_date(mission.start_at)})"
-    texts = {
-        "validate": f"{head} : vos {which} sont validés par la DEC.",
-        "reject": f"{head} : vos {which} ne sont pas validés par la DEC. Motif : {reason}",
-        "request_info": (
-            f"{head} : la DEC vous demande un complément pour vos {which} : {reason}\n"
-            "Complétez votre état de frais puis validez-le à nouveau : il reviendra à la DEC."
-        ),
-        "reopen": f"{head} : la DEC a rouvert l'examen de vos {which}.",
-        "cancel": f"{head} : vos {which} sont annulés par la DEC. Motif : {reason}",
-        "restore": f"{head} : vos {which} sont rétablis par la DEC.",
-    }
     stamp = utcnow().isoformat()
+    key = f"dec:{efm.id}:{action}:{'+'.join(parts)}:{stamp}"
+    subject = f"Imag'in : dossier n° {efm.dossier_number}, mission n° {mission.number}"
     outbox.notify_intervenant(
         session,
         person,
         kind=f"dec_{action}",
-        subject=f"Imag'in : dossier n° {efm.dossier_number}",
-        text=texts[action],
-        dedupe_key=f"dec:{efm.id}:{action}:{'+'.join(parts)}:{stamp}",
+        subject=subject,
+        text=f"{head} : {news}\n{DECISION_NEXT[action]}",
+        dedupe_key=key,
+        email=False,
     )
+    if person.emails:
+        settings = get_settings()
+        outbox.enqueue(
+            session,
+            channel="email",
+            recipient=person.emails[0].address,
+            kind=f"dec_{action}",
+            subject=subject,
+            text=staff_notice_text(
+                name=person.display_name,
+                what=f"Concernant votre dossier n° {efm.dossier_number} : {news}",
+                mission_label=mission_label(mission),
+                dossier=efm.dossier_number,
+                next_step=DECISION_NEXT[action],
+                chat_link=settings.chat_link,
+                service=f"{settings.academie_service}, {settings.academie_name}",
+            ),
+            dedupe_key=f"{key}:mail",
+        )
 
 
 def decide(

@@ -180,3 +180,36 @@ ADVICE_UNREADABLE = (
     "Renvoyez vos justificatifs en pièces jointes d'un nouveau message (formats "
     f"{ALLOWED_LABEL}, 5 Mo au maximum par fichier), avec le numéro de mission dans l'objet ({EXAMPLE_SUBJECT})."
 )
+
+
+def chat_hint(chat_link: str) -> str:
+    """How to reach the assistant's chat, for an e-mail."""
+    where = f" : {chat_link}" if chat_link else " (Telegram, commande /missions)"
+    return f"Pour suivre votre dossier ou répondre, ouvrez la discussion avec l'assistant Imag'in{where}."
+
+
+def staff_notice_text(
+    *,
+    name: str | None,
+    what: str,
+    mission_label: str,
+    dossier: str | None,
+    next_step: str,
+    chat_link: str,
+    service: str,
+) -> str:
+    """An e-mail telling an intervenant of a DEC decision or a service fait attestation: greeting, what
+    happened, the mission and dossier, what happens next, how to reach the chat, and who writes."""
+    lines = [_greeting(name), "", what, "", f"Mission : {mission_label}"]
+    if dossier:
+        lines.append(f"Dossier : n° {dossier}")
+    lines += [
+        "",
+        f"Et maintenant ? {next_step}",
+        "",
+        chat_hint(chat_link),
+        "",
+        "Cordialement,",
+        f"{service} (message automatique de l'assistant Imag'in)",
+    ]
+    return "\n".join(lines)

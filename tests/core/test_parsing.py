@@ -89,7 +89,10 @@ def test_parse_amount_rejects_with_french_message(text: str, hint: str) -> None:
 def test_amount_message_quotes_input_and_example() -> None:
     with pytest.raises(InvalidInput) as err:
         parse_amount("12,5O €")
-    assert err.value.message == "Montant invalide : « 12,5O € ». Exemple attendu : 12,50 ou 12,50 €"
+    assert err.value.message == (
+        "Montant invalide : « 12,5O € ». Il y a la lettre O à la place du chiffre 0 (zéro) : tapez « 12,50 ». "
+        "Exemple attendu : 12,50 ou 12,50 €"
+    )
 
 
 def test_long_input_is_shortened_in_message() -> None:
