@@ -128,7 +128,7 @@ def _check_in_window(efm: EtatDeFrais, moment: datetime, what: str) -> None:
     if not start <= moment <= end:
         raise InvalidInput(
             f"{what} ({format_datetime(moment)}) est en dehors des dates de la mission : "
-            f"elle doit être entre le {format_datetime(start)} et le {format_datetime(end)}."
+            f"indiquez une date et une heure entre le {format_datetime(start)} et le {format_datetime(end)}."
         )
 
 

@@ -79,3 +79,15 @@ def test_receipts_total_is_not_one_forfait() -> None:
     assert line_rate(receipts) == "montant réel"
     km = EstimateLine("travel", "IK", Decimal(62), "km", Decimal("0.32"), Decimal("19.84"), "arrêté")
     assert (line_quantity(km), line_rate(km)) == ("62 km", "0,32 €")
+
+
+def test_out_of_window_message_agrees_with_its_subject() -> None:
+    from core.declarations import set_times
+    from core.models import Convocation, EtatDeFrais, Mission
+
+    mission = Mission(number="BAC-1", start_at=MISSION_DAY, duration_days=1, mission_type="correction")
+    efm = EtatDeFrais(convocation=Convocation(mission=mission))
+    with pytest.raises(InvalidInput) as err:
+        set_times(None, efm, MISSION_DAY, datetime(2026, 3, 9, 18, 0), "test")  # type: ignore[arg-type]
+    assert err.value.message.startswith("Le retour (09/03/2026 18:00) est en dehors des dates de la mission : ")
+    assert "elle doit" not in err.value.message and "indiquez une date et une heure entre le" in err.value.message
