@@ -23,36 +23,39 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core import audit
+from core.dec.operators import actor_name
 from core.dec.queue import Operator, decisions_of, get_dossier, require_service_fait, visible_dossiers, with_details
 from core.declarations import apply_transition, part_status
 from core.errors import DomainError, NotFound
-from core.estimates import estimate_for
+from core.estimates import estimate_for, line_quantity, line_rate
 from core.filestore import receipt_store
-from core.french import format_date, format_datetime
-from core.models import AuditEntry, Decision, EtatDeFrais, utcnow
+from core.french import format_amount, format_date, format_timestamp
+from core.models import AuditEntry, Decision, EtatDeFrais, MissionType, utcnow
 from core.ops.privacy import PURGED
 from core.receipts import receipts_of
+from core.rules import RECEIPTS_SOURCE, EstimateLine
 from core.settings import get_settings
 from core.statuses import Part, PartStatus
 
 EXPORT_NAME = re.compile(r"^paiement-(remuneration|deplacement)-\d{8}-\d{6}(-\d+)?\.csv$")
+PART_NAMES = {Part.PAY: "rémunération", Part.TRAVEL: "déplacement"}
 CSV_COLUMNS = [
-    "dossier",
-    "partie",
-    "montant",
-    "numero_intervenant",
-    "nom",
-    "prenom",
-    "mission",
-    "type_mission",
-    "date_mission",
-    "examen",
-    "session",
-    "centre_code",
-    "centre",
-    "valide_le",
-    "valide_par",
-    "detail",
+    "Dossier",
+    "Partie",
+    "Montant (€)",
+    "Numéro intervenant",
+    "Nom",
+    "Prénom",
+    "Mission",
+    "Type de mission",
+    "Date de la mission",
+    "Examen",
+    "Session",
+    "Code centre",
+    "Centre",
+    "Validé le",
+    "Validé par",
+    "Détail du calcul",
 ]
 
 
@@ -80,6 +83,13 @@ def _cell(value: object) -> str:
 
 def _csv_amount(value: Decimal) -> str:
     return f"{value:.2f}".replace(".", ",")
+
+
+def _detail(line: EstimateLine) -> str:
+    """« Correction de copies : 95 copies × 5,00 € = 475,00 € »; a receipts total at its amount."""
+    if line.rule_source == RECEIPTS_SOURCE:
+        return f"{line.label_fr} : {format_amount(line.amount)} sur justificatifs"
+    return f"{line.label_fr} : {line_quantity(line)} × {line_rate(line)} = {format_amount(line.amount)}"
 
 
 def _last_validation(session: Session, efm_id: int, part: Part) -> Decision | None:
@@ -115,34 +125,27 @@ def payment_export(session: Session, op: Operator, part: Part, *, mark_sent: boo
         est = estimate_for(session, efm)
         amount = est.pay if part is Part.PAY else est.travel
         lines = [ln for ln in est.lines if ln.part == part.value]
-        detail = " | ".join(f"{ln.label_fr} : {ln.quantity} {ln.unit_fr} x {ln.rate} = {ln.amount}" for ln in lines)
         mission, person = efm.convocation.mission, efm.convocation.intervenant
         validated = _last_validation(session, efm.id, part)
-        writer.writerow(
-            [
-                _csv_amount(amount) if i == 2 else _cell(v)
-                for i, v in enumerate(
-                    [
-                        efm.dossier_number,
-                        part.value,
-                        amount,
-                        person.numero,
-                        person.last_name,
-                        person.first_name,
-                        mission.number,
-                        mission.mission_type,
-                        f"{format_date(mission.start_at)}",
-                        mission.exam.name,
-                        mission.exam.session,
-                        mission.centre.code,
-                        mission.centre.name,
-                        f"{format_datetime(validated.created_at)}" if validated else "",
-                        validated.actor if validated else "",
-                        detail,
-                    ]
-                )
-            ]
-        )
+        row = [
+            efm.dossier_number,
+            PART_NAMES[part],
+            _csv_amount(amount),
+            person.numero,
+            person.last_name,
+            person.first_name,
+            mission.number,
+            MissionType(mission.mission_type).label,
+            format_date(mission.start_at),
+            mission.exam.name,
+            mission.exam.session,
+            mission.centre.code,
+            mission.centre.name,
+            format_timestamp(validated.created_at) if validated else "",
+            actor_name(session, validated.actor) if validated else "",
+            " | ".join(_detail(ln) for ln in lines),
+        ]
+        writer.writerow([v if i == 2 else _cell(v) for i, v in enumerate(row)])
         export.rows += 1
         export.total += amount
         if mark_sent:

@@ -59,16 +59,20 @@ def test_payment_export_pay_and_travel_apart_then_sent_to_payment(seeded_any) ->
         assert dec.get_dossier(s, g, ids["caen"]).pay_status == PartStatus.VALIDATED
         pay = payment_export(s, g, Part.PAY)
         rows = _rows(pay.csv_text)
-        assert [r["partie"] for r in rows] == ["pay", "pay"]
-        caen = next(r for r in rows if r["mission"] == "DEMO-101")
-        assert Decimal(caen["montant"].replace(",", ".")) == expected.pay == Decimal("500.00")
-        assert caen["numero_intervenant"] == "D1001" and caen["valide_par"] == g.actor
-        alencon = next(r for r in rows if r["mission"] == "DEMO-201")
-        assert alencon["prenom"] == '\'=HYPERLINK("x")'  # never a formula in a spreadsheet
-        assert pay.total == sum(Decimal(r["montant"].replace(",", ".")) for r in rows)
+        assert [r["Partie"] for r in rows] == ["rémunération", "rémunération"]
+        caen = next(r for r in rows if r["Mission"] == "DEMO-101")
+        assert Decimal(caen["Montant (€)"].replace(",", ".")) == expected.pay == Decimal("500.00")
+        assert caen["Montant (€)"] == "500,00" and caen["Type de mission"] == "Correction de copies"
+        assert caen["Numéro intervenant"] == "D1001" and caen["Validé par"] == "Gestionnaire DEC (démo)"
+        assert "staff:" not in pay.csv_text and " pay" not in pay.csv_text and "correction;" not in pay.csv_text
+        assert " × 5,00 € = 500,00 €" in caen["Détail du calcul"] and "5.00" not in caen["Détail du calcul"]
+        alencon = next(r for r in rows if r["Mission"] == "DEMO-201")
+        assert alencon["Prénom"] == '\'=HYPERLINK("x")'  # never a formula in a spreadsheet
+        assert pay.total == sum(Decimal(r["Montant (€)"].replace(",", ".")) for r in rows)
         travel = payment_export(s, g, Part.TRAVEL)
-        assert [r["mission"] for r in _rows(travel.csv_text)] == ["DEMO-101"]
-        assert Decimal(_rows(travel.csv_text)[0]["montant"].replace(",", ".")) == expected.travel
+        travel_rows = _rows(travel.csv_text)
+        assert [(r["Mission"], r["Partie"]) for r in travel_rows] == [("DEMO-101", "déplacement")]
+        assert Decimal(travel_rows[0]["Montant (€)"].replace(",", ".")) == expected.travel
         efm = dec.get_dossier(s, g, ids["caen"])
         assert efm.pay_status == efm.travel_status == PartStatus.SENT_TO_PAYMENT
         assert dec.get_dossier(s, g, ids["alencon"]).travel_status == PartStatus.TO_VALIDATE
