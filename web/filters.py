@@ -8,7 +8,17 @@ from typing import Any
 
 from jinja2 import Environment
 
-from core.french import format_amount, format_date, format_datetime, format_duration, format_quantity, format_timestamp
+from core.estimates import line_quantity, line_rate
+from core.french import (
+    format_amount,
+    format_date,
+    format_datetime,
+    format_duration,
+    format_number,
+    format_quantity,
+    format_size,
+    format_timestamp,
+)
 from core.missions import has_started
 from core.models import MissionType
 from core.ops.privacy import PURGED
@@ -31,6 +41,22 @@ FLAG_HELP = {
     "lodging_without_receipt": "Une nuit d'hôtel ne se rembourse que sur facture.",
 }
 SEVERITY_LABELS = {"blocking": "bloquant", "warning": "à vérifier", "info": "information"}
+ATTACHMENT_STATES = {
+    "pending": "en cours d'examen",
+    "accepted": "acceptée",
+    "rejected": "refusée",
+    "ignored": "ignorée (image décorative)",
+    "held": "conservée, en attente d'un dossier",
+}
+MAIL_STATES = {
+    "received": "reçu, à traiter",
+    "processing": "en cours de traitement",
+    "processed": "traité",
+    "quarantined": "mis de côté",
+    "failed": "traitement en échec",
+}
+SOURCES = {"bot": "depuis la messagerie", "console": "depuis la console", "csv": "par import CSV", "cli": "par script"}
+RECEIPT_SOURCES = {"chat": "messagerie", "email": "e-mail", "console": "console"}
 
 
 def amount(value: Any) -> str:
@@ -78,6 +104,15 @@ def install(env: Environment) -> None:
         status=status_label,
         duration=duration,
         quantity=format_quantity,
+        line_quantity=line_quantity,
+        line_rate=line_rate,
+        size=format_size,
+        number=format_number,
+        attachment_state=lambda s: ATTACHMENT_STATES.get(s, s),
+        mail_state=lambda s: MAIL_STATES.get(s, s),
+        source=lambda s: SOURCES.get(s, s),
+        receipt_source=lambda s: RECEIPT_SOURCES.get(s, s),
+        part_name=lambda p: "rémunération" if str(getattr(p, "value", p)) == "pay" else "déplacement",
         mtype=mission_type,
         has_started=has_started,
         flag_label=lambda code: FLAG_LABELS.get(code, code),

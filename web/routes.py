@@ -25,13 +25,15 @@ from core.dec.exports import (
     saved_exports,
     waiting_payment,
 )
+from core.dec.operators import actor_names
 from core.dec.queue import DECISION_LABELS, QueueFilter
+from core.dec.worklist import bulk_validable, needs_checking, neighbours, validate_unflagged
 from core.declarations import TRIP_MODES, active_parts, part_status
 from core.errors import Forbidden, InvalidInput, NotFound, Throttled
 from core.estimates import estimate_for
 from core.filestore import receipt_store
 from core.mail import intake as mail_intake
-from core.models import Centre, InboundMail, Receipt
+from core.models import Centre, EtatDeFrais, InboundMail, Receipt
 from core.ops.privacy import PURGED
 from core.prechecks import FLAG_LABELS
 from core.receipts import receipts_of
@@ -99,11 +101,12 @@ def _int_or_none(value: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-@page()
-def queue_page(ctx: Ctx) -> Response:
-    """The queue, oldest first, with its filters."""
-    names = ("examen", "session", "centre", "type", "statut", "controle")
-    chosen = {n: ctx.query(n) for n in names}
+QUEUE_FILTERS = ("examen", "session", "centre", "type", "statut", "controle")
+
+
+def _queue_filter(ctx: Ctx) -> tuple[QueueFilter, dict[str, str]]:
+    """The queue's filters from the query string, and those chosen (to carry them from page to page)."""
+    chosen = {n: ctx.query(n) for n in QUEUE_FILTERS}
     f = QueueFilter(
         exam_id=_int_or_none(chosen["examen"]),
         session=chosen["session"] or None,
@@ -112,6 +115,13 @@ def queue_page(ctx: Ctx) -> Response:
         status=chosen["statut"] or None,
         flag=chosen["controle"] or None,
     )
+    return f, chosen
+
+
+@page()
+def queue_page(ctx: Ctx) -> Response:
+    """The queue, oldest first, with its filters; dossiers with nothing to check can be validated together."""
+    f, chosen = _queue_filter(ctx)
     page_no = max(_int_or_none(ctx.query("page")) or 1, 1)
     rows, total = dec.queue(ctx.db, ctx.op, f, page=page_no)
     pages = max((total + dec.PAGE_SIZE - 1) // dec.PAGE_SIZE, 1)
@@ -125,7 +135,25 @@ def queue_page(ctx: Ctx) -> Response:
         page=page_no,
         pages=pages,
         query=lambda p: urlencode({**keep, "page": p}),
+        filters=urlencode(keep),
+        validable={e.id for e in rows if bulk_validable(e)} if ctx.op.is_gestionnaire else set(),
+        needs_checking=needs_checking,
+        is_gestionnaire=ctx.op.is_gestionnaire,
     )
+
+
+@page(gestionnaire=True)
+def queue_validate(ctx: Ctx) -> Response:
+    """Validate the dossiers ticked in the queue (only those with nothing to check are validated)."""
+    ids = [int(v) for v in ctx.fields("dossier") if v.isdigit()]
+    if not ids:
+        raise InvalidInput("Cochez au moins un dossier sans point à vérifier, puis validez.")
+    report = validate_unflagged(ctx.db, ctx.op, ids)
+    if report.validated:
+        ctx.flash(f"{len(report.validated)} dossier(s) validé(s) : {', '.join(report.validated)}.")
+    if report.refused:
+        ctx.flash("Non validés : " + " ; ".join(f"{number} ({reason})" for number, reason in report.refused), "error")
+    return ctx.redirect(safe_next(ctx.field("retour") or "/file"))
 
 
 # ------------------------------------------------------------------------------------------ dossier
@@ -167,7 +195,23 @@ def dossier_page(ctx: Ctx, efm_id: int) -> Response:
         labels=DECISION_LABELS,
         trip_modes=TRIP_MODES,
         is_gestionnaire=ctx.op.is_gestionnaire,
+        **_dossier_extras(ctx, efm),
     )
+
+
+def _dossier_extras(ctx: Ctx, efm: EtatDeFrais) -> dict[str, object]:
+    """What the dossier page shows besides the dossier: who acted (names), and the way back and on in the queue."""
+    f, chosen = _queue_filter(ctx)
+    filters = urlencode({k: v for k, v in chosen.items() if v})
+    actors = [d.actor for d in dec.decisions_of(ctx.db, efm.id)]
+    if efm.service_fait is not None:
+        actors.append(efm.service_fait.attested_by)
+    return {
+        "names": actor_names(ctx.db, actors),
+        "around": neighbours(ctx.db, ctx.op, f, efm.id),
+        "filters": filters,
+        "here": f"/dossiers/{efm.id}" + (f"?{filters}" if filters else ""),
+    }
 
 
 @page(gestionnaire=True)
@@ -321,10 +365,13 @@ def saved_export_file(ctx: Ctx, name: str) -> Response:
 
 @page(gestionnaire=True)
 def payment_csv(ctx: Ctx) -> Response:
-    """Download the payment CSV of one part; the exported parts go to « Transmis à la liquidation »."""
+    """Confirm, then download the payment CSV of one part; the exported parts go to « Transmis à la liquidation »."""
     part = ctx.field("partie")
     if part not in ("pay", "travel"):
         raise InvalidInput("Choisissez l'export de la rémunération ou des déplacements.")
+    if ctx.field("confirme") != "oui":
+        preview = payment_export(ctx.db, ctx.op, Part(part), mark_sent=False)
+        return ctx.render("export_confirm.html", part=part, preview=preview)
     result = payment_export(ctx.db, ctx.op, Part(part))
     if not result.rows:
         detail = (" Écartés : " + " ; ".join(result.skipped)) if result.skipped else ""
@@ -374,6 +421,7 @@ ROUTES = [
     Route("/deconnexion", logout, methods=["POST"]),
     Route("/mot-de-passe", change_password, methods=["GET", "POST"]),
     Route("/file", queue_page),
+    Route("/file/valider", queue_validate, methods=["POST"]),
     Route("/dossiers/{efm_id:int}", dossier_page),
     Route("/dossiers/{efm_id:int}/decision", decide, methods=["POST"]),
     Route("/dossiers/{efm_id:int}/service-fait", attest_one, methods=["POST"]),

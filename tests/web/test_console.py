@@ -182,16 +182,21 @@ def test_exports_and_dossier_zip(console) -> None:  # type: ignore[no-untyped-de
     c.post(f"/dossiers/{caen}/service-fait", data={"csrf": token, "effectue": "oui"})
     c.post(f"/dossiers/{caen}/decision", data={"csrf": token, "action": "validate", "partie": "both"})
     assert "1 dossier(s) validé(s)" in c.get("/exports").text
-    r = c.post("/exports/paiement", data={"csrf": token, "partie": "pay"})
+    confirm = c.post("/exports/paiement", data={"csrf": token, "partie": "pay"})  # asks first, exports nothing
+    assert confirm.status_code == 200 and "Exporter la rémunération pour paiement ?" in confirm.text
+    assert "1 dossier(s)</strong> pour un total de <strong>500,00 €" in confirm.text
+    assert _status(console, caen) == (PartStatus.VALIDATED, PartStatus.VALIDATED)
+    r = c.post("/exports/paiement", data={"csrf": token, "partie": "pay", "confirme": "oui"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
-    assert [(x["mission"], x["partie"], x["montant"]) for x in rows] == [("DEMO-101", "pay", "500,00")]
+    assert [(x["Mission"], x["Partie"], x["Montant (€)"]) for x in rows] == [("DEMO-101", "rémunération", "500,00")]
     assert _status(console, caen) == (PartStatus.SENT_TO_PAYMENT, PartStatus.VALIDATED)
     name = r.headers["content-disposition"].split('filename="', 1)[1].rstrip('"')
     assert name in c.get("/exports").text  # kept, to be fetched again
     assert c.get(f"/exports/fichiers/{name}").content == r.content
     assert c.get("/exports/fichiers/..%2Fweb_secret").status_code == 404
-    r = c.post("/exports/paiement", data={"csrf": token, "partie": "pay", "retour": "/exports"})
+    assert "Aucun dossier validé" in c.post("/exports/paiement", data={"csrf": token, "partie": "pay"}).text
+    r = c.post("/exports/paiement", data={"csrf": token, "partie": "pay", "confirme": "oui", "retour": "/exports"})
     assert r.status_code == 303 and "Aucun dossier validé" in c.get("/exports").text
     r = c.get(f"/dossiers/{caen}/dossier.zip")
     with zipfile.ZipFile(io.BytesIO(r.content)) as zf:

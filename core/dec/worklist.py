@@ -1,0 +1,82 @@
+"""The gestionnaire's worklist: the previous and next dossier in the queue's order, and the bulk
+validation of dossiers with nothing to check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from core.dec.queue import Operator, QueueFilter, _filtered, decide, get_dossier
+from core.declarations import active_parts, part_status
+from core.errors import DomainError
+from core.models import EtatDeFrais
+from core.statuses import PartStatus
+
+MAX_BULK = 200  # dossiers validated in one go (a day's work)
+
+
+def needs_checking(efm: EtatDeFrais) -> bool:
+    """A dossier has a point to check when any of its flags is more than an information."""
+    return any(f.severity != "info" for f in efm.flags)
+
+
+def bulk_validable(efm: EtatDeFrais) -> bool:
+    """Validable in bulk: nothing to check, service fait attested done, every active part waiting for the DEC."""
+    parts = active_parts(efm)
+    return (
+        bool(parts)
+        and not needs_checking(efm)
+        and efm.service_fait is not None
+        and efm.service_fait.done
+        and all(part_status(efm, p) is PartStatus.TO_VALIDATE for p in parts)
+    )
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    previous: int | None
+    next: int | None
+    position: int | None  # 1-based place of the dossier in the filtered queue (None: no longer in it)
+    total: int
+
+
+def neighbours(session: Session, op: Operator, f: QueueFilter, efm_id: int) -> Neighbours:
+    """The dossiers before and after ``efm_id`` in the queue's order (oldest submission first), within
+    the filter; a dossier that left the filter (just validated) still has the ones around its place."""
+    current = get_dossier(session, op, efm_id)
+    key = (current.submitted_at, current.id)
+    rows = session.execute(
+        _filtered(op, f)
+        .with_only_columns(EtatDeFrais.id, EtatDeFrais.submitted_at)
+        .order_by(EtatDeFrais.submitted_at, EtatDeFrais.id)
+    ).all()
+    ordered = [(r.submitted_at, r.id) for r in rows if r.submitted_at is not None]
+    before = [k for k in ordered if k < key]
+    after = [k for k in ordered if k > key]
+    position = next((i for i, k in enumerate(ordered, 1) if k == key), None)
+    return Neighbours(before[-1][1] if before else None, after[0][1] if after else None, position, len(ordered))
+
+
+@dataclass
+class BulkReport:
+    validated: list[str] = field(default_factory=list)  # dossier numbers
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (dossier number or id, French reason)
+
+
+def validate_unflagged(session: Session, op: Operator, efm_ids: list[int]) -> BulkReport:
+    """Validate every active part of each dossier that has nothing to check; the others are refused with why."""
+    op.require_gestionnaire()
+    report = BulkReport()
+    for efm_id in list(dict.fromkeys(efm_ids))[:MAX_BULK]:
+        try:
+            efm = get_dossier(session, op, efm_id)
+            if not bulk_validable(efm):
+                report.refused.append((efm.dossier_number or str(efm_id), "un point est à vérifier sur sa page"))
+                continue
+            with session.begin_nested():
+                decide(session, op, efm.id, "validate")
+            report.validated.append(efm.dossier_number or str(efm_id))
+        except DomainError as exc:
+            report.refused.append((str(efm_id), exc.message))
+    return report
