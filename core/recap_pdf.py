@@ -1,22 +1,28 @@
 """The état récapitulatif: the declaration, trips, estimate and pre-check flags, as French text
-sections (shown in the chat) and as a PDF (fpdf2), generated in this one place."""
+sections (shown in the chat) and as a printed form (PDF, fpdf2): the académie's header, tables of
+trips, receipts and the estimate, the statuses, an attestation and signature block, page numbers."""
 
 from __future__ import annotations
 
-from fpdf import FPDF
+from fpdf import FPDF, FontFace
 from sqlalchemy.orm import Session
 
 from core import declarations, estimates, missions, prechecks, receipts
+from core.dec.operators import actor_name
 from core.french import (
     format_amount,
+    format_at,
+    format_date,
     format_duration,
     format_moment,
-    format_quantity,
     format_time,
     format_timestamp,
     format_weekday_date,
+    to_local,
 )
 from core.models import EtatDeFrais, Mission, MissionType, utcnow
+from core.rules import RECEIPTS_SOURCE
+from core.settings import Settings, get_settings
 from core.statuses import Part, PartStatus
 
 QUANTITY_LABELS = {
@@ -91,8 +97,9 @@ def declaration_lines(session: Session, efm: EtatDeFrais) -> list[str]:
 def estimate_lines(session: Session, efm: EtatDeFrais) -> list[str]:
     est = estimates.estimate_for(session, efm)
     lines = [
-        f"{ln.label_fr} : {format_quantity(ln.quantity, ln.unit_fr)} × {format_amount(ln.rate)} = "
-        f"{format_amount(ln.amount)}"
+        f"{ln.label_fr} : {format_amount(ln.amount)} ({estimates.line_rate(ln)})"
+        if ln.rule_source == RECEIPTS_SOURCE
+        else f"{ln.label_fr} : {estimates.line_quantity(ln)} × {estimates.line_rate(ln)} = {format_amount(ln.amount)}"
         for ln in est.lines
     ] or ["Aucune somme due."]
     return [*lines, f"Total estimé : {format_amount(est.total)}"]
@@ -122,7 +129,11 @@ def recap_sections(session: Session, efm: EtatDeFrais) -> list[Section]:
     return sections
 
 
-_PDF_REPLACEMENTS = {"→": "->", "≥": ">=", "≤": "<=", "\u202f": " ", "\u2009": " "}
+_PDF_REPLACEMENTS = {"→": "->", "≥": ">=", "≤": "<=", "\u202f": " ", "\u2009": " ", "…": "...", "’": "'"}
+INK = (29, 39, 51)
+MUTED = (95, 107, 120)
+HEAD_FILL = (230, 235, 241)
+LINE_H = 5.5
 
 
 def _pdf_text(text: str) -> str:
@@ -131,36 +142,268 @@ def _pdf_text(text: str) -> str:
     return text.encode("windows-1252", errors="replace").decode("windows-1252")
 
 
+class RecapForm(FPDF):
+    """An A4 form with the académie's running header line and « Page n / N » in the footer."""
+
+    def __init__(self, footer_text: str) -> None:
+        super().__init__(format="A4")
+        self.footer_text = footer_text
+        self.core_fonts_encoding = "windows-1252"
+        self.set_margins(15, 15, 15)
+        self.set_auto_page_break(auto=True, margin=18)
+        self.alias_nb_pages()
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("helvetica", "", 8)
+        self.set_text_color(*MUTED)
+        self.cell(self.epw / 2, 5, self.footer_text)
+        self.cell(self.epw / 2, 5, f"Page {self.page_no()} / {{nb}}", align="R")
+        self.set_text_color(*INK)
+
+    def heading(self, title: str, rows: int = 4) -> None:
+        """A section title with a rule under it, on the page where its first ``rows`` rows fit (a short
+        table is not split from its heading)."""
+        if self.will_page_break(12 + min(rows, 25) * (LINE_H + 2)):
+            self.add_page()
+        self.ln(3)
+        self.set_font("helvetica", "B", 11)
+        self.cell(0, 7, _pdf_text(title), new_x="LMARGIN", new_y="NEXT")
+        self.set_draw_color(*MUTED)
+        self.line(self.l_margin, self.get_y(), self.l_margin + self.epw, self.get_y())
+        self.ln(1.5)
+
+    def fields(self, rows: list[tuple[str, str]]) -> None:
+        """Label and value pairs, as on a printed form."""
+        self.set_font("helvetica", "", 9.5)
+        with self.table(
+            col_widths=(55, 125),
+            first_row_as_headings=False,
+            borders_layout="HORIZONTAL_LINES",
+            line_height=LINE_H,
+            padding=1,
+        ) as table:
+            for label, value in rows:
+                row = table.row()
+                self.set_text_color(*MUTED)
+                row.cell(_pdf_text(label))
+                self.set_text_color(*INK)
+                row.cell(_pdf_text(value))
+
+    def grid(self, headings: list[str], rows: list[list[str]], widths: tuple[int, ...], right: int = 0) -> None:
+        """A ruled table with a shaded heading row; the last ``right`` columns aligned right (amounts)."""
+        self.set_font("helvetica", "", 9)
+        align = tuple(["LEFT"] * (len(headings) - right) + ["RIGHT"] * right)
+        with self.table(
+            col_widths=widths,
+            headings_style=FontFace(emphasis="BOLD", fill_color=HEAD_FILL),
+            line_height=LINE_H,
+            padding=1,
+            text_align=align,
+        ) as table:
+            for line in [headings, *rows]:
+                row = table.row()
+                for value in line:
+                    row.cell(_pdf_text(value))
+
+
+def _kept(value: str | None) -> str:
+    return value if value else "—"
+
+
+def _declaration_rows(efm: EtatDeFrais) -> list[tuple[str, str]]:
+    done = {True: "oui", False: "non", None: "—"}[efm.service_done]
+    rows = [("Mission effectuée", done)]
+    if efm.service_done is False:
+        return rows
+    field = declarations.quantity_field(efm)
+    if field and declarations.part_status(efm, Part.PAY) is not PartStatus.NO_COSTS:
+        value = getattr(efm, field)
+        shown = "—" if value is None else format_duration(value) if field == "practical_minutes" else str(value)
+        rows.append((QUANTITY_LABELS[field], shown))
+    if declarations.part_status(efm, Part.TRAVEL) is PartStatus.NO_COSTS:
+        return rows
+    rows += [
+        ("Départ de la résidence", format_moment(efm.departure_at)),
+        ("Retour à la résidence", format_moment(efm.return_at)),
+    ]
+    lodging = f" · {format_amount(efm.lodging_amount)}" if efm.lodging_amount is not None else ""
+    rows.append(("Nuitées", f"{efm.nights or 0}{lodging}"))
+    admin = f", dont {efm.admin_meals} en restaurant administratif" if efm.admin_meals else ""
+    rows.append(("Repas", f"{'—' if efm.meals is None else efm.meals}{admin}"))
+    if efm.car_fiscal_hp:
+        rows.append(("Véhicule personnel", f"{efm.car_fiscal_hp} CV · {efm.car_yearly_km or 0} km dans l'année"))
+    return rows
+
+
+def _service_fait(session: Session, efm: EtatDeFrais) -> str:
+    sf = efm.service_fait
+    if sf is None:
+        return "non attesté"
+    state = "effectué" if sf.done else "non effectué"
+    return f"{state}, attesté le {format_timestamp(sf.attested_at)} par {actor_name(session, sf.attested_by)}"
+
+
 def render_recap_pdf(session: Session, efm_id: int) -> bytes:
-    """The état récapitulatif of one état de frais as a PDF (French)."""
+    """The état récapitulatif of one état de frais as a printed form (French, A4)."""
     efm = missions.get_efm(session, efm_id)
-    pdf = FPDF(format="A4")
-    pdf.core_fonts_encoding = "windows-1252"
-    pdf.set_title(_pdf_text(f"État récapitulatif – mission {efm.convocation.mission.number}"))
-    pdf.set_author("Assistant Imag'in")
-    pdf.set_auto_page_break(auto=True, margin=15)
+    settings = get_settings()
+    mission, person = efm.convocation.mission, efm.convocation.intervenant
+    dossier = f"Dossier n° {efm.dossier_number}" if efm.dossier_number else "Brouillon (non validé)"
+    pdf = RecapForm(_pdf_text(f"{settings.academie_name} · {dossier} · mission n° {mission.number}"))
+    pdf.set_title(_pdf_text(f"État récapitulatif – mission {mission.number}"))
+    pdf.set_author(_pdf_text(f"{settings.academie_name} – assistant Imag'in"))
     pdf.add_page()
-    pdf.set_font("helvetica", "B", 15)
-    pdf.multi_cell(0, 8, _pdf_text("État récapitulatif – état de frais de mission"), new_x="LMARGIN", new_y="NEXT")
+
+    # Header: the académie on the left, the document and its number on the right.
+    top = pdf.get_y()
+    pdf.set_font("helvetica", "B", 12)
+    pdf.multi_cell(90, 6, _pdf_text(settings.academie_name), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("helvetica", "", 9)
+    service = settings.academie_service + (f"\n{settings.academie_address}" if settings.academie_address else "")
+    pdf.multi_cell(90, 4.5, _pdf_text(service), new_x="LMARGIN", new_y="NEXT")
+    left_bottom = pdf.get_y()
+    pdf.set_xy(pdf.l_margin + 95, top)
+    pdf.set_font("helvetica", "B", 14)
+    pdf.multi_cell(85, 7, _pdf_text("État de frais de mission\nRécapitulatif"), align="R", new_x="LEFT", new_y="NEXT")
+    pdf.set_font("helvetica", "", 9)
+    stamp = f"{dossier}\nÉdité le {format_at(to_local(utcnow()))} (heure de Paris)"
+    pdf.multi_cell(85, 4.5, _pdf_text(stamp), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_y(max(left_bottom, pdf.get_y()) + 2)
+    pdf.set_line_width(0.6)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
+    pdf.set_line_width(0.2)
+
+    pdf.heading("Intervenant")
+    pdf.fields(
+        [
+            ("Nom", person.display_name),
+            ("Numéro Intervenant", person.numero),
+            ("Commune de résidence", _kept(person.residence_commune)),
+        ]
+    )
+    pdf.heading("Mission")
+    exam, start = mission.exam, mission.start_at
+    mission_rows = [
+        ("Mission", f"n° {mission.number} · {MissionType(mission.mission_type).label}"),
+        ("Examen", f"{exam.name} – {exam.session}"),
+        ("Début", f"{format_weekday_date(start)} à {format_time(start)} · {mission.duration_days} journée(s)"),
+        ("Centre", f"{mission.centre.name} ({mission.centre.code})"),
+    ]
+    if mission.speciality or mission.epreuve:
+        mission_rows.append(("Spécialité / épreuve", " · ".join(x for x in (mission.speciality, mission.epreuve) if x)))
+    pdf.fields(mission_rows)
+
+    pdf.heading("Déclaration")
+    pdf.fields(_declaration_rows(efm))
+
+    if efm.service_done is not False and declarations.part_status(efm, Part.TRAVEL) is not PartStatus.NO_COSTS:
+        pdf.heading("Trajets", len(efm.trips) + 1)
+        trips = [
+            [
+                str(i),
+                format_moment(t.depart_at),
+                t.depart_city,
+                format_moment(t.arrive_at),
+                t.arrive_city,
+                declarations.TRIP_MODES.get(t.mode, t.mode),
+                f"{t.distance_km} km" if t.distance_km else "—",
+            ]
+            for i, t in enumerate(efm.trips, 1)
+        ]
+        if trips:
+            pdf.grid(["N°", "Départ", "De", "Arrivée", "À", "Mode", "Distance"], trips, (8, 27, 28, 27, 28, 44, 18), 1)
+        else:
+            pdf.fields([("Trajets", "aucun")])
+
+        found = receipts.receipts_of(session, efm.id)
+        pdf.heading("Justificatifs", len(found) + 3)
+        rows = [
+            [
+                r.original_name,
+                format_timestamp(r.created_at)[:10],
+                format_date(r.ocr_date) if r.ocr_date else "—",
+                format_amount(r.ocr_total) if r.ocr_total is not None else "illisible",
+            ]
+            for r in found
+        ]
+        read = [r.ocr_total for r in found if r.ocr_total is not None]
+        declared_total = format_amount(efm.receipts_total) if efm.receipts_total is not None else "—"
+        rows.append(["Total lu sur les justificatifs", "", "", format_amount(sum(read)) if read else "—"])
+        rows.append(["Total déclaré par l'intervenant", "", "", declared_total])
+        if found:
+            pdf.grid(["Justificatif", "Reçu le", "Daté du", "Montant lu"], rows, (90, 30, 30, 30), 1)
+        else:
+            by_mail = " (envoi par e-mail annoncé)" if efm.receipts_by_email else ""
+            pdf.fields([("Justificatifs reçus", f"aucun{by_mail}"), ("Total déclaré", declared_total)])
+
+    est = estimates.estimate_for(session, efm)
+    pdf.heading("Estimation des sommes dues (indicative)", len(est.lines) + 4)
+    if est.lines:
+        lines = [
+            [
+                "Rémunération" if ln.part == "pay" else "Déplacement",
+                ln.label_fr,
+                estimates.line_quantity(ln),
+                estimates.line_rate(ln),
+                format_amount(ln.amount),
+            ]
+            for ln in est.lines
+        ]
+        lines += [
+            ["Sous-total", "Rémunération", "", "", format_amount(est.pay)],
+            ["Sous-total", "Déplacement", "", "", format_amount(est.travel)],
+            ["Total estimé", "", "", "", format_amount(est.total)],
+        ]
+        pdf.grid(["Partie", "Libellé", "Quantité", "Taux", "Montant"], lines, (25, 80, 27, 24, 24), 1)
+    else:
+        pdf.fields([("Total estimé", "Aucune somme due.")])
+
+    pdf.heading("Statuts")
+    pdf.fields(
+        [
+            ("Frais de rémunération", PartStatus(efm.pay_status).label),
+            ("Frais de déplacement", PartStatus(efm.travel_status).label),
+            ("Service fait", _service_fait(session, efm)),
+        ]
+    )
+    flags = flag_lines(session, efm)
+    missing = declarations.missing_answers(efm) if not efm.dossier_number else []
+    if flags or missing:
+        pdf.heading("Points à vérifier")
+        pdf.set_font("helvetica", "", 9.5)
+        for line in [*flags, *(f"À renseigner : {m}" for m in missing)]:
+            pdf.multi_cell(0, LINE_H, _pdf_text(f"- {line}"), new_x="LMARGIN", new_y="NEXT")
+
+    # Attestation and signatures, kept together on one page.
+    if pdf.will_page_break(62):
+        pdf.add_page()
+    pdf.heading("Attestation et signatures")
+    pdf.set_font("helvetica", "", 9.5)
     pdf.multi_cell(
         0,
-        5,
-        _pdf_text(f"Édité le {format_timestamp(utcnow())} par l'assistant Imag'in."),
+        LINE_H,
+        _pdf_text(
+            f"Je soussigné(e) {person.display_name} certifie sur l'honneur l'exactitude des renseignements "
+            "portés sur cet état de frais et des justificatifs joints."
+        ),
         new_x="LMARGIN",
         new_y="NEXT",
     )
-    for title, lines in recap_sections(session, efm):
-        pdf.ln(3)
-        pdf.set_font("helvetica", "B", 11)
-        pdf.multi_cell(0, 6, _pdf_text(title), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("helvetica", "", 10)
-        for line in map(_pdf_text, lines):
-            if pdf.get_string_width(line) < pdf.epw - 1:  # one line: skip the (slow) line breaking
-                pdf.cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
-            else:
-                pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
+    pdf.ln(2)
+    box_w, box_h, y = (pdf.epw - 10) / 3, 30, pdf.get_y()
+    for i, title in enumerate(["L'intervenant", "Le chef de centre (service fait)", f"Visa de la {_short(settings)}"]):
+        x = pdf.l_margin + i * (box_w + 5)
+        pdf.rect(x, y, box_w, box_h)
+        pdf.set_xy(x + 2, y + 1.5)
+        pdf.set_font("helvetica", "B", 9)
+        pdf.cell(box_w - 4, 5, _pdf_text(title))
+        pdf.set_xy(x + 2, y + box_h - 6)
+        pdf.set_font("helvetica", "", 8)
+        pdf.set_text_color(*MUTED)
+        pdf.cell(box_w - 4, 5, _pdf_text("Date et signature"))
+        pdf.set_text_color(*INK)
+    pdf.set_xy(pdf.l_margin, y + box_h + 3)
     pdf.set_font("helvetica", "I", 8)
     pdf.multi_cell(
         0,
@@ -174,3 +417,9 @@ def render_recap_pdf(session: Session, efm_id: int) -> bytes:
         new_y="NEXT",
     )
     return bytes(pdf.output())
+
+
+def _short(settings: Settings) -> str:
+    """« DEC » from « Division des examens et concours (DEC) »; the whole name otherwise."""
+    name = settings.academie_service
+    return name[name.rfind("(") + 1 : -1] if name.endswith(")") and "(" in name else name

@@ -70,9 +70,9 @@ def test_recap_pdf_has_the_declaration_estimate_and_flags(demo: dict[str, Any], 
     path.write_bytes(data)
     with pdfplumber.open(path) as pdf:
         text = "\n".join(page.extract_text() or "" for page in pdf.pages)
-    assert "État récapitulatif" in text and "Mission n° DEMO-101" in text
-    assert "LYCEE MALHERBE (0141274A)" in text and "Nombre de copies corrigées : 100" in text
-    assert "ST LO -> " in text and "Total estimé" in text and "80,00 €" in text
+    assert "État de frais de mission" in text and "n° DEMO-101" in text
+    assert "LYCEE MALHERBE (0141274A)" in text and "Nombre de copies corrigées 100" in text
+    assert "ST LO" in text and "Total estimé" in text and "80,00 €" in text
     assert "Points à vérifier" in text  # receipts declared but none received
 
 
