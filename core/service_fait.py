@@ -44,20 +44,12 @@ def _next_step(efm: EtatDeFrais, done: bool) -> str:
     return "Déclarez vos frais dans la discussion avec l'assistant (commande /missions) pour qu'ils soient payés."
 
 
-def _notify(session: Session, efm: EtatDeFrais, done: bool) -> None:
+def _tell(session: Session, efm: EtatDeFrais, what: str, next_step: str, key: str) -> None:
+    """The intervenant told in the chat (short) and by e-mail (greeting, mission, dossier, what next)."""
     mission, person = efm.convocation.mission, efm.convocation.intervenant
-    state = "effectuée" if done else "non effectuée"
-    what = f"Le chef de centre a attesté la mission n° {mission.number} du {format_date(mission.start_at)} : {state}."
-    key = f"service_fait:{efm.id}:{done}:{utcnow().isoformat()}"
     subject = f"Imag'in : service fait de la mission n° {mission.number}"
     outbox.notify_intervenant(
-        session,
-        person,
-        kind="service_fait",
-        subject=subject,
-        text=f"{what}\n{_next_step(efm, done)}",
-        dedupe_key=key,
-        email=False,
+        session, person, kind="service_fait", subject=subject, text=f"{what}\n{next_step}", dedupe_key=key, email=False
     )
     if person.emails:
         settings = get_settings()
@@ -72,12 +64,19 @@ def _notify(session: Session, efm: EtatDeFrais, done: bool) -> None:
                 what=what,
                 mission_label=mission_label(mission),
                 dossier=efm.dossier_number,
-                next_step=_next_step(efm, done),
+                next_step=next_step,
                 chat_link=settings.chat_link,
                 service=f"{settings.academie_service}, {settings.academie_name}",
             ),
             dedupe_key=f"{key}:mail",
         )
+
+
+def _notify(session: Session, efm: EtatDeFrais, done: bool) -> None:
+    mission = efm.convocation.mission
+    state = "effectuée" if done else "non effectuée"
+    what = f"Le chef de centre a attesté la mission n° {mission.number} du {format_date(mission.start_at)} : {state}."
+    _tell(session, efm, what, _next_step(efm, done), f"service_fait:{efm.id}:{done}:{utcnow().isoformat()}")
 
 
 def attest(session: Session, efm: EtatDeFrais, done: bool, user: StaffUser, *, source: str) -> ServiceFait:
@@ -144,15 +143,16 @@ def undo(session: Session, efm: EtatDeFrais, user: StaffUser, previous: bool | N
     prechecks.refresh_flags(session, efm)
     if sent is not None:
         mission = efm.convocation.mission
-        outbox.notify_intervenant(
+        what = (
+            f"Correction : l'attestation de la mission n° {mission.number} du {format_date(mission.start_at)} "
+            "envoyée à l'instant a été annulée par le chef de centre : ne tenez pas compte du message précédent."
+        )
+        _tell(
             session,
-            efm.convocation.intervenant,
-            kind="service_fait",
-            subject=f"Imag'in : service fait de la mission n° {mission.number}",
-            text=(
-                f"Correction : l'attestation de la mission n° {mission.number} du {format_date(mission.start_at)} "
-                "envoyée à l'instant a été annulée par le chef de centre : ne tenez pas compte du message précédent."
-            ),
-            dedupe_key=f"service_fait_undo:{efm.id}:{utcnow().isoformat()}",
-            email=False,
+            efm,
+            what,
+            "Vous serez prévenu de la nouvelle attestation."
+            if previous is None
+            else f"L'attestation précédente s'applique : mission {'effectuée' if previous else 'non effectuée'}.",
+            f"service_fait_undo:{efm.id}:{utcnow().isoformat()}",
         )

@@ -100,3 +100,13 @@ def test_recap_is_a_form_with_header_tables_statuses_and_signatures(
         for n, page in enumerate(pages, 1):
             assert f"Page {n} / {len(pages)}" in texts[n - 1]
             assert max(w["x1"] for w in page.extract_words()) <= A4_WIDTH_PT - 14
+
+
+def test_chat_recap_shows_a_receipts_total_at_its_amount(console) -> None:  # type: ignore[no-untyped-def]
+    from core.recap_pdf import estimate_lines
+
+    with console.db() as s:
+        lines = estimate_lines(s, s.get(EtatDeFrais, console.ids["caen"]))
+    receipts = next(line for line in lines if line.startswith("Transport sur justificatifs"))
+    assert receipts.endswith(": 85,00 € (montant réel)") and "forfait" not in " ".join(lines)
+    assert "Correction de copies (taux 5) : 100 copies × 5,00 € = 500,00 €" in lines
