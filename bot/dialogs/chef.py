@@ -31,6 +31,7 @@ PASSWORD_PROMPT = (
     "🔒 Votre message sera effacé de la discussion aussitôt lu."
 )
 UNIT_OF = {"copies": "copie", "candidates": "candidat"}
+MAX_TEXT = 3500  # characters of intervenants listed in one message (Telegram takes 4096)
 
 
 def _plural(n: int, word: str) -> str:
@@ -125,14 +126,22 @@ def _mission_line(efm: EtatDeFrais) -> str:
 
 
 def _by_person(efms: list[EtatDeFrais]) -> list[str]:
+    """One block per intervenant with their missions; blocks past what one message holds are summed up."""
     groups: dict[int, list[EtatDeFrais]] = defaultdict(list)
     for efm in efms:
         groups[efm.convocation.intervenant_id].append(efm)
-    lines = []
+    lines: list[str] = []
+    size = 0
     for i, group in enumerate(groups.values(), 1):
         person = group[0].convocation.intervenant
-        lines.append(f"{i}. {person.display_name} (n° {person.numero})")
-        lines += [_mission_line(e) for e in group]
+        block = [f"{i}. {person.display_name} (n° {person.numero})", *(_mission_line(e) for e in group)]
+        size += sum(len(line) + 1 for line in block)
+        if size > MAX_TEXT:
+            rest = len(groups) - i + 1
+            others = "1 autre intervenant" if rest == 1 else f"{rest} autres intervenants"
+            lines.append(f"… et {others} : la console DEC (page Service fait) les liste tous.")
+            break
+        lines += block
     return lines
 
 
