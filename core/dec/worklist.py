@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.dec.queue import Operator, QueueFilter, _filtered, decide, get_dossier
@@ -45,17 +46,22 @@ def neighbours(session: Session, op: Operator, f: QueueFilter, efm_id: int) -> N
     """The dossiers before and after ``efm_id`` in the queue's order (oldest submission first), within
     the filter; a dossier that left the filter (just validated) still has the ones around its place."""
     current = get_dossier(session, op, efm_id)
-    key = (current.submitted_at, current.id)
-    rows = session.execute(
-        _filtered(op, f)
-        .with_only_columns(EtatDeFrais.id, EtatDeFrais.submitted_at)
-        .order_by(EtatDeFrais.submitted_at, EtatDeFrais.id)
-    ).all()
-    ordered = [(r.submitted_at, r.id) for r in rows if r.submitted_at is not None]
-    before = [k for k in ordered if k < key]
-    after = [k for k in ordered if k > key]
-    position = next((i for i, k in enumerate(ordered, 1) if k == key), None)
-    return Neighbours(before[-1][1] if before else None, after[0][1] if after else None, position, len(ordered))
+    at, key = EtatDeFrais.submitted_at, (current.submitted_at, current.id)
+    base = _filtered(op, f).where(at.is_not(None))
+    before = or_(at < key[0], and_(at == key[0], EtatDeFrais.id < key[1]))
+    after = or_(at > key[0], and_(at == key[0], EtatDeFrais.id > key[1]))
+    ids = base.with_only_columns(EtatDeFrais.id).limit(1)
+    previous = session.scalar(ids.where(before).order_by(at.desc(), EtatDeFrais.id.desc()))
+    following = session.scalar(ids.where(after).order_by(at, EtatDeFrais.id))
+    total = _count(session, base)
+    position = (
+        1 + _count(session, base.where(before)) if _count(session, base.where(EtatDeFrais.id == efm_id)) else None
+    )
+    return Neighbours(previous, following, position, total)
+
+
+def _count(session: Session, q: Select[tuple[EtatDeFrais]]) -> int:
+    return session.scalar(select(func.count()).select_from(q.with_only_columns(EtatDeFrais.id).subquery())) or 0
 
 
 @dataclass
