@@ -6,7 +6,7 @@ from __future__ import annotations
 from fpdf import FPDF
 from sqlalchemy.orm import Session
 
-from core import declarations, estimates, missions, prechecks, receipts
+from core import declarations, estimates, missions, prechecks, receipts, steps
 from core.french import (
     format_amount,
     format_duration,
@@ -114,7 +114,7 @@ def recap_sections(session: Session, efm: EtatDeFrais) -> list[Section]:
     flags = flag_lines(session, efm)
     if flags:
         sections.append(("Points à vérifier", flags))
-    missing = declarations.missing_answers(efm)
+    missing = steps.missing_answers(efm)
     if missing and not efm.dossier_number:
         sections.append(("Il reste à renseigner", missing))
     dossier = [f"Dossier n° {efm.dossier_number}"] if efm.dossier_number else ["Non validé (brouillon)"]
