@@ -93,7 +93,9 @@ def test_states_follow_the_answers_and_validation_blocks_everything(seeded: Call
         d.set_quantity(s, efm, 100, ACTOR)
         d.set_times(s, efm, start - timedelta(hours=2), start + timedelta(hours=10), ACTOR)
         assert steps_for(efm)[-1].state is M  # only optional steps left: validation is possible
-        d.add_trip(s, efm, start - timedelta(hours=2), "ST LO", start - timedelta(hours=1), "CAEN", ACTOR, mode="voiture")
+        d.add_trip(
+            s, efm, start - timedelta(hours=2), "ST LO", start - timedelta(hours=1), "CAEN", ACTOR, mode="voiture"
+        )
         trips = steps_for(efm)[3]
         assert trips.state is M and trips.reason == "la puissance fiscale du véhicule personnel"
         d.set_car(s, efm, 5, None, ACTOR)
