@@ -235,7 +235,7 @@ async def declaration(driver: Driver, user: int, k: int) -> None:
     await driver.press(user, "Continuer")
     await driver.press(user, "0")
     await driver.send(user, "1")
-    await driver.press(user, "0")
+    await driver.send(user, "0")  # none at the administrative restaurant (typed: the buttons changed)
     await driver.send(user, "32,40")
     await driver.press(user, "Continuer")
     await driver.press(user, "Valider")
