@@ -58,7 +58,7 @@ async def recap_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str
         "steps": [
             {"id": s.name.value, "label": f"{_MARKS[s.state]} {s.title}"}
             for s in draft.steps
-            if s.name is not StepName.RECAP and (s.state is not StepState.BLOCKED or draft.editable)
+            if s.name is not StepName.RECAP
         ],
     }
 
