@@ -150,7 +150,7 @@ def test_the_export_file_is_kept_only_once_its_transaction_commits(seeded) -> No
         export = export_payment(s, Operator.of(staff(s, "dec.demo")), Part.PAY)
         assert not exports_dir().exists() or not list(exports_dir().iterdir())  # not before the commit
     kept = list(exports_dir().iterdir())
-    assert [k.name for k in kept] == [export.filename] and kept[0].read_text(encoding="utf-8") == export.csv_text
+    assert [k.name for k in kept] == [export.filename] and kept[0].read_bytes().decode("utf-8") == export.csv_text
     with db() as s:
         assert (
             dec.get_dossier(s, Operator.of(staff(s, "dec.demo")), ids["caen"]).pay_status == PartStatus.SENT_TO_PAYMENT
