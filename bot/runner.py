@@ -83,7 +83,7 @@ def build_dispatcher(storage: BaseStorage | None = None, *, emulator_ack: bool =
     dp.callback_query.outer_middleware(identity)
     first, last = handlers.make_routers()
     dp.include_routers(
-        first, link.make_dialog(), missions.make_dialog(), declare.make_dialog(), chef.make_dialog(), last
+        first, link.make_dialog(), missions.make_dialog(), *declare.make_dialogs(), chef.make_dialog(), last
     )
     setup_dialogs(dp)
     dp.startup.register(_freeze_startup_heap)

@@ -20,12 +20,6 @@ class Declare(StatesGroup):
     departure = State()
     return_at = State()
     trips = State()
-    trip_depart_at = State()
-    trip_from = State()
-    trip_arrive_at = State()
-    trip_to = State()
-    trip_mode = State()
-    trip_km = State()
     car_hp = State()
     car_km = State()
     nights = State()
@@ -35,6 +29,17 @@ class Declare(StatesGroup):
     receipts_total = State()
     receipts = State()
     recap = State()
+
+
+class TripEdit(StatesGroup):
+    """One trip, added or changed: a sub-dialog started from the trips list, finished when saved."""
+
+    depart_at = State()
+    depart_city = State()
+    arrive_at = State()
+    arrive_city = State()
+    mode = State()
+    km = State()
 
 
 class Chef(StatesGroup):

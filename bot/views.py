@@ -14,21 +14,29 @@ from core.mail import addresses as intake
 from core.models import EtatDeFrais, MissionType
 from core.recap_pdf import mission_lines, status_lines, trip_line
 from core.statuses import Part, PartStatus
+from core.steps import Step, StepState, steps_for
 
-QUANTITY_PROMPTS = {
-    "copies": ("Nombre de copies corrigées", "25"),
-    "candidates": ("Nombre de candidats interrogés", "12"),
-    "practical_minutes": ("Durée des épreuves pratiques (en heures)", "3h30"),
-}
+__all__ = ["MISSION_MARKS", "Draft", "draft_of", "mission_line", "recap_text"]
 
-__all__ = ["QUANTITY_PROMPTS", "Draft", "draft_of", "mission_line", "recap_text"]
+_DECIDED = {PartStatus.VALIDATED, PartStatus.SENT_TO_PAYMENT}
+MISSION_MARKS = "📨 envoyée à la DEC · ✅ validée · ❗ complément demandé · 📝 en cours · • à déclarer"
+
+
+def _mark(efm: EtatDeFrais) -> str:
+    statuses = {declarations.part_status(efm, p) for p in declarations.active_parts(efm)}
+    if PartStatus.INFO_REQUESTED in statuses:
+        return "❗"
+    if statuses and statuses <= _DECIDED:
+        return "✅"
+    if efm.dossier_number and PartStatus.TO_VALIDATE in statuses:
+        return "📨"
+    return "📝" if efm.service_done is not None else "•"
 
 
 def mission_line(efm: EtatDeFrais) -> str:
-    """One line of the missions list (a button label)."""
+    """One line of the missions list (a button label); the marks are those of MISSION_MARKS."""
     m = efm.convocation.mission
-    mark = "✅" if efm.dossier_number else ("📝" if efm.service_done is not None else "•")
-    return f"{mark} N° {m.number} · {format_date(m.start_at)} · {MissionType(m.mission_type).label}"
+    return f"{_mark(efm)} N° {m.number} · {format_date(m.start_at)} · {MissionType(m.mission_type).label}"
 
 
 @dataclass
@@ -62,6 +70,16 @@ class Draft:
     receipts_by_email: bool
     mail_address: str
     mail_reference: str
+    admin_meals: int
+    steps: list[Step]  # core.steps: those that apply, in order, with their state
+
+    @property
+    def step_names(self) -> list[str]:
+        return [step.name.value for step in self.steps]
+
+    @property
+    def submitted(self) -> bool:
+        return self.steps[-1].state is StepState.ANSWERED
 
     @property
     def uses_car(self) -> bool:
@@ -76,25 +94,18 @@ class Draft:
         return str(self.quantity)
 
 
-def _editable(efm: EtatDeFrais) -> bool:
-    try:
-        declarations.require_editable(efm)
-    except Exception:  # noqa: BLE001 - IllegalTransition: the dossier is read-only
-        return False
-    return True
-
-
 def draft_of(session: Session, efm: EtatDeFrais) -> Draft:
     mission = efm.convocation.mission
     person = efm.convocation.intervenant
     qfield = declarations.quantity_field(efm)
+    steps = steps_for(efm)
     return Draft(
         efm_id=efm.id,
         mission_number=mission.number,
         mission_start=mission.start_at,
         card="\n".join(mission_lines(mission)),
         statuses="\n".join(status_lines(efm)),
-        editable=_editable(efm),
+        editable=steps[-1].state is not StepState.ANSWERED,
         dossier_number=efm.dossier_number,
         has_pay=declarations.part_status(efm, Part.PAY) is not PartStatus.NO_COSTS,
         has_travel=declarations.part_status(efm, Part.TRAVEL) is not PartStatus.NO_COSTS,
@@ -128,6 +139,8 @@ def draft_of(session: Session, efm: EtatDeFrais) -> Draft:
         receipts_by_email=efm.receipts_by_email,
         mail_address=intake.personal_address(person),
         mail_reference=intake.email_reference(efm),
+        admin_meals=efm.admin_meals or 0,
+        steps=steps,
     )
 
 

@@ -23,6 +23,13 @@ MAX_COUNT = 5000
 MAX_PRACTICAL_MINUTES = 200 * 60
 MAX_NIGHTS = 31
 MAX_MEALS = 62
+MAX_CITY_LENGTH = 120
+MAX_TRIP_KM = 3000
+MIN_FISCAL_HP, MAX_FISCAL_HP = 1, 50
+FISCAL_HP_CHOICES = tuple(range(MIN_FISCAL_HP, 11))  # the usual powers, offered as shortcuts (all accepted)
+MAX_YEARLY_KM = 200_000
+CITY_EXAMPLE = "ST LO"
+READ_ONLY = "Ce dossier a été transmis à la DEC : il ne peut plus être modifié. Contactez la DEC si besoin."
 TRIP_MODES = {
     "transport_public": "Train, car ou transport en commun",
     "voiture": "Véhicule personnel",
@@ -53,9 +60,7 @@ def require_editable(efm: EtatDeFrais) -> None:
     """Refuse changes once the intervenant has validated (unless the DEC asked for more)."""
     statuses = [part_status(efm, p) for p in Part if part_status(efm, p) is not PartStatus.NO_COSTS]
     if statuses and not all(s in EDITABLE for s in statuses):
-        raise IllegalTransition(
-            "Ce dossier a déjà été validé : il ne peut plus être modifié. Contactez la DEC si besoin."
-        )
+        raise IllegalTransition(READ_ONLY)
 
 
 def apply_transition(
@@ -132,14 +137,72 @@ def _check_in_window(efm: EtatDeFrais, moment: datetime, what: str) -> None:
         )
 
 
+def _check_after(later: datetime, earlier: datetime, what: str, reference: str) -> None:
+    if later <= earlier:
+        raise InvalidInput(
+            f"{what} ({format_datetime(later)}) doit être après {reference} ({format_datetime(earlier)})."
+        )
+
+
+# ---- partial checks: one answer of a step that takes several (nothing saved) ----------------------
+
+
+def check_departure(efm: EtatDeFrais, departure_at: datetime) -> None:
+    """The departure from the residence alone (before the return is asked)."""
+    _check_in_window(efm, departure_at, "Le départ")
+
+
+def check_times(efm: EtatDeFrais, departure_at: datetime, return_at: datetime) -> None:
+    """Departure and return together: both within the mission's dates, the return after the departure."""
+    check_departure(efm, departure_at)
+    _check_in_window(efm, return_at, "Le retour")
+    _check_after(return_at, departure_at, "Le retour", "le départ")
+
+
+def check_trip_departure(efm: EtatDeFrais, depart_at: datetime) -> None:
+    """A trip's first answer: its departure date and time."""
+    _check_in_window(efm, depart_at, "Le départ du trajet")
+
+
+def check_city(name: str) -> str:
+    """A city as typed, normalised (upper case, single spaces); it must contain a letter."""
+    city = " ".join(name.split()).upper()
+    if not city:
+        raise InvalidInput(f"Indiquez le nom de la ville. Exemple : {CITY_EXAMPLE}")
+    if len(city) > MAX_CITY_LENGTH:
+        raise InvalidInput(f"Nom de ville trop long ({MAX_CITY_LENGTH} caractères au plus). Exemple : {CITY_EXAMPLE}")
+    if not any(c.isalpha() for c in city):
+        raise InvalidInput(f"Nom de ville invalide : il doit contenir des lettres. Exemple : {CITY_EXAMPLE}")
+    return city
+
+
+def check_trip_arrival(efm: EtatDeFrais, depart_at: datetime, arrive_at: datetime) -> None:
+    """A trip's first leg once the arrival time is typed: the arrival after the departure, both in the dates."""
+    check_trip_departure(efm, depart_at)
+    _check_after(arrive_at, depart_at, "L'arrivée", "le départ")
+    _check_in_window(efm, arrive_at, "L'arrivée du trajet")
+
+
+def check_distance(distance_km: int) -> None:
+    if not 0 <= distance_km <= MAX_TRIP_KM:
+        raise InvalidInput(f"Distance invalide (0 à {MAX_TRIP_KM} km). Exemple : 62")
+
+
+def check_nights(nights: int) -> None:
+    """A number of hotel nights (before the lodging amount is asked)."""
+    if not 0 <= nights <= MAX_NIGHTS:
+        raise InvalidInput(f"Nombre de nuits invalide (0 à {MAX_NIGHTS}). Exemple attendu : 2")
+
+
+def check_meals(meals: int) -> None:
+    """A number of meals (before the half-price ones are asked)."""
+    if not 0 <= meals <= MAX_MEALS:
+        raise InvalidInput(f"Nombre de repas invalide (0 à {MAX_MEALS}). Exemple attendu : 2")
+
+
 def set_times(session: Session, efm: EtatDeFrais, departure_at: datetime, return_at: datetime, actor: str) -> None:
     """Departure from and return to the residence; the return must follow the departure."""
-    _check_in_window(efm, departure_at, "Le départ")
-    _check_in_window(efm, return_at, "Le retour")
-    if return_at <= departure_at:
-        raise InvalidInput(
-            f"Le retour ({format_datetime(return_at)}) doit être après le départ ({format_datetime(departure_at)})."
-        )
+    check_times(efm, departure_at, return_at)
     _save(session, efm, actor, "times", departure_at=departure_at, return_at=return_at)
 
 
@@ -152,21 +215,11 @@ def _check_trip(
     mode: str,
     distance_km: int,
 ) -> tuple[str, str]:
-    dc, ac = " ".join(depart_city.split()).upper(), " ".join(arrive_city.split()).upper()
-    if not dc or not ac:
-        raise InvalidInput("Indiquez la ville de départ et la ville d'arrivée. Exemple : ST LO")
-    if len(dc) > 120 or len(ac) > 120:
-        raise InvalidInput("Nom de ville trop long (120 caractères au plus).")
-    if arrive_at <= depart_at:
-        raise InvalidInput(
-            f"L'arrivée ({format_datetime(arrive_at)}) doit être après le départ ({format_datetime(depart_at)})."
-        )
-    _check_in_window(efm, depart_at, "Le départ du trajet")
-    _check_in_window(efm, arrive_at, "L'arrivée du trajet")
+    dc, ac = check_city(depart_city), check_city(arrive_city)
+    check_trip_arrival(efm, depart_at, arrive_at)
     if mode not in TRIP_MODES:
         raise InvalidInput("Mode de transport inconnu.")
-    if distance_km < 0 or distance_km > 3000:
-        raise InvalidInput("Distance invalide (0 à 3000 km).")
+    check_distance(distance_km)
     return dc, ac
 
 
@@ -237,8 +290,7 @@ def remove_trip(session: Session, efm: EtatDeFrais, trip_id: int, actor: str) ->
 
 def set_lodging(session: Session, efm: EtatDeFrais, nights: int, lodging_amount: Decimal | None, actor: str) -> None:
     """Hotel nights and their total cost (on receipts)."""
-    if not 0 <= nights <= MAX_NIGHTS:
-        raise InvalidInput(f"Nombre de nuits invalide (0 à {MAX_NIGHTS}).")
+    check_nights(nights)
     if nights == 0:
         lodging_amount = None
     elif lodging_amount is None or lodging_amount <= 0:
@@ -248,8 +300,7 @@ def set_lodging(session: Session, efm: EtatDeFrais, nights: int, lodging_amount:
 
 def set_meals(session: Session, efm: EtatDeFrais, meals: int, admin_meals: int, actor: str) -> None:
     """Meals taken at one's own expense, of which at an administrative restaurant (half rate)."""
-    if not 0 <= meals <= MAX_MEALS:
-        raise InvalidInput(f"Nombre de repas invalide (0 à {MAX_MEALS}).")
+    check_meals(meals)
     if not 0 <= admin_meals <= meals:
         raise InvalidInput("Les repas en restaurant administratif ne peuvent pas dépasser le nombre de repas.")
     _save(session, efm, actor, "meals", meals=meals, admin_meals=admin_meals)
@@ -257,10 +308,10 @@ def set_meals(session: Session, efm: EtatDeFrais, meals: int, admin_meals: int, 
 
 def set_car(session: Session, efm: EtatDeFrais, fiscal_hp: int | None, yearly_km: int | None, actor: str) -> None:
     """The personal car's fiscal horsepower and the distance already driven this year on duty."""
-    if fiscal_hp is not None and not 1 <= fiscal_hp <= 50:
-        raise InvalidInput("Puissance fiscale invalide (1 à 50 CV). Exemple : 5")
-    if yearly_km is not None and not 0 <= yearly_km <= 200_000:
-        raise InvalidInput("Kilométrage annuel invalide. Exemple : 1500")
+    if fiscal_hp is not None and not MIN_FISCAL_HP <= fiscal_hp <= MAX_FISCAL_HP:
+        raise InvalidInput(f"Puissance fiscale invalide ({MIN_FISCAL_HP} à {MAX_FISCAL_HP} CV). Exemple : 5")
+    if yearly_km is not None and not 0 <= yearly_km <= MAX_YEARLY_KM:
+        raise InvalidInput(f"Kilométrage annuel invalide (0 à {MAX_YEARLY_KM} km). Exemple : 1500")
     _save(session, efm, actor, "car", car_fiscal_hp=fiscal_hp, car_yearly_km=yearly_km)
 
 
@@ -275,58 +326,44 @@ def set_receipts_by_email(session: Session, efm: EtatDeFrais, by_email: bool, ac
     _save(session, efm, actor, "receipts_by_email", receipts_by_email=by_email)
 
 
-def missing_answers(efm: EtatDeFrais) -> list[str]:
-    """What must still be answered before the état de frais can be validated (French)."""
-    missing: list[str] = []
-    if efm.service_done is None:
-        return ["indiquer si la mission a été effectuée"]
-    if not efm.service_done:
-        return missing
-    field = quantity_field(efm)
-    if field and part_status(efm, Part.PAY) is not PartStatus.NO_COSTS and getattr(efm, field) is None:
-        missing.append(
-            {
-                "copies": "le nombre de copies corrigées",
-                "candidates": "le nombre de candidats interrogés",
-                "practical_minutes": "la durée des épreuves pratiques",
-            }[field]
-        )
-    if part_status(efm, Part.TRAVEL) is not PartStatus.NO_COSTS:
-        if efm.departure_at is None or efm.return_at is None:
-            missing.append("les horaires de départ et de retour")
-    return missing
-
-
 def dossier_number_for(efm: EtatDeFrais) -> str:
     """The dossier number: mission year and a stable, unique serial."""
     return f"{efm.convocation.mission.start_at.year}-{efm.id:06d}"
 
 
-def submit(session: Session, efm: EtatDeFrais, actor: str) -> str:
-    """The intervenant validates: a dossier number is given and the dossier goes to the DEC's queue."""
+def submit(session: Session, efm: EtatDeFrais, actor: str, *, notify: bool = True) -> str:
+    """The intervenant validates: a dossier number is given and the dossier goes to the DEC's queue.
+
+    The intervenant is told in the chat, unless `notify` is False: the chat that submitted answers itself.
+    """
+    from core.steps import require_complete  # the steps build on this module's checks
+
     require_editable(efm)
-    missing = missing_answers(efm)
-    if missing:
-        raise InvalidInput("Avant de valider, il reste à renseigner : " + " ; ".join(missing) + ".")
+    require_complete(efm)
     for part in active_parts(efm):
         apply_transition(session, efm, part, "submit", actor)
     if efm.dossier_number is None:
         efm.dossier_number = dossier_number_for(efm)
     efm.submitted_at = utcnow()
     prechecks.refresh_flags(session, efm)
-    person = efm.convocation.intervenant
-    mission = efm.convocation.mission
-    outbox.notify_intervenant(
-        session,
-        person,
-        kind="dossier_submitted",
-        subject=f"Imag'in : dossier n° {efm.dossier_number} enregistré",
-        text=(
-            f"Votre état de frais pour la mission n° {mission.number} est validé. "
-            f"Numéro de dossier : {efm.dossier_number}. Il est transmis à la DEC pour vérification."
-        ),
-        dedupe_key=f"submitted:{efm.id}:{efm.submitted_at.isoformat()}",
-        email=False,
-    )
+    if notify:
+        mission = efm.convocation.mission
+        outbox.notify_intervenant(
+            session,
+            efm.convocation.intervenant,
+            kind="dossier_submitted",
+            subject=f"Imag'in : dossier n° {efm.dossier_number} enregistré",
+            text=submitted_text(mission.number, efm.dossier_number),
+            dedupe_key=f"submitted:{efm.id}:{efm.submitted_at.isoformat()}",
+            email=False,
+        )
     session.flush()
     return efm.dossier_number
+
+
+def submitted_text(mission_number: str, dossier_number: str) -> str:
+    """What the intervenant is told once the declaration is sent (one message, whatever the channel)."""
+    return (
+        f"📨 Votre état de frais pour la mission n° {mission_number} est envoyé à la DEC. "
+        f"Numéro de dossier : {dossier_number}. La DEC va le vérifier ; vous serez prévenu de sa décision."
+    )

@@ -102,10 +102,11 @@ def format_duration(minutes: int) -> str:
 
 
 def format_size(size: int) -> str:
-    """A file size in French units with a decimal comma: ``"62,2 Ko"``, ``"5,2 Mo"``, ``"812 octets"``."""
+    """A file size in French units with a decimal comma: ``"62,2 Ko"``, ``"5,2 Mo"``, ``"5 Mo"``, ``"812 octets"``."""
     if size < 1024:
         return f"{size} octet{'s' if size > 1 else ''}"
     for unit, scale in (("Ko", 1024), ("Mo", 1024**2), ("Go", 1024**3)):
         if size < scale * 1024 or unit == "Go":
-            return f"{format_number(Decimal(size) / scale, 1)} {unit}"
+            value = Decimal(size) / scale
+            return f"{format_number(value, 0 if value == value.to_integral_value() else 1)} {unit}"
     raise AssertionError("unreachable")  # pragma: no cover

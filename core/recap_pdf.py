@@ -7,7 +7,7 @@ from __future__ import annotations
 from fpdf import FPDF, FontFace
 from sqlalchemy.orm import Session
 
-from core import declarations, estimates, missions, prechecks, receipts
+from core import declarations, estimates, missions, prechecks, receipts, steps
 from core.dec.operators import actor_name
 from core.french import (
     format_amount,
@@ -121,7 +121,7 @@ def recap_sections(session: Session, efm: EtatDeFrais) -> list[Section]:
     flags = flag_lines(session, efm)
     if flags:
         sections.append(("Points à vérifier", flags))
-    missing = declarations.missing_answers(efm)
+    missing = steps.missing_answers(efm)
     if missing and not efm.dossier_number:
         sections.append(("Il reste à renseigner", missing))
     dossier = [f"Dossier n° {efm.dossier_number}"] if efm.dossier_number else ["Non validé (brouillon)"]
@@ -368,7 +368,7 @@ def render_recap_pdf(session: Session, efm_id: int) -> bytes:
         ]
     )
     flags = flag_lines(session, efm)
-    missing = declarations.missing_answers(efm) if not efm.dossier_number else []
+    missing = steps.missing_answers(efm) if not efm.dossier_number else []
     if flags or missing:
         pdf.heading("Points à vérifier")
         pdf.set_font("helvetica", "", 9.5)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from core import audit, outbox, prechecks
 from core.errors import InvalidInput, NotFound
 from core.filestore import receipt_store, sha256_hex
-from core.french import format_amount
+from core.french import format_amount, format_size
 from core.models import EtatDeFrais, Receipt, utcnow
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 MAX_RECEIPT_BYTES = 5 * 1024 * 1024
 ALLOWED_TYPES = {"image/gif": "gif", "image/jpeg": "jpeg", "image/png": "png", "application/pdf": "pdf"}
 ALLOWED_LABEL = "gif, jpeg, jpg, png ou pdf"
+MAX_RECEIPT_SIZE = format_size(MAX_RECEIPT_BYTES)  # "5 Mo", as every text says it
+FILE_RULE = f"{ALLOWED_LABEL}, {MAX_RECEIPT_SIZE} au maximum par fichier"  # the rule in a sentence
 
 
 def sniff_type(data: bytes) -> str | None:
@@ -42,9 +44,10 @@ def check_receipt_file(data: bytes, name: str = "") -> str:
     """Accept a receipt file or raise InvalidInput saying why (French); returns the sniffed MIME type."""
     label = f"« {PurePath(name).name} »" if name else "Le fichier"
     if len(data) > MAX_RECEIPT_BYTES:
-        size_mb = f"{len(data) / (1024 * 1024):.1f}".replace(".", ",")
         advice = _LIGHTER.get(sniff_type(data) or "", _LIGHTER["image/jpeg"])
-        raise InvalidInput(f"{label} est trop volumineux ({size_mb} Mo) : 5 Mo au maximum.{advice}")
+        raise InvalidInput(
+            f"{label} est trop volumineux ({format_size(len(data))}) : {MAX_RECEIPT_SIZE} au maximum.{advice}"
+        )
     if not data:
         raise InvalidInput(f"{label} est vide.")
     mime = sniff_type(data)

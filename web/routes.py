@@ -11,16 +11,17 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from core import accounts
-from core.accounts import authenticate_staff, verify_password
+from core import permissions
+from core.accounts import authenticate_staff
 from core.dec import queue as dec
+from core.dec.accounts import change_own_password
 from core.dec.attestations import EXAMPLE as CSV_EXAMPLE
 from core.dec.attestations import import_attestations
 from core.dec.exports import (
     dossier_zip,
+    export_payment,
     payment_export,
     recap_pdf,
-    save_export,
     saved_export,
     saved_exports,
     waiting_payment,
@@ -37,7 +38,7 @@ from core.models import Centre, EtatDeFrais, InboundMail, Receipt
 from core.ops.privacy import PURGED
 from core.prechecks import FLAG_LABELS
 from core.receipts import receipts_of
-from core.statuses import CANCELLABLE, Part, PartStatus
+from core.statuses import Part, PartStatus
 from web.charts import bar_chart
 from web.framework import Ctx, error_page, page, safe_next, start_session
 from web.ops import health_routes
@@ -74,11 +75,7 @@ def change_password(ctx: Ctx) -> Response:
     if ctx.request.method == "GET":
         return ctx.render("password.html", forced=ctx.user.must_change_password)
     user = ctx.user
-    if not verify_password(user.password_hash, ctx.field("actuel").strip()):
-        raise InvalidInput("Mot de passe actuel incorrect.")
-    if ctx.field("nouveau").strip() != ctx.field("confirmation").strip():
-        raise InvalidInput("Les deux saisies du nouveau mot de passe diffèrent.")
-    accounts.change_password(ctx.db, user, ctx.field("nouveau"), ctx.op.actor)
+    change_own_password(ctx.db, user, ctx.field("actuel"), ctx.field("nouveau"), ctx.field("confirmation"))
     start_session(ctx.request, user)
     ctx.flash("Mot de passe changé.")
     return ctx.redirect("/file")
@@ -159,20 +156,6 @@ def queue_validate(ctx: Ctx) -> Response:
 # ------------------------------------------------------------------------------------------ dossier
 
 
-def _part_actions(efm, part: Part) -> list[str]:  # type: ignore[no-untyped-def]
-    status = part_status(efm, part)
-    actions = []
-    if status is PartStatus.TO_VALIDATE:
-        actions += ["validate", "reject"]
-    if status in (PartStatus.VALIDATED, PartStatus.REJECTED):
-        actions.append("reopen")
-    if status in CANCELLABLE:
-        actions.append("cancel")
-    if status is PartStatus.CANCELLED:
-        actions.append("restore")
-    return actions
-
-
 @page()
 def dossier_page(ctx: Ctx, efm_id: int) -> Response:
     """The declaration, trips, estimate, receipts beside their read totals, flags and decisions."""
@@ -185,8 +168,8 @@ def dossier_page(ctx: Ctx, efm_id: int) -> Response:
         efm=efm,
         mission=efm.convocation.mission,
         person=efm.convocation.intervenant,
-        parts=[(p, part_status(efm, p), _part_actions(efm, p)) for p in parts],
-        can_request_info=bool(parts) and all(part_status(efm, p) is PartStatus.TO_VALIDATE for p in parts),
+        parts=[(p, part_status(efm, p), permissions.allowed_actions(efm, ctx.user, p)) for p in parts],
+        can_request_info=permissions.REQUEST_INFO in permissions.allowed_actions(efm, ctx.user),
         estimate=estimate_for(ctx.db, efm),
         receipts=receipts,
         read_total=read_total if receipts else None,
@@ -372,12 +355,10 @@ def payment_csv(ctx: Ctx) -> Response:
     if ctx.field("confirme") != "oui":
         preview = payment_export(ctx.db, ctx.op, Part(part), mark_sent=False)
         return ctx.render("export_confirm.html", part=part, preview=preview)
-    result = payment_export(ctx.db, ctx.op, Part(part))
+    result = export_payment(ctx.db, ctx.op, Part(part))  # the file is kept once the parts are marked sent
     if not result.rows:
         detail = (" Écartés : " + " ; ".join(result.skipped)) if result.skipped else ""
         raise InvalidInput("Aucun dossier validé à exporter pour cette partie." + detail)
-    ctx.db.commit()  # the parts are marked sent before the file is kept and handed out
-    save_export(result)
     return Response(
         result.csv_text.encode("utf-8"),
         media_type="text/csv; charset=utf-8",

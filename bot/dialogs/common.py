@@ -7,7 +7,6 @@ from typing import Any
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button
 
 from bot.identity import Identity
 from core.errors import DomainError, Forbidden
@@ -38,10 +37,6 @@ async def error(manager: DialogManager, exc: DomainError) -> None:
 
 def text_of(message: Message) -> str:
     return (message.text or "").strip()
-
-
-async def close_dialog(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    await manager.done()
 
 
 def when(key: str) -> Any:

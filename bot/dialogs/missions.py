@@ -14,8 +14,8 @@ from bot.dialogs.common import catch_all, error, identity, when
 from bot.resume import resume_point
 from bot.services import run_db
 from bot.states import Declare, Missions
-from bot.views import draft_of, mission_line
-from core import missions
+from bot.views import MISSION_MARKS, draft_of, mission_line
+from core import missions, permissions
 from core.errors import DomainError
 from core.recap_pdf import render_recap_pdf
 
@@ -27,12 +27,13 @@ def _listing(session: Session, intervenant_id: int) -> list[dict[str, Any]]:
 def _card(session: Session, intervenant_id: int, efm_id: int) -> dict[str, Any]:
     efm = missions.efm_of_intervenant(session, intervenant_id, efm_id)
     draft = draft_of(session, efm)
+    allowed = permissions.allowed_actions(efm, efm.convocation.intervenant)
     text = f"{draft.card}\n\n{draft.statuses}"
     if draft.dossier_number:
         text += f"\nDossier n° {draft.dossier_number}"
     elif draft.service_done is not None:
         text += "\n📝 Saisie en cours (brouillon enregistré)."
-    return {"text": text, "editable": draft.editable, "has_dossier": bool(draft.dossier_number)}
+    return {"text": text, "editable": permissions.DECLARE in allowed, "has_dossier": permissions.RECAP_PDF in allowed}
 
 
 def _pdf(session: Session, intervenant_id: int, efm_id: int) -> tuple[bytes, str]:
@@ -48,7 +49,7 @@ async def listing_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
     if not items:
         return {"text": head + "Vous n'avez aucune mission convoquée pour le moment.", "items": []}
     return {
-        "text": head + "Vos missions (✅ validée · 📝 en cours · • à déclarer) : choisissez-en une.",
+        "text": head + f"Vos missions ({MISSION_MARKS}) : choisissez-en une.",
         "items": items,
     }
 

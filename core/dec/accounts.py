@@ -91,3 +91,12 @@ def set_staff_active(session: Session, login: str, active: bool, *, actor: str) 
     user.active = active
     audit.record(session, actor, "staff_users", user.id, "staff_enabled" if active else "staff_disabled")
     return user
+
+
+def change_own_password(session: Session, user: StaffUser, current: str, new: str, confirmation: str) -> None:
+    """A staff member changes their own password: the current one checked, the new one typed twice alike."""
+    if not accounts.verify_password(user.password_hash, current.strip()):
+        raise InvalidInput("Mot de passe actuel incorrect.")
+    if new.strip() != confirmation.strip():
+        raise InvalidInput("Les deux saisies du nouveau mot de passe diffèrent.")
+    accounts.change_password(session, user, new, f"staff:{user.id}")

@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path, PurePath
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -184,6 +184,15 @@ def save_export(export: PaymentExport) -> Path:
     tmp.write_text(export.csv_text, encoding="utf-8", newline="")
     os.replace(tmp, target)
     return target
+
+
+def export_payment(session: Session, op: Operator, part: Part) -> PaymentExport:
+    """The payment export of one part, as a use case: the parts are marked sent in this transaction and the
+    file is kept once that transaction commits (never kept for a transaction rolled back)."""
+    export = payment_export(session, op, part)
+    if export.rows:
+        event.listen(session, "after_commit", lambda _session: save_export(export), once=True)
+    return export
 
 
 def saved_exports(limit: int = 100) -> list[Path]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import audit, declarations, outbox, prechecks, receipts
+from core import audit, outbox, prechecks, receipts, steps
 from core.db import session_scope
 from core.errors import InvalidInput, NotFound
 from core.filestore import mail_store
@@ -440,7 +440,7 @@ def _finish(session: Session, mail: InboundMail, *, automatic: bool, reply_to: s
 
 def still_missing(efm: EtatDeFrais) -> list[str]:
     """What the intervenant still has to do for this dossier (French, for the reply)."""
-    missing = [m[0].upper() + m[1:] for m in declarations.missing_answers(efm)]
+    missing = [m[0].upper() + m[1:] for m in steps.missing_answers(efm)]
     if efm.dossier_number is None and not missing:
         missing.append("Valider votre état de frais (un numéro de dossier vous sera alors attribué)")
     for flag in efm.flags:

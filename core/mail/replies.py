@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.receipts import ALLOWED_LABEL
+from core.receipts import FILE_RULE
 
 EXAMPLE_SUBJECT = "« Justificatifs mission 621 »"
 SIGNATURE = "Cordialement,\nL'assistant Imag'in (message automatique)"
@@ -69,14 +69,14 @@ def accepted_text(
     if not accepted and not rejected:
         lines += [
             "Ce message ne contenait aucun justificatif.",
-            f"Joignez vos justificatifs ({ALLOWED_LABEL}, 5 Mo au maximum par fichier) à un nouveau message.",
+            f"Joignez vos justificatifs ({FILE_RULE}) à un nouveau message.",
             "",
         ]
     else:
         lines += _file_sections(accepted, rejected) + [""]
     if rejected:
         lines += [
-            f"Formats acceptés : {ALLOWED_LABEL}, 5 Mo au maximum par fichier. Vous pouvez renvoyer les "
+            f"Formats acceptés : {FILE_RULE}. Vous pouvez renvoyer les "
             "pièces refusées dans le bon format (par exemple une photo en jpeg ou un scan en pdf).",
             "",
         ]
@@ -174,11 +174,11 @@ ADVICE_AUTH = (
 )
 ADVICE_TOO_LARGE = (
     "Renvoyez vos justificatifs en plusieurs messages, chacun avec quelques pièces jointes (formats "
-    f"{ALLOWED_LABEL}, 5 Mo au maximum par fichier), avec le numéro de mission dans l'objet ({EXAMPLE_SUBJECT})."
+    f"{FILE_RULE}), avec le numéro de mission dans l'objet ({EXAMPLE_SUBJECT})."
 )
 ADVICE_UNREADABLE = (
     "Renvoyez vos justificatifs en pièces jointes d'un nouveau message (formats "
-    f"{ALLOWED_LABEL}, 5 Mo au maximum par fichier), avec le numéro de mission dans l'objet ({EXAMPLE_SUBJECT})."
+    f"{FILE_RULE}), avec le numéro de mission dans l'objet ({EXAMPLE_SUBJECT})."
 )
 
 

@@ -35,7 +35,7 @@ async def test_whole_declaration_to_dossier_number(chat: ChatClient, demo: dict[
     await chat.press(U, "Retour")  # back to the previous step, with the saved answer shown
     text = await chat.last_bot_text(U)
     assert "Étape 2/8" in text and "Valeur actuelle : 120" in text
-    await chat.press(U, "Garder la valeur actuelle")
+    await chat.press(U, "Garder : 120")
     text = await chat.last_bot_text(U)
     assert "Étape 3/8" in text and f"Exemple : {d0} 07:30" in text  # an example on the mission's day
     await chat.send(U, f"{d0} 07:00")
@@ -69,7 +69,9 @@ async def test_whole_declaration_to_dossier_number(chat: ChatClient, demo: dict[
     await chat.press(U, "1")
     await chat.send(U, "89,00")
     await chat.press(U, "2")
-    await chat.press(U, "0")
+    assert "Sur ces 2 repas, combien" in await chat.last_bot_text(U)
+    assert await chat.buttons(U) == ["Aucun", "1 sur 2", "Tous les 2", "⬅️ Retour", "✖️ Annuler"]  # no bare 0 / 1
+    await chat.press(U, "Aucun")
     assert "Étape 6/8" in await chat.last_bot_text(U)
     await chat.send(U, "121,40 €")
     assert "Étape 7/8" in await chat.last_bot_text(U)

@@ -46,7 +46,8 @@ def test_recorded_timestamps_are_shown_in_paris_time_summer_and_winter() -> None
 
 
 @pytest.mark.parametrize(
-    ("size", "expected"), [(1, "1 octet"), (900, "900 octets"), (63_693, "62,2 Ko"), (5_452_595, "5,2 Mo")]
+    ("size", "expected"),
+    [(1, "1 octet"), (900, "900 octets"), (63_693, "62,2 Ko"), (5_452_595, "5,2 Mo"), (5 * 1024 * 1024, "5 Mo")],
 )
 def test_sizes_in_french_units(size: int, expected: str) -> None:
     assert french.format_size(size) == expected

@@ -135,3 +135,44 @@ def test_attestation_csv_import_reports_bad_lines(seeded) -> None:  # type: igno
         number = dec.get_dossier(s, g, ids["alencon"]).dossier_number
         report = import_attestations(s, g, f"dossier,effectue\n{number},1\n".encode())
         assert report.recorded == 1 and not report.errors
+
+
+def test_the_export_file_is_kept_only_once_its_transaction_commits(seeded) -> None:  # type: ignore[no-untyped-def]
+    from core.dec.exports import export_payment, exports_dir
+
+    db, ids = seeded
+    with db() as s:
+        g = Operator.of(staff(s, "dec.demo"))
+        dec.attest(s, g, ids["caen"], True)
+        dec.decide(s, g, ids["caen"], "validate")
+    with pytest.raises(RuntimeError), db() as s:  # the transaction fails after the export: nothing kept
+        assert export_payment(s, Operator.of(staff(s, "dec.demo")), Part.PAY).rows == 1
+        assert not exports_dir().exists() or not list(exports_dir().iterdir())
+        raise RuntimeError("the request failed")
+    assert not exports_dir().exists() or not list(exports_dir().iterdir())
+    with db() as s:
+        export = export_payment(s, Operator.of(staff(s, "dec.demo")), Part.PAY)
+        assert not exports_dir().exists() or not list(exports_dir().iterdir())  # not before the commit
+    kept = list(exports_dir().iterdir())
+    assert [k.name for k in kept] == [export.filename] and kept[0].read_bytes().decode("utf-8") == export.csv_text
+    with db() as s:
+        assert (
+            dec.get_dossier(s, Operator.of(staff(s, "dec.demo")), ids["caen"]).pay_status == PartStatus.SENT_TO_PAYMENT
+        )
+
+
+def test_changing_ones_own_password_checks_the_current_one_and_the_confirmation(seeded) -> None:  # type: ignore[no-untyped-def]
+    from core.accounts import hash_password, verify_password
+    from core.dec.accounts import change_own_password
+
+    db, _ = seeded
+    with db() as s:
+        user = staff(s, "dec.demo")
+        user.password_hash = hash_password("Ancien2026code")
+        with pytest.raises(InvalidInput, match="Mot de passe actuel incorrect"):
+            change_own_password(s, user, "faux", "Nouveau2026code", "Nouveau2026code")
+        with pytest.raises(InvalidInput, match="Les deux saisies du nouveau mot de passe diffèrent"):
+            change_own_password(s, user, "Ancien2026code", "Nouveau2026code", "Nouveau2026cod")
+        assert verify_password(user.password_hash, "Ancien2026code")
+        change_own_password(s, user, " Ancien2026code ", "Nouveau2026code", "Nouveau2026code")
+        assert verify_password(user.password_hash, "Nouveau2026code") and not user.must_change_password

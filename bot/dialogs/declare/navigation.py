@@ -1,0 +1,198 @@
+"""Plumbing of the declaration dialog: the dossier's draft, core calls, moving between steps, the nav row.
+
+The steps, their order and their states come from ``core.steps`` (through the draft); a window only knows
+its own question. "Retour" goes back one screen; a step opened from the recap comes back to the recap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery
+from aiogram_dialog import DialogManager, Window
+from aiogram_dialog.widgets.kbd import Button, Row
+from aiogram_dialog.widgets.text import Const, Format
+from sqlalchemy.orm import Session
+
+from bot.dialogs.common import catch_all, error, identity, say
+from bot.resume import save_resume
+from bot.services import run_db
+from bot.states import Declare, TripEdit
+from bot.views import Draft, draft_of
+from core import missions
+from core.errors import DomainError
+from core.models import EtatDeFrais
+
+# Each step of core.steps and the screens that ask it, the first one opening the step.
+SCREENS: dict[str, list[State]] = {
+    "done": [Declare.done],
+    "quantity": [Declare.quantity],
+    "times": [Declare.departure, Declare.return_at],
+    "trips": [Declare.trips, Declare.car_hp, Declare.car_km],
+    "stay": [Declare.nights, Declare.lodging_amount, Declare.meals, Declare.admin_meals],
+    "total": [Declare.receipts_total],
+    "receipts": [Declare.receipts],
+    "recap": [Declare.recap],
+}
+STEP_OF = {state.state: name for name, states in SCREENS.items() for state in states}
+STATES = {state.state: state for state in (*Declare.__all_states__, *TripEdit.__all_states__)}
+TO_RECAP = "to_recap"  # in dialog_data: this step was opened from the recap and goes back to it
+
+
+# ---- core calls (run in a worker thread, one transaction each) ---------------------------------
+
+
+def efm_of(session: Session, person_id: int, efm_id: int) -> EtatDeFrais:
+    return missions.efm_of_intervenant(session, person_id, efm_id)
+
+
+def _load(session: Session, person_id: int, efm_id: int) -> Draft:
+    return draft_of(session, efm_of(session, person_id, efm_id))
+
+
+def _apply(session: Session, person_id: int, efm_id: int, action: Callable[[Session, EtatDeFrais], Any]) -> Draft:
+    efm = efm_of(session, person_id, efm_id)
+    action(session, efm)
+    session.flush()
+    return draft_of(session, efm)
+
+
+def _check(session: Session, person_id: int, efm_id: int, check: Callable[[EtatDeFrais], Any]) -> tuple[Any, Draft]:
+    efm = efm_of(session, person_id, efm_id)
+    return check(efm), draft_of(session, efm)
+
+
+def ids(manager: DialogManager) -> tuple[int, int, str]:
+    """The intervenant, the état de frais of this dialog (or of the dialog that started it), the audit actor."""
+    ident = identity(manager)
+    return ident.person_id, manager.start_data["efm_id"], ident.actor  # type: ignore[index]
+
+
+_DRAFT_KEY = "bot_draft"  # the draft as of now, shared by the handler and the getter of one update
+
+
+async def current_draft(manager: DialogManager) -> Draft:
+    """This état de frais as saved, loaded at most once per update."""
+    cached = manager.middleware_data.get(_DRAFT_KEY)
+    if cached is None:
+        person_id, efm_id, _ = ids(manager)
+        cached = manager.middleware_data[_DRAFT_KEY] = await run_db(_load, person_id, efm_id)
+    return cached
+
+
+def forget_draft(manager: DialogManager) -> None:
+    """Something changed outside `apply` (a receipt stored): read the draft again for the next screen."""
+    manager.middleware_data.pop(_DRAFT_KEY, None)
+
+
+async def apply(manager: DialogManager, action: Callable[[Session, EtatDeFrais], Any]) -> Draft | None:
+    """Run a use case on this état de frais; on a refusal, tell why and return None."""
+    person_id, efm_id, _ = ids(manager)
+    try:
+        draft = await run_db(_apply, person_id, efm_id, action)
+    except DomainError as exc:
+        await error(manager, exc)
+        return None
+    manager.middleware_data[_DRAFT_KEY] = draft
+    return draft
+
+
+async def check(manager: DialogManager, action: Callable[[EtatDeFrais], Any]) -> tuple[bool, Any]:
+    """Run a core partial check (nothing saved) on this état de frais: (accepted, what it returned).
+    Tells the user why not; the draft read on the way serves the next screen of this update."""
+    person_id, efm_id, _ = ids(manager)
+    try:
+        value, draft = await run_db(_check, person_id, efm_id, action)
+    except DomainError as exc:
+        await error(manager, exc)
+        return False, None
+    manager.middleware_data[_DRAFT_KEY] = draft
+    return True, value
+
+
+# ---- moving between screens ---------------------------------------------------------------------
+
+
+async def goto(manager: DialogManager, state: State) -> None:
+    """Move forward to `state`, remembering the way back and (for the declaration) the resume point."""
+    current = manager.current_context().state
+    history = manager.dialog_data.setdefault("history", [])
+    if current != state:
+        history.append(current.state)
+    if state.state in STEP_OF:
+        first = SCREENS[STEP_OF[state.state]][0]
+        await save_resume(manager, manager.start_data["efm_id"], first)  # type: ignore[index]
+    await manager.switch_to(state)
+
+
+async def open_step(manager: DialogManager, name: str, *, from_recap: bool = False) -> None:
+    """Open a step at its first screen; from the recap, it comes back to the recap once answered."""
+    if from_recap:
+        manager.dialog_data[TO_RECAP] = True
+    await goto(manager, SCREENS[name][0])
+
+
+async def next_step(manager: DialogManager, draft: Draft) -> None:
+    """The step is answered: go to the next one that applies (or back to the recap it was opened from)."""
+    if manager.dialog_data.pop(TO_RECAP, False):
+        await goto(manager, Declare.recap)
+        return
+    names = draft.step_names
+    current = STEP_OF[manager.current_context().state.state]
+    later = names[names.index(current) + 1 :] if current in names else names[-1:]
+    await goto(manager, SCREENS[later[0]][0])
+
+
+def header(draft: Draft, step: str) -> str:
+    """« Mission n° … – Étape i/n », i among the steps that apply to this dossier."""
+    names = draft.step_names
+    index = names.index(step) + 1 if step in names else len(names)
+    return f"Mission n° {draft.mission_number} – Étape {index}/{len(names)}"
+
+
+async def on_back(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    history = manager.dialog_data.get("history") or []
+    if not history:
+        await manager.done()
+        return
+    await manager.switch_to(STATES[history.pop()])
+
+
+async def on_cancel(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    await say(
+        manager,
+        "Saisie interrompue. Vos réponses sont enregistrées : vous pourrez reprendre ici "
+        "quand vous voudrez (/missions).",
+    )
+    await manager.done()
+
+
+NAV = Row(
+    Button(Const("⬅️ Retour"), id="back", on_click=on_back), Button(Const("✖️ Annuler"), id="cancel", on_click=on_cancel)
+)
+
+
+def window(state: State, getter: Any, *widgets: Any, nav: Any = NAV) -> Window:
+    """A screen: its text from its getter, its widgets, then whatever else is typed, then the nav row."""
+    return Window(Format("{text}"), *widgets, catch_all(), nav, state=state, getter=getter)
+
+
+def keep(label_key: str, widget_id: str, on_click: Any) -> Button:
+    """« ➡️ Garder : <current answer> », shown when the getter gives `label_key`."""
+    return Button(
+        Format("➡️ Garder : {" + label_key + "}"),
+        id=widget_id,
+        on_click=on_click,
+        when=lambda data, widget, manager: bool(data.get(label_key)),
+    )
+
+
+# ---- dates and times typed together -------------------------------------------------------------
+
+
+def moment_of(value: Any) -> datetime | None:
+    """A datetime kept in dialog data (ISO text)."""
+    return datetime.fromisoformat(value) if value else None

@@ -1,0 +1,112 @@
+"""The recap: every answer with the estimate; each step opens from here and comes back; validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot
+from aiogram.types import BufferedInputFile, CallbackQuery
+from aiogram_dialog import DialogManager, ShowMode, Window
+from aiogram_dialog.widgets.kbd import Button, Group, Select
+from aiogram_dialog.widgets.text import Const, Format
+from sqlalchemy.orm import Session
+
+from bot.dialogs.common import error, say, when
+from bot.dialogs.declare.navigation import efm_of, goto, header, ids, open_step, window
+from bot.resume import save_resume
+from bot.services import run_db
+from bot.states import Declare
+from bot.views import Draft, draft_of, recap_text
+from core import declarations
+from core.errors import DomainError
+from core.recap_pdf import render_recap_pdf
+from core.steps import StepName, StepState
+
+_MARKS = {StepState.ANSWERED: "✏️", StepState.MISSING: "❔", StepState.BLOCKED: "⏸"}
+
+
+def _recap(session: Session, person_id: int, efm_id: int) -> tuple[str, Draft]:
+    efm = efm_of(session, person_id, efm_id)
+    return recap_text(session, efm), draft_of(session, efm)
+
+
+def _submit(session: Session, person_id: int, efm_id: int, actor: str) -> str:
+    return declarations.submit(session, efm_of(session, person_id, efm_id), actor, notify=False)
+
+
+def _pdf(session: Session, person_id: int, efm_id: int) -> tuple[bytes, str]:
+    efm = efm_of(session, person_id, efm_id)
+    return render_recap_pdf(session, efm.id), declarations.submitted_text(
+        efm.convocation.mission.number, efm.dossier_number or ""
+    )
+
+
+async def recap_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    person_id, efm_id, _ = ids(dialog_manager)
+    text, draft = await run_db(_recap, person_id, efm_id)
+    recap = draft.steps[-1]
+    if not draft.editable:
+        text += f"\n\n{declarations.READ_ONLY}"
+    elif recap.state is StepState.BLOCKED:
+        text += f"\n\n{recap.reason}"
+    else:
+        text += "\n\nTouchez une étape pour la modifier, ou validez."
+    return {
+        "text": f"{header(draft, 'recap')}\n\n{text}",
+        "editable": draft.editable,
+        "complete": recap.state is StepState.MISSING,
+        "steps": [
+            {"id": s.name.value, "label": f"{_MARKS[s.state]} {s.title}"}
+            for s in draft.steps
+            if s.name is not StepName.RECAP
+        ],
+    }
+
+
+async def on_open_step(callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str) -> None:
+    await open_step(manager, item_id, from_recap=True)
+
+
+async def on_submit(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    person_id, efm_id, actor = ids(manager)
+    try:
+        number = await run_db(_submit, person_id, efm_id, actor)
+    except DomainError as exc:
+        await error(manager, exc)
+        return
+    pdf, sent = await run_db(_pdf, person_id, efm_id)  # after the commit: no lock held while rendering
+    await save_resume(manager, efm_id, None)
+    await say(manager, f"{sent}\nVoici votre état récapitulatif.")
+    bot: Bot = manager.middleware_data["bot"]
+    await bot.send_document(
+        callback.message.chat.id,  # type: ignore[union-attr]
+        BufferedInputFile(pdf, f"recapitulatif-{number}.pdf"),
+    )
+    manager.show_mode = ShowMode.SEND
+    await manager.done()
+
+
+async def on_restart(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    await goto(manager, Declare.done)
+
+
+def windows() -> list[Window]:
+    return [
+        window(
+            Declare.recap,
+            recap_getter,
+            Group(
+                Select(
+                    Format("{item[label]}"),
+                    id="open_step",
+                    item_id_getter=lambda i: i["id"],
+                    items="steps",
+                    on_click=on_open_step,
+                    when=when("editable"),
+                ),
+                width=2,
+            ),
+            Button(Const("✅ Valider ma déclaration"), id="submit", on_click=on_submit, when=when("complete")),
+            Button(Const("✏️ Revoir depuis le début"), id="restart", on_click=on_restart, when=when("editable")),
+        )
+    ]
