@@ -48,9 +48,10 @@ async def test_whole_declaration_to_dossier_number(chat: ChatClient, demo: dict[
     await chat.press(U, "CAEN")
     assert "Moyen de transport" in await chat.last_bot_text(U)
     await chat.press(U, "Véhicule personnel")
-    await chat.send(U, "62 km")
-    assert "Nombre invalide" in [m["text"] for m in await chat.messages(U)][-2]
-    await chat.send(U, "62")
+    await chat.send(U, "6 2")  # not a distance: asked again with the question's example
+    assert "Exemple attendu : 62" in [m["text"] for m in await chat.messages(U)][-2]
+    await chat.send(U, "62 km")  # the unit typed with the number is accepted
+    assert "Trajet enregistré" in [m["text"] for m in await chat.messages(U)][-2]
     text = await chat.last_bot_text(U)
     assert "1. " in text and "ST LO → " in text and "CAEN" in text
     await chat.press(U, "Ajouter un trajet")
