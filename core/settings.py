@@ -64,8 +64,10 @@ class Settings(BaseSettings):
     academie_service: str = "Division des examens et concours (DEC)"  # the service that pays the frais
     academie_address: str = ""  # postal address printed under the header (optional)
     chat_link: str = ""  # how intervenants reach the assistant's chat (e.g. https://t.me/ImaginBot)
-    throttle_attempts: int = 5  # failed logins allowed per window
-    throttle_window_seconds: int = 900
+    throttle_free_failures: int = 3  # failed logins (per chat/address, per identifier) before delays start
+    throttle_base_delay_seconds: float = 2.0  # first delay; it doubles with each further failure
+    throttle_max_delay_seconds: float = 300.0  # the delay never grows past this (no lock-out)
+    throttle_window_seconds: int = 3600  # failed logins older than this are forgotten
     password_hash_time_cost: int = 3  # argon2id (RFC 9106 low-memory profile)
     password_hash_memory_kib: int = 65536
     rules_file: Path | None = None  # rules as data; default config/rules.toml
