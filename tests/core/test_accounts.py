@@ -41,7 +41,7 @@ def _age_failures(any_db, seconds: float) -> None:  # type: ignore[no-untyped-de
 def test_hammering_an_identifier_never_locks_its_owner_out(any_db) -> None:  # type: ignore[no-untyped-def]
     with any_db() as s:
         _add_person(s)
-    for attempt in range(12):  # from one chat, then from many
+    for _ in range(12):  # from one chat, then from many
         try:
             _fail(any_db, "N1", "chat:666")
         except Throttled:  # pytest.raises(Forbidden) does not catch it
