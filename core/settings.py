@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     smtp_tls_cert: Path | None = None  # SMTP intake: certificate for STARTTLS (with smtp_tls_key)
     smtp_tls_key: Path | None = None
     mail_trusted_authserv_ids: str = ""  # comma-separated: only these Authentication-Results count
-    mail_replies_per_hour: int = 5  # e-mail answers to one address per hour at most (then kept silent)
+    mail_replies_per_hour: int = 20  # e-mail answers to one address per hour at most (then kept silent)
     imap_host: str | None = None  # IMAP intake mailbox; unset: no poller
     imap_port: int = 993
     imap_security: str = "ssl"  # ssl | starttls | none
