@@ -51,17 +51,33 @@ def seed() -> None:
         session.add(person)
 
 
+async def answered(chat, user_id: int, words: tuple[str, ...], before: int, timeout: float = 300.0) -> str:  # type: ignore[no-untyped-def]
+    """The first new bot answer containing one of ``words`` (the emulator's own wait may end first under load)."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        found = [
+            m["text"] for m in await chat.messages(user_id) if m["from"] == "bot" and any(w in m["text"] for w in words)
+        ]
+        if len(found) > before:
+            return found[before]
+        await asyncio.sleep(0.1)
+    raise SystemExit(f"chat {user_id}: no answer within {timeout:.0f} s")
+
+
+LINKED = ("maintenant relié",)
+VERDICTS = ("incorrect", "Trop de tentatives", "maintenant relié")
+
+
 async def owner_links(chat, user_id: int) -> float:  # type: ignore[no-untyped-def]
     """Seconds from the owner's /start to the confirmation of the link."""
     started = time.perf_counter()
     await chat.send(user_id, "/start")
     await chat.send(user_id, IDENTIFIER)
     await chat.send(user_id, OWNER_CODE)
-    elapsed = time.perf_counter() - started
-    texts = [m["text"] for m in await chat.messages(user_id)]
-    if not any("maintenant relié" in t for t in texts):
-        raise SystemExit(f"the owner (chat {user_id}) could not link: {texts}")
-    return elapsed
+    verdict = await answered(chat, user_id, VERDICTS, 0)
+    if "maintenant relié" not in verdict:
+        raise SystemExit(f"the owner (chat {user_id}) could not link: {verdict}")
+    return time.perf_counter() - started
 
 
 async def attacker(chat, user_id: int, attempts: int, counts: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
@@ -69,13 +85,8 @@ async def attacker(chat, user_id: int, attempts: int, counts: dict[str, int]) ->
     for n in range(attempts):
         await chat.send(user_id, IDENTIFIER)
         await chat.send(user_id, f"devine{n:04d}")
-        texts = [m["text"] for m in await chat.messages(user_id)][-3:]
-        if any("incorrect" in t for t in texts):
-            counts["checked"] += 1
-        elif any("Trop de tentatives" in t for t in texts):
-            counts["throttled"] += 1
-        else:
-            counts["other"] += 1
+        verdict = await answered(chat, user_id, VERDICTS, n)
+        counts["checked" if "incorrect" in verdict else "throttled" if "Trop" in verdict else "other"] += 1
 
 
 async def run(attempts: int, chats: int) -> None:
