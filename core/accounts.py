@@ -218,6 +218,53 @@ def authenticate_staff(session: Session, login: str, password: str, *, origin: s
     return cast(StaffUser, authenticate(session, login, password, origin=origin, intervenants=False))
 
 
+@dataclass(frozen=True)
+class PendingLogin:
+    """A login attempt let through by the throttle, its password not checked yet (``password_matches``)."""
+
+    attempt_ids: list[int]
+    kind: str | None  # "intervenant" | "staff" | None (nobody has this identifier, or the account is disabled)
+    person_id: int | None
+    password_hash: str | None
+    for_staff_only: bool
+
+
+def begin_login(
+    session: Session, identifier: str, *, origin: str, staff: bool = True, intervenants: bool = True
+) -> PendingLogin:
+    """Pass the throttle for this origin and identifier (or Throttled) and find whose identifier it is."""
+    attempt = _begin_attempt(session, identifier, origin)
+    person: Intervenant | StaffUser | None = _find_staff(session, identifier) if staff else None
+    if person is None and intervenants:
+        person = _find_intervenant(session, identifier)
+    if person is None:
+        return PendingLogin(attempt, None, None, None, not intervenants)
+    kind = "staff" if isinstance(person, StaffUser) else "intervenant"
+    usable = not isinstance(person, StaffUser) or person.active
+    return PendingLogin(attempt, kind, person.id, person.password_hash if usable else None, not intervenants)
+
+
+def password_matches(pending: PendingLogin, password: str) -> bool:
+    """The (slow, argon2) password check: no database, so a caller may run it outside its database thread."""
+    return pending.password_hash is not None and verify_password(pending.password_hash, password.strip())
+
+
+def finish_login(session: Session, pending: PendingLogin, password_ok: bool) -> Intervenant | StaffUser:
+    """Record the attempt's outcome (a failure tells the identifier's owner) and return the person, or Forbidden."""
+    person: Intervenant | StaffUser | None = None
+    if pending.person_id is not None:
+        person = session.get(StaffUser if pending.kind == "staff" else Intervenant, pending.person_id)
+    if person is None or not password_ok:
+        _failed(session, person)
+        raise Forbidden(
+            "Identifiant ou mot de passe incorrect."
+            if pending.for_staff_only
+            else "Identifiant ou mot de passe incorrect. Vérifiez les informations de votre convocation."
+        )
+    _succeeded(session, pending.attempt_ids)
+    return person
+
+
 def authenticate(
     session: Session,
     identifier: str,
@@ -229,20 +276,8 @@ def authenticate(
 ) -> Intervenant | StaffUser:
     """Check an identifier (a staff login, else a Numéro Intervenant or identifiant Imag'in) and password,
     throttled per origin and per identifier. Commits the attempt's record either way."""
-    attempt = _begin_attempt(session, identifier, origin)
-    person: Intervenant | StaffUser | None = _find_staff(session, identifier) if staff else None
-    if person is None and intervenants:
-        person = _find_intervenant(session, identifier)
-    usable = person is not None and (not isinstance(person, StaffUser) or person.active)
-    if person is None or not usable or not verify_password(person.password_hash, password.strip()):
-        _failed(session, person)
-        raise Forbidden(
-            "Identifiant ou mot de passe incorrect. Vérifiez les informations de votre convocation."
-            if intervenants
-            else "Identifiant ou mot de passe incorrect."
-        )
-    _succeeded(session, attempt)
-    return person
+    pending = begin_login(session, identifier, origin=origin, staff=staff, intervenants=intervenants)
+    return finish_login(session, pending, password_matches(pending, password))
 
 
 # ------------------------------------------------------------------------------------------ chat login
@@ -272,9 +307,22 @@ def check_identifier(text: str) -> str:
 
 
 def chat_sign_in(session: Session, identifier: str, password: str, *, chat_id: int, telegram_user_id: int) -> ChatLogin:
-    """The chat's login: staff or intervenant by the identifier; linked at once unless the convocation
-    password must first be replaced by a personal code (``finish_first_login``)."""
-    person = authenticate(session, check_identifier(identifier), password, origin=f"chat:{chat_id}")
+    """The chat's login in one call (``begin_chat_sign_in``, ``password_matches``, ``finish_chat_sign_in``)."""
+    pending = begin_chat_sign_in(session, identifier, chat_id=chat_id)
+    return finish_chat_sign_in(session, pending, password_matches(pending, password), telegram_user_id=telegram_user_id)
+
+
+def begin_chat_sign_in(session: Session, identifier: str, *, chat_id: int) -> PendingLogin:
+    """The chat's login, first step: an identifier (staff login or intervenant's), through the chat's throttle."""
+    return begin_login(session, check_identifier(identifier), origin=f"chat:{chat_id}")
+
+
+def finish_chat_sign_in(
+    session: Session, pending: PendingLogin, password_ok: bool, *, telegram_user_id: int
+) -> ChatLogin:
+    """The chat's login, last step: linked at once, unless the convocation password must first be replaced by a
+    personal code (``finish_first_login``)."""
+    person = finish_login(session, pending, password_ok)
     kind = "staff" if isinstance(person, StaffUser) else "intervenant"
     if not person.must_change_password:
         link_telegram(session, person, telegram_user_id)

@@ -6,6 +6,7 @@ Every decision (staff or intervenant, throttling, first-login code, the link its
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from typing import Any
@@ -60,13 +61,12 @@ async def on_password(message: Message, widget: Any, manager: DialogManager) -> 
     await _delete_secret(message)
     user_id = message.from_user.id  # type: ignore[union-attr]
     try:
-        login = await run_db(
-            accounts.chat_sign_in,
-            manager.dialog_data.get("identifier", ""),
-            password,
-            chat_id=message.chat.id,
-            telegram_user_id=user_id,
+        pending = await run_db(
+            accounts.begin_chat_sign_in, manager.dialog_data.get("identifier", ""), chat_id=message.chat.id
         )
+        # argon2 outside the database thread: one slow check never holds up every other chat
+        matches = await asyncio.to_thread(accounts.password_matches, pending, password)
+        login = await run_db(accounts.finish_chat_sign_in, pending, matches, telegram_user_id=user_id)
     except DomainError as exc:
         await error(manager, exc)
         await manager.switch_to(Link.identifier)
