@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandStart, ExceptionTypeFilter, Filter
-from aiogram.types import CallbackQuery, ErrorEvent, Message
+from aiogram.types import CallbackQuery, ErrorEvent, Message, User
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 from aiogram_dialog.api.internal import CONTEXT_KEY
+from aiogram_dialog.utils import CB_SEP
 
-from bot.identity import Identity, forget_identities
+from bot.dialogs.link import LINK_FIRST
+from bot.identity import Identity, forget_identities, load_identity
 from bot.services import run_db
 from bot.states import Chef, Link, Missions
 from core import accounts
+from core.errors import DomainError
+
+log = logging.getLogger(__name__)
+STALE_BUTTON = "Ce bouton n'est plus valable."
 
 HELP = (
     "Assistant Imag'in : déclarez vos missions d'examen depuis Telegram.\n"
@@ -63,7 +70,10 @@ async def unlink(message: Message, dialog_manager: DialogManager, identity: Iden
 
 
 async def gate_message(message: Message, dialog_manager: DialogManager) -> None:
-    await message.answer("Pour commencer, reliez votre compte Imag'in.")
+    """An unlinked chat's text, photo or file: the linking step, whatever was sent."""
+    await message.answer(
+        LINK_FIRST if message.photo or message.document else "Pour commencer, reliez votre compte Imag'in."
+    )
     await home(dialog_manager, None)
 
 
@@ -90,15 +100,38 @@ async def stray_message(
 
 
 async def stray_callback(callback: CallbackQuery) -> None:
-    await callback.answer("Ce bouton n'est plus actif. Envoyez /missions.", show_alert=True)
+    await callback.answer(STALE_BUTTON)
 
 
-async def stale_button(event: ErrorEvent, dialog_manager: DialogManager, identity: Identity | None = None) -> None:
-    """A button of a screen that no longer exists (closed dialog, old message): show the current screen."""
+async def _identity_of(manager: DialogManager) -> Identity | None:
+    """The linked person of an error event, looked up and given to the screens it opens (the identity
+    middleware runs for messages and buttons, not for errors)."""
+    user: User | None = manager.middleware_data.get("event_from_user")
+    identity = await run_db(load_identity, user.id) if user is not None else None
+    manager.middleware_data["identity"] = identity
+    return identity
+
+
+async def stale_button(event: ErrorEvent, dialog_manager: DialogManager) -> None:
+    """A button of a screen that no longer exists (closed dialog, old message): a short answer, then the
+    current home screen of this chat (a linked person never gets the linking screen back)."""
     callback = event.update.callback_query
     if callback is not None:
-        await callback.answer("Ce bouton n'est plus actif : voici l'écran à jour.")
-    await home(dialog_manager, identity)
+        await callback.answer(STALE_BUTTON)
+    await home(dialog_manager, await _identity_of(dialog_manager))
+
+
+async def refused(event: ErrorEvent, dialog_manager: DialogManager) -> None:
+    """A domain error no screen caught, typically a forged or outdated button naming something that is not
+    (or no longer) the user's: answered briefly, logged in one line (it is the user's input, not a fault)."""
+    exc = event.exception
+    log.info("update refused: %s: %s", type(exc).__name__, exc)
+    callback = event.update.callback_query
+    if callback is not None:
+        await callback.answer(STALE_BUTTON)
+    elif event.update.message is not None and isinstance(exc, DomainError):
+        await event.update.message.answer(f"❗ {exc.message}")
+    await home(dialog_manager, await _identity_of(dialog_manager))
 
 
 def make_routers() -> tuple[Router, Router]:
@@ -110,9 +143,11 @@ def make_routers() -> tuple[Router, Router]:
     router.message.register(unlink, Command("deconnexion"))
     router.message.register(gate_message, Unlinked())
     router.callback_query.register(gate_callback, Unlinked())
+    router.callback_query.register(stray_callback, ~F.data.contains(CB_SEP))  # no dialog made it: forged
     fallback = Router(name="fallback")
     fallback.message.register(stray_file, F.photo | F.document)
     fallback.message.register(stray_message)
     fallback.callback_query.register(stray_callback)
     router.errors.register(stale_button, ExceptionTypeFilter(UnknownIntent, UnknownState, OutdatedIntent))
+    router.errors.register(refused, ExceptionTypeFilter(DomainError))
     return router, fallback

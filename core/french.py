@@ -8,8 +8,9 @@ mission and trip times are already local and are shown as they are.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from math import ceil
 from zoneinfo import ZoneInfo
 
 from babel import dates as babel_dates
@@ -110,3 +111,8 @@ def format_size(size: int) -> str:
             value = Decimal(size) / scale
             return f"{format_number(value, 0 if value == value.to_integral_value() else 1)} {unit}"
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def format_wait(seconds: float) -> str:
+    """A wait in words, rounded up to the second: ``45`` -> ``"45 secondes"``, ``250`` -> ``"4 minutes"``."""
+    return _plain(babel_dates.format_timedelta(timedelta(seconds=ceil(seconds)), threshold=1, locale=LOCALE))

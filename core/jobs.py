@@ -176,14 +176,15 @@ def sweep_pending_ocr() -> int:
     return len(missing)
 
 
-def run_worker(workers: int = 2, *, block: bool = True) -> Consumer:
+def run_worker(workers: int = 2, *, block: bool = True, consumer_class: type[Consumer] = Consumer) -> Consumer:
     """Start a huey consumer with `workers` worker processes and the periodic sweep.
 
     With ``block=True`` it runs until SIGINT/SIGTERM (call from the main thread); otherwise it returns
-    the started consumer, to be stopped with ``consumer.stop(graceful=True)``.
+    the started consumer, to be stopped with ``consumer.stop(graceful=True)``. ``consumer_class``: a
+    subclass of huey's consumer (``core.ops.worker`` gives one whose processes die with it).
     """
-    consumer = get_huey().create_consumer(
-        workers=workers, worker_type="process", periodic=True, check_worker_health=True
+    consumer = consumer_class(
+        get_huey(), workers=workers, worker_type="process", periodic=True, check_worker_health=True
     )
     if block:
         consumer.run()

@@ -24,7 +24,8 @@ TOTAL_MATCHES = "receipts_total_matches"
 TOTAL_DIFFERS = "receipts_total_differs"
 RECEIPT_UNREADABLE = "receipt_unreadable"
 RECEIPT_PENDING = "receipt_pending"
-DUPLICATE_RECEIPT = "duplicate_receipt"
+DUPLICATE_RECEIPT = "duplicate_receipt"  # also in another dossier of the same person
+DUPLICATE_OTHER_PERSON = "duplicate_receipt_other_person"  # also sent by someone else: for the DEC only
 NOT_FIRST_MISSION = "trips_not_first_mission"  # Imag'in shows "Invalidable"
 QUANTITY_ABOVE = "quantity_above_convocation"
 TIMES_OUTSIDE = "times_outside_mission"
@@ -39,11 +40,14 @@ FLAG_LABELS = {
     RECEIPT_UNREADABLE: "Justificatif illisible",
     RECEIPT_PENDING: "Lecture en cours",
     DUPLICATE_RECEIPT: "Justificatif en double",
+    DUPLICATE_OTHER_PERSON: "Justificatif envoyé aussi par un autre intervenant",
     NOT_FIRST_MISSION: "Invalidable : trajets sur la 2e mission du jour",
     QUANTITY_ABOVE: "Quantité supérieure à la convocation",
     TIMES_OUTSIDE: "Horaires hors de la mission",
     LODGING_NO_RECEIPT: "Hébergement sans justificatif",
 }
+# Flags about other people: kept for the DEC, never shown to the intervenant (recap, chat, mail).
+DEC_ONLY_FLAGS = frozenset({DUPLICATE_OTHER_PERSON})
 MIN_CONFIDENCE = 0.5
 PHASH_MAX_DISTANCE = 6  # bits of 64: "the same photo taken again"
 
@@ -68,6 +72,9 @@ def _phash_distance(a: str, b: str) -> int:
 
 
 def _duplicates(session: Session, efm: EtatDeFrais, receipts: list[Receipt]) -> list[FlagData]:
+    """The same file (or photo) in another dossier. Of the person's own dossiers the flag names the dossier
+    (the intervenant may see it); of someone else's it is for the DEC only (see ``DEC_ONLY_FLAGS``)."""
+    owner = efm.convocation.intervenant_id
     flags = []
     for r in receipts:
         same_file = session.scalars(
@@ -83,13 +90,25 @@ def _duplicates(session: Session, efm: EtatDeFrais, receipts: list[Receipt]) -> 
             similar = [c for c in candidates if _phash_distance(c.phash or "", r.phash) <= PHASH_MAX_DISTANCE][:5]
         for other, how in [(o, "le même fichier") for o in same_file] + [(o, "la même photo") for o in similar]:
             ref = other.efm.dossier_number or f"mission {other.efm.convocation.mission.number}"
-            flags.append(
-                FlagData(
-                    DUPLICATE_RECEIPT,
-                    f"« {r.original_name} » est {how} qu'un justificatif du dossier {ref}.",
-                    data={"receipt_id": r.id, "other_receipt_id": other.id, "other_efm_id": other.efm_id},
+            data = {"receipt_id": r.id, "other_receipt_id": other.id, "other_efm_id": other.efm_id}
+            if other.efm.convocation.intervenant_id == owner:
+                flags.append(
+                    FlagData(
+                        DUPLICATE_RECEIPT,
+                        f"« {r.original_name} » est {how} qu'un justificatif déjà envoyé pour votre dossier {ref}.",
+                        data=data,
+                    )
                 )
-            )
+            else:
+                sender = other.efm.convocation.intervenant
+                flags.append(
+                    FlagData(
+                        DUPLICATE_OTHER_PERSON,
+                        f"« {r.original_name} » est {how} qu'un justificatif envoyé par {sender.display_name} "
+                        f"(n° {sender.numero}, dossier {ref}).",
+                        data=data,
+                    )
+                )
     return flags
 
 
@@ -211,8 +230,9 @@ def _declaration_flags(efm: EtatDeFrais) -> list[FlagData]:
     return flags
 
 
-def compute_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
-    """Every pre-check finding for this dossier, from its current data."""
+def compute_flags(session: Session, efm: EtatDeFrais, *, for_dec: bool = False) -> list[FlagData]:
+    """The pre-check findings for this dossier, from its current data: what its intervenant may read, or
+    with ``for_dec`` every finding (``DEC_ONLY_FLAGS`` too: those speak of other people)."""
     flags: list[FlagData] = []
     if efm.service_done:
         sf = efm.service_fait
@@ -229,13 +249,13 @@ def compute_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
     flags += _declaration_flags(efm)
     flags += _first_mission_flag(session, efm)
     flags += _receipt_flags(session, efm)
-    return flags
+    return flags if for_dec else [f for f in flags if f.code not in DEC_ONLY_FLAGS]
 
 
 def refresh_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
-    """Recompute and store the flags of one dossier."""
+    """Recompute and store the flags of one dossier (every flag: stored flags are the DEC's)."""
     session.flush()
-    flags = compute_flags(session, efm)
+    flags = compute_flags(session, efm, for_dec=True)
     session.execute(delete(Flag).where(Flag.efm_id == efm.id))
     for f in flags:
         session.add(Flag(efm_id=efm.id, code=f.code, severity=f.severity, message=f.message, data=f.data))

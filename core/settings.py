@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     smtp_tls_cert: Path | None = None  # SMTP intake: certificate for STARTTLS (with smtp_tls_key)
     smtp_tls_key: Path | None = None
     mail_trusted_authserv_ids: str = ""  # comma-separated: only these Authentication-Results count
+    mail_replies_per_hour: int = 20  # e-mail answers to one address per hour at most (then kept silent)
     imap_host: str | None = None  # IMAP intake mailbox; unset: no poller
     imap_port: int = 993
     imap_security: str = "ssl"  # ssl | starttls | none
@@ -64,8 +65,10 @@ class Settings(BaseSettings):
     academie_service: str = "Division des examens et concours (DEC)"  # the service that pays the frais
     academie_address: str = ""  # postal address printed under the header (optional)
     chat_link: str = ""  # how intervenants reach the assistant's chat (e.g. https://t.me/ImaginBot)
-    throttle_attempts: int = 5  # failed logins allowed per window
-    throttle_window_seconds: int = 900
+    throttle_free_failures: int = 3  # failed logins (per chat/address, per identifier) before delays start
+    throttle_base_delay_seconds: float = 2.0  # first delay; it doubles with each further failure
+    throttle_max_delay_seconds: float = 300.0  # the delay never grows past this (no lock-out)
+    throttle_window_seconds: int = 3600  # failed logins older than this are forgotten
     password_hash_time_cost: int = 3  # argon2id (RFC 9106 low-memory profile)
     password_hash_memory_kib: int = 65536
     rules_file: Path | None = None  # rules as data; default config/rules.toml

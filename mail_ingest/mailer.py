@@ -36,6 +36,7 @@ class OutgoingMail:
     subject: str
     text: str
     in_reply_to: str | None
+    references: tuple[str, ...] = ()
 
 
 def sender_address(settings: Settings) -> str:
@@ -53,8 +54,9 @@ def build_message(mail: OutgoingMail, settings: Settings) -> EmailMessage:
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Message-ID"] = f"<outbox-{mail.id}@{sender.split('@', 1)[-1]}>"  # stable: a resend is recognisable
     msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: no auto-answers to this
-    if mail.in_reply_to:
-        msg["In-Reply-To"] = msg["References"] = one_line(mail.in_reply_to)
+    if mail.in_reply_to:  # threaded under the message it answers (RFC 5322 section 3.6.4)
+        msg["In-Reply-To"] = one_line(mail.in_reply_to)
+        msg["References"] = one_line(" ".join(mail.references or (mail.in_reply_to,)))
     msg.set_content(mail.text)
     return msg
 
@@ -62,7 +64,17 @@ def build_message(mail: OutgoingMail, settings: Settings) -> EmailMessage:
 def _claim(limit: int) -> list[OutgoingMail]:
     with session_scope() as session:
         rows = outbox.claim(session, CHANNEL, limit)
-        return [OutgoingMail(r.id, r.recipient, r.subject, r.text, (r.payload or {}).get("in_reply_to")) for r in rows]
+        return [
+            OutgoingMail(
+                r.id,
+                r.recipient,
+                r.subject,
+                r.text,
+                (r.payload or {}).get("in_reply_to"),
+                tuple((r.payload or {}).get("references") or ()),
+            )
+            for r in rows
+        ]
 
 
 def _mark_sent(message_id: int) -> None:

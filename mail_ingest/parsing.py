@@ -40,7 +40,9 @@ BROKEN_STRUCTURE_DEFECTS = (
     email_errors.NoBoundaryInMultipartDefect,
     email_errors.MultipartInvariantViolationDefect,
 )
-_AUTH_RESULT = re.compile(r"\b(spf|dmarc)\s*=\s*([a-z]+)", re.IGNORECASE)
+_AUTH_RESULT = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)", re.IGNORECASE)
+_MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
+MAX_REFERENCES = 20  # message ids kept from References (the newest), for threading the reply
 # Where a reply or a forward starts quoting (Outlook, Gmail, Thunderbird, Apple Mail; French and English).
 _QUOTE_START = re.compile(
     r"\s*(?:-{2,}\s*(?:original message|message d'origine|message transféré|forwarded message)"
@@ -120,6 +122,8 @@ def parse_message(raw: bytes, *, trusted_authserv_ids: frozenset[str] = frozense
         subject=one_line(_header(msg, "subject"))[:500],
         body_text=_body_text(msg, defects),
         auth_failures=tuple(_auth_failures(msg, trusted_authserv_ids)),
+        auth_passes=tuple(_auth_passes(msg, trusted_authserv_ids)),
+        references=tuple(_references(msg)),
         automatic=_is_automatic(msg, from_address),
         files=tuple(files),
         defects=tuple(dict.fromkeys(defects)),
@@ -179,6 +183,27 @@ def _addresses(msg: Message, names: tuple[str, ...]) -> list[str]:
     return list(found)
 
 
+def _auth_passes(msg: Message, trusted: frozenset[str]) -> list[str]:
+    """'spf=pass' / 'dkim=pass' verdicts of the trusted relay's Authentication-Results. Without
+    ``trusted`` none counts: anyone can write such a header, only the relay in front can be believed."""
+    passes: list[str] = []
+    for value in _all_headers(msg, "authentication-results") if trusted else []:
+        authserv_id = value.split(";", 1)[0].strip().split()[0].lower() if value.strip() else ""
+        if authserv_id in trusted:
+            passes += [
+                f"{m.lower()}=pass"
+                for m, r in _AUTH_RESULT.findall(value)
+                if r.lower() == "pass" and m.lower() != "dmarc"
+            ]
+    return list(dict.fromkeys(passes))
+
+
+def _references(msg: Message) -> list[str]:
+    """The thread this message belongs to: its References (else In-Reply-To), newest last, bounded."""
+    refs = _MESSAGE_ID.findall(_header(msg, "references")) or _MESSAGE_ID.findall(_header(msg, "in-reply-to"))
+    return refs[-MAX_REFERENCES:]
+
+
 def _auth_failures(msg: Message, trusted: frozenset[str]) -> list[str]:
     """'spf=fail' / 'dmarc=fail' verdicts from Authentication-Results and Received-SPF headers."""
     failures: list[str] = []
@@ -187,7 +212,7 @@ def _auth_failures(msg: Message, trusted: frozenset[str]) -> list[str]:
         if trusted and authserv_id not in trusted:
             continue
         for method, result in _AUTH_RESULT.findall(value):
-            if result.lower() == "fail":
+            if result.lower() == "fail" and method.lower() != "dkim":  # DKIM breaks on forwarding: no verdict
                 failures.append(f"{method.lower()}=fail")
     if not trusted:
         for value in _all_headers(msg, "received-spf"):
@@ -197,9 +222,13 @@ def _auth_failures(msg: Message, trusted: frozenset[str]) -> list[str]:
 
 
 def _is_automatic(msg: Message, from_address: str | None) -> bool:
-    """Bounces, auto-replies and bulk mail: answering them could start a mail loop."""
+    """Bounces, auto-replies, bulk and list mail (RFC 3834 section 2): answering them could start a mail loop."""
     auto = _header(msg, "auto-submitted").strip().lower()
     if auto and auto != "no":
+        return True
+    if any(name.lower().startswith("list-") for name in msg.keys()):  # List-Id, List-Unsubscribe...
+        return True
+    if _header(msg, "return-path").strip() == "<>":  # the null sender: a bounce or a report
         return True
     if _header(msg, "precedence").strip().lower() in {"bulk", "junk", "list", "auto_reply"}:
         return True

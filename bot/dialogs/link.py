@@ -1,7 +1,13 @@
-"""Linking a Telegram account: identifier, convocation password, then a new personal code."""
+"""Linking a Telegram account: identifier, convocation password, then a new personal code.
+
+Every decision (staff or intervenant, throttling, first-login code, the link itself) is core's
+(``core.accounts``); this dialog asks, calls and renders.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import time
 from typing import Any
 
@@ -11,44 +17,19 @@ from aiogram_dialog import Dialog, DialogManager, StartMode, Window
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Row
 from aiogram_dialog.widgets.text import Const, Format
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from bot.dialogs.common import catch_all, error, say, text_of
+from bot.dialogs.common import error, say, text_of
 from bot.identity import forget_identities, load_identity
 from bot.services import run_db
 from bot.states import Chef, Link, Missions
 from core import accounts
-from core.errors import DomainError, Forbidden, InvalidInput
-from core.models import Intervenant, StaffUser
+from core.errors import DomainError, Forbidden
 
 TEXT_PLEASE = "Envoyez votre réponse en texte, s'il vous plaît."
-PENDING_SECONDS = 15 * 60  # time allowed to choose the new code after the password was accepted
-
-
-def _authenticate(session: Session, identifier: str, password: str, origin: str, telegram_id: int) -> dict:
-    """Check the convocation credentials; link at once unless a new code must be chosen first."""
-    is_staff = (
-        session.scalar(select(StaffUser.id).where(func.lower(StaffUser.login) == identifier.strip().lower()))
-        is not None
-    )
-    if is_staff:
-        person: Intervenant | StaffUser = accounts.authenticate_staff(session, identifier, password, origin=origin)
-    else:
-        person = accounts.authenticate_intervenant(session, identifier, password, origin=origin)
-    kind = "staff" if is_staff else "intervenant"
-    if not person.must_change_password:
-        accounts.link_telegram(session, person, telegram_id)
-    return {"kind": kind, "id": person.id, "must_change": person.must_change_password}
-
-
-def _set_code_and_link(session: Session, kind: str, person_id: int, code: str, telegram_id: int) -> None:
-    model = StaffUser if kind == "staff" else Intervenant
-    person = session.get(model, person_id)
-    if person is None:
-        raise Forbidden("Compte introuvable : recommencez avec /start.")
-    accounts.change_password(session, person, code, actor=f"{kind}:{person_id}")
-    accounts.link_telegram(session, person, telegram_id)
+LINK_FIRST = (
+    "Pour envoyer un justificatif ou déclarer une mission, reliez d'abord votre compte Imag'in : "
+    "envoyez l'identifiant figurant sur votre convocation (exemple : N123456)."
+)
 
 
 async def _delete_secret(message: Message) -> None:
@@ -59,14 +40,11 @@ async def _delete_secret(message: Message) -> None:
 
 
 async def on_identifier(message: Message, widget: Any, manager: DialogManager) -> None:
-    ident = text_of(message)
-    if not ident or len(ident) > 64 or " " in ident:
-        await error(
-            manager,
-            InvalidInput("Identifiant invalide. Exemple attendu : N123456 (tel qu'imprimé sur votre convocation)."),
-        )
+    try:
+        manager.dialog_data["identifier"] = accounts.check_identifier(text_of(message))
+    except DomainError as exc:
+        await error(manager, exc)
         return
-    manager.dialog_data["identifier"] = ident
     await manager.switch_to(Link.password)
 
 
@@ -83,36 +61,46 @@ async def on_password(message: Message, widget: Any, manager: DialogManager) -> 
     await _delete_secret(message)
     user_id = message.from_user.id  # type: ignore[union-attr]
     try:
-        result = await run_db(
-            _authenticate, manager.dialog_data.get("identifier", ""), password, f"chat:{message.chat.id}", user_id
+        pending = await run_db(
+            accounts.begin_chat_sign_in, manager.dialog_data.get("identifier", ""), chat_id=message.chat.id
         )
+        # argon2 outside the database thread: one slow check never holds up every other chat
+        matches = await asyncio.to_thread(accounts.password_matches, pending, password)
+        login = await run_db(accounts.finish_chat_sign_in, pending, matches, telegram_user_id=user_id)
     except DomainError as exc:
         await error(manager, exc)
         await manager.switch_to(Link.identifier)
         return
-    if not result["must_change"]:
-        await _linked(manager, result["kind"])
+    if not login.must_change:
+        await _linked(manager, login.kind)
         return
-    manager.dialog_data["pending"] = {"kind": result["kind"], "id": result["id"], "at": time.time()}
+    manager.dialog_data["pending"] = {**dataclasses.asdict(login), "at": time.time()}
     await manager.switch_to(Link.new_code)
 
 
 async def on_new_code(message: Message, widget: Any, manager: DialogManager) -> None:
     code = text_of(message)
     await _delete_secret(message)
-    pending = manager.dialog_data.get("pending")
-    if not pending or time.time() - pending["at"] > PENDING_SECONDS:
+    pending = manager.dialog_data.get("pending") or {"kind": "intervenant", "person_id": 0, "at": 0.0}
+    login = accounts.ChatLogin(pending["kind"], pending["person_id"], True)
+    user_id = message.from_user.id  # type: ignore[union-attr]
+    try:
+        await run_db(accounts.finish_first_login, login, code, user_id, password_accepted_at=pending["at"])
+    except Forbidden as exc:  # too late, or the account is gone: start again
         manager.dialog_data.pop("pending", None)
-        await say(manager, "⏱ Délai dépassé : recommencez avec votre identifiant.")
+        await error(manager, exc)
         await manager.switch_to(Link.identifier)
         return
-    try:
-        await run_db(_set_code_and_link, pending["kind"], pending["id"], code, message.from_user.id)  # type: ignore[union-attr]
     except DomainError as exc:
         await error(manager, exc)
         return
     manager.dialog_data.pop("pending", None)
-    await _linked(manager, pending["kind"])
+    await _linked(manager, login.kind)
+
+
+async def on_not_text(message: Message, widget: Any, manager: DialogManager) -> None:
+    """A photo, a file or a sticker while linking: linking comes first, said plainly."""
+    await say(manager, LINK_FIRST if message.photo or message.document else TEXT_PLEASE)
 
 
 async def restart(callback: Any, button: Button, manager: DialogManager) -> None:
@@ -133,7 +121,7 @@ def make_dialog() -> Dialog:
                 "(Numéro Intervenant ou identifiant Imag'in).\nExemple : N123456"
             ),
             MessageInput(on_identifier, content_types=[ContentType.TEXT]),
-            catch_all(TEXT_PLEASE),
+            MessageInput(on_not_text),
             state=Link.identifier,
         ),
         Window(
@@ -143,18 +131,18 @@ def make_dialog() -> Dialog:
                 "🔒 Votre message sera effacé de la discussion aussitôt lu."
             ),
             MessageInput(on_password, content_types=[ContentType.TEXT]),
-            catch_all(TEXT_PLEASE),
+            MessageInput(on_not_text),
             RESTART,
             state=Link.password,
         ),
         Window(
             Const(
-                "Étape 3/3 – Première connexion : choisissez votre code personnel (au moins 8 caractères, "
-                "avec des lettres et des chiffres). Il remplace le mot de passe de la convocation.\n"
-                "Exemple : Jury2026bac\n🔒 Votre message sera effacé aussitôt lu."
+                f"Étape 3/3 – Première connexion : choisissez votre code personnel (au moins "
+                f"{accounts.MIN_CODE_LENGTH} caractères, avec des lettres et des chiffres). Il remplace le mot de "
+                "passe de la convocation.\nExemple : Jury2026bac\n🔒 Votre message sera effacé aussitôt lu."
             ),
             MessageInput(on_new_code, content_types=[ContentType.TEXT]),
-            catch_all(TEXT_PLEASE),
+            MessageInput(on_not_text),
             RESTART,
             state=Link.new_code,
         ),

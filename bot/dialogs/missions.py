@@ -16,7 +16,7 @@ from bot.services import run_db
 from bot.states import Declare, Missions
 from bot.views import MISSION_MARKS, draft_of, mission_line
 from core import missions, permissions
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
 from core.recap_pdf import render_recap_pdf
 
 
@@ -34,6 +34,10 @@ def _card(session: Session, intervenant_id: int, efm_id: int) -> dict[str, Any]:
     elif draft.service_done is not None:
         text += "\n📝 Saisie en cours (brouillon enregistré)."
     return {"text": text, "editable": permissions.DECLARE in allowed, "has_dossier": permissions.RECAP_PDF in allowed}
+
+
+def _own_efm_id(session: Session, intervenant_id: int, efm_id: int) -> int:
+    return missions.efm_of_intervenant(session, intervenant_id, efm_id).id
 
 
 def _pdf(session: Session, intervenant_id: int, efm_id: int) -> tuple[bytes, str]:
@@ -60,7 +64,11 @@ async def card_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
 
 
 async def on_pick(callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str) -> None:
-    manager.dialog_data["efm_id"] = int(item_id)
+    """Open a mission card: only one of the person's own missions (a forged button names another's)."""
+    if not item_id.isdigit():
+        raise NotFound("Mission introuvable.")
+    efm_id = await run_db(_own_efm_id, identity(manager).person_id, int(item_id))
+    manager.dialog_data["efm_id"] = efm_id
     await manager.switch_to(Missions.card)
 
 

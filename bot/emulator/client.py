@@ -46,9 +46,11 @@ class ChatClient:
         form.add_field("file", data, filename=filename, content_type=content_type)
         return await self._post("upload", data=form)
 
-    async def press_data(self, user_id: int, message_id: int, data: str) -> dict[str, Any]:
+    async def press_data(self, user_id: int, message_id: int, data: str, *, forged: bool = False) -> dict[str, Any]:
+        """Press the button carrying `data`; `forged`: send `data` though no button of the message has it."""
         return await self._post(
-            "press", json={"user_id": user_id, "message_id": message_id, "data": data, "wait": True}
+            "press",
+            json={"user_id": user_id, "message_id": message_id, "data": data, "wait": True, "forged": forged},
         )
 
     async def press(self, user_id: int, label: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from core.db import session_scope
 from core.errors import InvalidInput, NotFound
 from core.filestore import mail_store
 from core.french import format_date
+from core.mail import policy as reply_policy
 from core.mail import replies as mail_replies
 from core.mail.ledger import ACTOR, queue_reply, usable_address
 from core.mail.ledger import StoreResult as StoreResult  # re-exported: the intake's entry point
@@ -136,7 +137,7 @@ def process(mail_id: int, parsed: IncomingMail | None, parse_error: str | None =
         raise RuntimeError(f"{len(errors)} attachment(s) could not be stored: {errors[0]}")
     with session_scope() as session:
         mail = _get(session, mail_id)
-        _finish(session, mail, automatic=parsed.automatic, reply_to=parsed.from_address)
+        _finish(session, mail, parsed)
         return MailState(mail.state)
 
 
@@ -334,13 +335,17 @@ def _quarantine(
     mail.locked_by = None
     mail.processed_at = utcnow()
     audit.record(session, ACTOR, "inbound_mail", mail.id, "mail_quarantined", None, {"reason": reason})
-    address = (parsed.from_address if parsed else None) or usable_address(mail.envelope_from)
-    forged = parsed is not None and bool(parsed.auth_failures) and person is None
-    if (parsed is not None and parsed.automatic) or not address or forged:
-        # bounces and auto-replies are never answered (mail loops), nor unknown senders whose address the
-        # relay found forged (the answer would go to someone who did not write: backscatter)
+    address = reply_policy.reply_address(
+        session,
+        sender=(parsed.from_address if parsed else None) or usable_address(mail.envelope_from),
+        parsed=parsed,
+        envelope_from=mail.envelope_from,
+        source=mail.source,
+        fallback=person.emails[0].address if person and person.emails else None,
+    )
+    if address is None:  # automatic, list or own mail, or a sender nobody knows nor vouched for: no backscatter
         return
-    name = person.display_name if person else (parsed.from_name if parsed else None)
+    name = person.display_name if person else None  # never a name the sender wrote about themself
     text = mail_replies.quarantine_text(
         name=name,
         subject=mail.subject,
@@ -349,7 +354,7 @@ def _quarantine(
         held=_lines(mail, AttachmentState.HELD),
         rejected=_lines(mail, AttachmentState.REJECTED),
     )
-    queue_reply(session, mail, address, text)
+    queue_reply(session, mail, address, text, references=parsed.references if parsed else ())
     if person is not None:
         note = mail_replies.notification_text(mission_label="", accepted=0, rejected=0, quarantined_reason=reason)
         outbox.notify_intervenant(
@@ -388,7 +393,7 @@ def _accept_one(session: Session, att: MailAttachment, actor: str) -> None:
     att.reason = None if created else "déjà reçue pour ce dossier"
 
 
-def _finish(session: Session, mail: InboundMail, *, automatic: bool, reply_to: str | None) -> None:
+def _finish(session: Session, mail: InboundMail, parsed: IncomingMail) -> None:
     """Mark the message processed, refresh the dossier's flags, answer the sender and notify the chat."""
     efm = get_efm(session, mail.efm_id)
     person = efm.convocation.intervenant
@@ -411,8 +416,16 @@ def _finish(session: Session, mail: InboundMail, *, automatic: bool, reply_to: s
         {"efm_id": efm.id, "accepted": len(accepted), "rejected": len(rejected)},
     )
     label = mission_label(efm)
-    address = usable_address(reply_to) or (person.emails[0].address if person.emails else None)
-    if address and not automatic:
+    automatic = parsed.automatic
+    address = reply_policy.reply_address(
+        session,
+        sender=usable_address(parsed.from_address),
+        parsed=parsed,
+        envelope_from=mail.envelope_from,
+        source=mail.source,
+        fallback=person.emails[0].address if person.emails else None,
+    )
+    if address:
         text = mail_replies.accepted_text(
             name=person.display_name,
             subject=mail.subject,
@@ -421,7 +434,7 @@ def _finish(session: Session, mail: InboundMail, *, automatic: bool, reply_to: s
             rejected=rejected,
             missing=still_missing(efm),
         )
-        queue_reply(session, mail, address, text)
+        queue_reply(session, mail, address, text, references=parsed.references)
     if automatic and not (accepted or rejected):
         return  # an out-of-office answer to one of our replies: nothing to tell in the chat
     note = mail_replies.notification_text(

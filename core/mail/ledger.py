@@ -30,6 +30,7 @@ from core import audit, outbox
 from core.db import get_engine, session_scope
 from core.errors import NotFound
 from core.filestore import mail_store
+from core.mail import policy as reply_policy
 from core.mail import replies as mail_replies
 from core.models import InboundMail, MailState, utcnow
 
@@ -374,23 +375,30 @@ def record_failure(mail_id: int, error: str) -> None:
         mail.processed_at = utcnow()
         audit.record(session, ACTOR, "inbound_mail", mail.id, "mail_failed", None, {"error": error[:500]})
         address = mail.from_address or usable_address(mail.envelope_from) or _header_sender(mail.raw_key)
-        if address:
+        if address and reply_policy.is_known_address(session, address) and reply_policy.within_rate(session, address):
+            # the message could not be read: only an address on record is answered (no backscatter)
             queue_reply(session, mail, address, mail_replies.failed_text(subject=mail.subject))
 
 
 # ---------------------------------------------------------------------------------------------- answers
 
 
-def queue_reply(session: Session, mail: InboundMail, address: str, text: str) -> None:
-    """Queue the (single) answer to this message for the mailer."""
+def queue_reply(
+    session: Session, mail: InboundMail, address: str, text: str, *, references: Sequence[str] = ()
+) -> None:
+    """Queue the (single) answer to this message for the mailer, threaded under it (In-Reply-To, References:
+    the message's own thread then the message). Whether to answer at all is ``core.mail.policy``'s call."""
+    payload = None
+    if mail.message_id:
+        payload = {"in_reply_to": mail.message_id, "references": [*references, mail.message_id]}
     outbox.enqueue(
         session,
         channel="email",
         recipient=address,
-        kind="mail_reply",
+        kind=reply_policy.REPLY_KIND,
         subject=mail_replies.subject_for(mail.subject),
         text=text,
-        payload={"in_reply_to": mail.message_id} if mail.message_id else None,
+        payload=payload,
         dedupe_key=f"mail_reply:{mail.id}",
     )
 

@@ -29,8 +29,10 @@ class IncomingMail:
     subject: str
     body_text: str
     auth_failures: tuple[str, ...]  # e.g. ("dmarc=fail",) from the relay's Authentication-Results
-    automatic: bool  # bounce, auto-reply or bulk mail: never answered
+    automatic: bool  # bounce, auto-reply, bulk or list mail: never answered
     files: tuple[IncomingFile, ...]
     defects: tuple[str, ...] = field(default=())
     structure_broken: bool = False  # the MIME structure could not be followed
     incomplete: bool = False  # too many parts or nesting levels: some parts were not read
+    auth_passes: tuple[str, ...] = ()  # e.g. ("spf=pass", "dkim=pass") from the trusted relay only
+    references: tuple[str, ...] = ()  # the thread's message ids (References, else In-Reply-To)

@@ -1,4 +1,4 @@
-"""Throttled linking, and the chef de centre's service fait attestation."""
+"""The chef de centre's service fait attestation (throttled linking: tests/bot/test_trust.py)."""
 
 from __future__ import annotations
 
@@ -11,28 +11,6 @@ from bot.emulator.client import ChatClient
 from core.db import session_scope
 from core.models import Convocation, EtatDeFrais, Mission, OutboxMessage, ServiceFait
 from tests.bot.helpers import link, person
-
-
-async def test_failed_links_are_throttled_per_chat_and_identifier(chat: ChatClient, demo: dict[str, Any]) -> None:
-    p = person(demo, 0)
-    await chat.send(6001, "/start")
-    for attempt in range(5):
-        await chat.send(6001, p["numero"])
-        await chat.send(6001, f"mauvais{attempt}")
-        assert "incorrect" in [m["text"] for m in await chat.messages(6001)][-2]
-    await chat.send(6001, p["numero"])
-    await chat.send(6001, p["mot_de_passe"])  # even the right password is refused now
-    texts = [m["text"] for m in await chat.messages(6001)]
-    assert "Trop de tentatives" in texts[-2] and "réessayez dans 15 minutes" in texts[-2]
-    assert p["mot_de_passe"] not in texts and "mauvais0" not in texts  # secrets were deleted
-    # the identifier is throttled from another chat too
-    await chat.send(6002, "/start")
-    await chat.send(6002, p["numero"])
-    await chat.send(6002, p["mot_de_passe"])
-    assert "Trop de tentatives" in [m["text"] for m in await chat.messages(6002)][-2]
-    # another identifier from a fresh chat still links
-    other = person(demo, 1)
-    await link(chat, 6003, other["numero"], other["mot_de_passe"])
 
 
 def _day_of(number: str) -> str:

@@ -48,7 +48,7 @@ def test_outbox_dedupes_leases_and_retries(any_db) -> None:  # type: ignore[no-u
         assert s.get(OutboxMessage, first[1].id).attempts == 1
 
 
-def test_login_throttle_per_identifier(any_db) -> None:  # type: ignore[no-untyped-def]
+def test_login_throttle_spares_a_chat_that_never_failed(any_db) -> None:  # type: ignore[no-untyped-def]
     with any_db() as s:
         s.add(
             Intervenant(
@@ -59,7 +59,9 @@ def test_login_throttle_per_identifier(any_db) -> None:  # type: ignore[no-untyp
         with any_db() as s, pytest.raises(Forbidden):
             accounts.authenticate_intervenant(s, "N1", "wrong", origin=f"chat:{attempt}")
     with any_db() as s, pytest.raises(Throttled, match="Trop de tentatives"):
-        accounts.authenticate_intervenant(s, "N1", "secret-1", origin="chat:99")
+        accounts.authenticate_intervenant(s, "N1", "secret-1", origin="chat:4")  # a chat that failed waits
+    with any_db() as s:  # the owner's own chat never failed: it gets through
+        assert accounts.authenticate_intervenant(s, "N1", "secret-1", origin="chat:99").numero == "N1"
     with any_db() as s:  # another identifier from a fresh chat is not throttled
         s.add(
             Intervenant(
@@ -105,7 +107,7 @@ def test_throttle_window_expires(any_db, monkeypatch) -> None:  # type: ignore[n
 
     with any_db() as s:
         for _ in range(5):
-            s.add(LoginAttempt(key="origin:chat:1", at=utcnow() - timedelta(hours=1)))
+            s.add(LoginAttempt(key="origin:chat:1", at=utcnow() - timedelta(hours=2)))
         s.add(
             Intervenant(
                 numero="N4", last_name="W", password_hash=accounts.hash_password("pw-12345"), intake_token="tok4"

@@ -15,7 +15,9 @@ from tests.mail import factory
 
 
 def stored(msg) -> int:  # type: ignore[no-untyped-def]
-    return mail_ledger.store_raw(factory.wire(msg), source="smtp", envelope_to=["recus@imagin.test"]).mail_id
+    return mail_ledger.store_raw(
+        factory.wire(msg), source="smtp", envelope_from=str(msg["From"]), envelope_to=["recus@imagin.test"]
+    ).mail_id
 
 
 def test_a_failed_attachment_step_is_retried_and_accepted_files_stay(mail_env, imagin_env):

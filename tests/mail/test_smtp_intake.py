@@ -123,16 +123,32 @@ def test_wrong_type_oversized_and_logo(service, mail_env, reply_sink):
     assert "logo" not in text.lower() or "image/png" not in text  # the signature logo is not reported
 
 
-def test_unknown_sender_is_quarantined_and_answered(service, mail_env, reply_sink):
-    msg = factory.message(
+def test_unknown_sender_is_quarantined_and_answered_only_when_vouched_for(
+    start_service, mail_env, reply_sink, monkeypatch
+):
+    from core.models import OutboxMessage
+    from core.settings import reset_settings
+
+    monkeypatch.setenv("IMAGIN_MAIL_TRUSTED_AUTHSERV_IDS", "mx.academie.test")
+    reset_settings()
+    service = start_service()
+    silent = factory.message(
         sender="stranger@example.net", attachments=[(factory.pdf_bytes(), "a.pdf", "application/pdf")]
     )
-    send(service.port, msg)
-    mail = wait_for(lambda: settled(mail_env, msg["Message-ID"]), what="processing")
+    send(service.port, silent)
+    mail = wait_for(lambda: settled(mail_env, silent["Message-ID"]), what="processing")
     assert mail.state == MailState.QUARANTINED
     assert "aucun intervenant" in mail.quarantine_reason
-    assert [a.state for a in mail.attachments] == ["held"]
-    text = reply_for(reply_sink, "stranger@example.net").get_content()
+    assert [a.state for a in mail.attachments] == ["held"]  # kept for the DEC, without an answer
+    with mail_env() as session:
+        assert session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "stranger@example.net")) is None
+    vouched = factory.message(
+        sender="known.domain@example.net",
+        headers={"Authentication-Results": "mx.academie.test; spf=pass smtp.mailfrom=example.net"},
+        attachments=[(factory.pdf_bytes("autre"), "a.pdf", "application/pdf")],
+    )
+    send(service.port, vouched)
+    text = reply_for(reply_sink, "known.domain@example.net").get_content()
     assert "n'a pas pu être rattaché" in text and "mission 621" in text and "DEMO-" not in text
 
 
@@ -180,6 +196,7 @@ def test_personal_address_matches_an_unregistered_sender(service, mail_env, repl
     with mail_env() as session:
         paul = session.scalar(select(Intervenant).where(Intervenant.numero == "D1002"))
         address = personal_address(paul)
+        paul_address = paul.emails[0].address
     msg = factory.message(
         sender="paul.perso@example.com",
         to=address,
@@ -189,7 +206,9 @@ def test_personal_address_matches_an_unregistered_sender(service, mail_env, repl
     send(service.port, msg, rcpt=address)
     mail = wait_for(lambda: settled(mail_env, msg["Message-ID"]), what="processing")
     assert mail.state == MailState.PROCESSED and mail.match_evidence == "personal_address"
-    assert reply_for(reply_sink, "paul.perso@example.com")
+    # the sender's address is neither on record nor vouched for: the answer goes to Paul's address on record
+    assert "DEMO-202" in reply_for(reply_sink, paul_address).get_content()
+    assert reply_sink.replies_to("paul.perso@example.com") == []
 
 
 def test_dmarc_failure_goes_to_quarantine(service, mail_env, reply_sink):
