@@ -42,7 +42,7 @@ def _weighted(section: str) -> list[tuple[str, float]]:
     return list(out.items())
 
 
-_REPAIRABLE = tuple(_VOCAB["repair"]["words"])
+_REPAIRABLE: tuple[str, ...] = tuple(str(w) for w in _VOCAB["repair"]["words"])
 _MIN_FUZZY = int(_VOCAB["repair"]["min_fuzzy_length"])
 _FUZZY_SHORT = frozenset(_VOCAB["repair"]["fuzzy_short"])
 
@@ -118,7 +118,7 @@ def _distance(a: str, b: str) -> int:
 def _repair_word(word: str) -> str:
     if sum(c.isdigit() for c in word) * 2 > len(word):
         return word
-    letters = word.translate(_LETTERLIKE)
+    letters: str = word.translate(_LETTERLIKE)
     if letters in _REPAIRABLE:
         return letters
     for known in _REPAIRABLE:
@@ -160,7 +160,8 @@ class _Line:
 
 def _labelled(line: _Line) -> list[tuple[str, Amount, bool]]:
     """Each amount of a line with the label naming it, and whether it shares its label with a larger amount."""
-    out = []
+    labels: list[str] = []
+    shadowed: list[bool] = []
     prev_end = 0
     group: list[int] = []
     for a in line.amounts:
@@ -169,14 +170,15 @@ def _labelled(line: _Line) -> list[tuple[str, Amount, bool]]:
             group = []
         else:
             label = normalize(line.text[: a.start])
-        group.append(len(out))
-        out.append([label, a, False])
+        group.append(len(labels))
+        labels.append(label)
+        shadowed.append(False)
         prev_end = a.end
         if len(group) > 1:
-            top = max(out[i][1].value for i in group)
+            top = max(line.amounts[i].value for i in group)
             for i in group:
-                out[i][2] = out[i][1].value < top
-    return [(label, a, shadowed) for label, a, shadowed in out]
+                shadowed[i] = line.amounts[i].value < top
+    return list(zip(labels, line.amounts, shadowed, strict=True))
 
 
 class _Collector:
@@ -426,7 +428,8 @@ def settle(results: list[TotalResult], chosen: TotalResult) -> TotalResult | Non
     if not votes:
         return None
     value = max(votes, key=lambda v: (votes[v], top[v]))
-    if votes[value] < len(read) or any(votes[r.total] >= votes[value] for r in read if r.total != value):
+    rivals = [r.total for r in read if r.total is not None and r.total != value]
+    if votes[value] < len(read) or any(votes[t] >= votes[value] for t in rivals):
         return None
     source = next(r for r in read if any(c.value == value for c in r.candidates))
     return TotalResult(value, 0.3, source.currency if source.total == value else None, source.candidates)
