@@ -248,7 +248,8 @@ def _collect(lines: list[_Line]) -> _Collector:
             continue
         labelled = _labelled(ln)
         if not labelled:
-            _keyword_above(col, lines, i, whole)
+            if i + 1 not in table_rows:  # a table header names columns, not the amount below
+                _keyword_above(col, lines, i, whole)
             continue
         for label, a, shadowed in labelled:
             _score_amount(col, i, label, a, shadowed)
