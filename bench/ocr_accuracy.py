@@ -118,7 +118,9 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=0, help="first N items of each corpus")
     parser.add_argument("--only", default="", help="only corpora whose name contains this")
     parser.add_argument("--no-peer", action="store_true", help="skip the RapidOCR peer (while tuning)")
+    parser.add_argument("--out", type=Path, help="append one JSON line per receipt read (corpus, file, totals)")
     args = parser.parse_args()
+    out = open(args.out, "a", encoding="utf-8") if args.out else None
     failed_goal = False
     rows = []
     with ProcessPoolExecutor(args.workers) as pool:
@@ -128,9 +130,20 @@ def main() -> int:
             labels = labels[: args.limit or None]
             paths = [str(folder / item["file"]) for item in labels]
             start = time.monotonic()
-            results = list(pool.map(_read, paths))
+            results = []
+            for item, got in zip(labels, pool.map(_read, paths), strict=True):
+                results.append(got)
+                if out:
+                    print(
+                        json.dumps({"corpus": name, "file": item["file"], "expected": item["total"], "read": got}),
+                        file=out,
+                        flush=True,
+                    )
             elapsed = time.monotonic() - start
             peer = None if args.no_peer else list(pool.map(_peer, paths))
+            if out and peer is not None:
+                for item, got in zip(labels, peer, strict=True):
+                    print(json.dumps({"corpus": name, "file": item["file"], "peer": got}), file=out, flush=True)
             good = sum(_exact(got, item["total"]) for item, got in zip(labels, results, strict=True))
             if args.verbose and not sealed:
                 for item, got in zip(labels, results, strict=True):

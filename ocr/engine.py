@@ -182,8 +182,8 @@ def detect_rotation(img: Image.Image, timeout: float, min_confidence: float = 1.
         return None
     try:
         osd = pytesseract.image_to_osd(_as_fast_input(img), config="--psm 0", timeout=timeout)
-    except (RuntimeError, pytesseract.TesseractError):
-        return None  # too little text to decide, or out of time
+    except (RuntimeError, pytesseract.TesseractError, pytesseract.TesseractNotFoundError):
+        return None  # too little text to decide, out of time, or no tesseract program
     rotate = re.search(r"Rotate:\s*(\d+)", osd)
     conf = re.search(r"Orientation confidence:\s*([\d.]+)", osd)
     if not rotate or not conf or float(conf.group(1)) < min_confidence:
