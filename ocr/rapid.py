@@ -86,7 +86,7 @@ def recognize(img: Image.Image) -> OcrText:
     """Detect and read every text box of a page."""
     array, scale = _as_array(img)
     out = _engine()(array)
-    if out.boxes is None or not out.txts:
+    if getattr(out, "boxes", None) is None or not out.txts:  # nothing detected: another output type
         return OcrText((), 0.0, 0)
     boxes = []
     for box, text, score in zip(out.boxes, out.txts, out.scores, strict=True):
@@ -100,6 +100,6 @@ def recognize_line(img: Image.Image) -> tuple[str, float]:
     """Read one line of text (a crop) without detection: its text and confidence (0..100)."""
     array, _ = _as_array(img)
     out = _engine()(array, use_det=False, use_cls=False, use_rec=True)
-    if not out.txts:
+    if not getattr(out, "txts", None):
         return "", 0.0
     return " ".join(out.txts), 100.0 * float(sum(out.scores) / len(out.scores))
