@@ -191,6 +191,7 @@ class _Collector:
         self.tva: list[Decimal] = []
         self.items: list[tuple[int, Decimal]] = []
         self.rounding = False
+        self.roundings: list[tuple[int, Decimal]] = []  # rounding lines and their adjustment (absolute)
         self.surcharge_lines: set[int] = set()  # service charge, tax or rounding lines
 
     def position(self, i: int) -> float:
@@ -242,6 +243,8 @@ def _collect(lines: list[_Line]) -> _Collector:
     for i, ln in enumerate(lines):
         whole = normalize(ln.text)
         col.rounding |= bool(_ROUNDING.search(whole))
+        if _ROUNDING.search(whole) and ln.amounts and abs(ln.amounts[-1].value) < _NICKEL:
+            col.roundings.append((i, abs(ln.amounts[-1].value)))
         if _SURCHARGE.search(whole):
             col.surcharge_lines.add(i)
         if i in table_rows:
@@ -331,6 +334,7 @@ def find_total(text: str) -> TotalResult:
     if not col.cands:
         return TotalResult(None, 0.0, None, ())
     _below_pretax(col)
+    _rounded_after(col)
     _agreement(col)
     best_by_value: dict[Decimal, Candidate] = {}
     for c in col.cands:
@@ -355,6 +359,20 @@ def _below_pretax(col: _Collector) -> None:
         c.reasons.append("inférieur au HT")
     if low:
         col.add(pretax + col.tva[0], 4.0, max(c.line for c in low), "derived", None, "HT + TVA")
+
+
+def _rounded_after(col: _Collector) -> None:
+    """A rounding line (under 5 cents) between a total and an unlabelled amount that differs from it by exactly
+    the adjustment: that amount is the rounded total actually paid (its label often misread)."""
+    for at, adjustment in col.roundings:
+        totals = [c for c in col.cands if c.kind == "keyword" and c.line < at and c.value % _NICKEL]
+        for i, v in col.items:
+            if i <= at or i > at + 2 or v % _NICKEL:
+                continue
+            for c in totals:
+                if abs(v - c.value) == adjustment:
+                    col.add(v, c.score + 0.5 - col.position(i), i, "derived", c.currency, "total + arrondi")
+                    break
 
 
 def _doubtful(col: _Collector, best: Candidate) -> bool:
@@ -403,7 +421,7 @@ def _agreement(col: _Collector) -> None:
         if c.value in col.ht and c.value not in ttc and c.value not in col.tva:
             c.score -= 2  # the same figure is printed as the amount before tax
         # A rounded total (cash rounding) replaces the exact one printed above it.
-        if c.kind != "derived" and c.value % _NICKEL == 0 and (col.rounding or c.kind == "keyword"):
+        if (c.kind != "derived" or col.rounding) and c.value % _NICKEL == 0 and (col.rounding or c.kind == "keyword"):
             for other in strong:
                 if other.value != c.value and abs(other.value - c.value) < _NICKEL and other.value % _NICKEL:
                     c.score = max(c.score, other.score + 0.5)

@@ -96,3 +96,15 @@ def test_german_receipt_image_is_read_by_both_engines() -> None:
     ]
     reading = ocr.read(jpeg(receipt(lines)), "bon.jpg", time_limit=60)
     assert reading.error is None and reading.total == Decimal("7.50")
+
+
+@pytest.mark.parametrize("label", ["RM", "RH", ""])
+def test_rounded_amount_after_a_rounding_line_is_the_total_paid(label: str) -> None:
+    """Total 60.31, rounding 0.01, then 60.30 under a misread or missing label: 60.30 was paid."""
+    text = f"Lamp 55.90\nTOTAL AMT RM 60.31\nROUNDING ADJ -0.01\n{label} 60.30\nThank you\n"
+    assert find_total(text).total == Decimal("60.30")
+    assert find_total("Lamp 55.90\nTOTAL 60.31\nROUNDING ADJ -0.01\nItems 60.25\n").total == Decimal("60.31")
+
+
+def test_cash_minus_change_rounded_beats_the_exact_total_when_rounding_is_printed() -> None:
+    assert find_total("Item 10.02\nTOTAL 10.02\nRounding -0.02\nCASH 20.00\nCHANGE 10.00\n").total == Decimal("10.00")
