@@ -78,7 +78,7 @@ def bench_images(paths: list[Path]) -> None:
         for path in paths:
             start = time.perf_counter()
             subprocess.run(
-                ["tesseract", str(path), "stdout", "-l", "fra+eng"], capture_output=True, check=True, timeout=120
+                ["tesseract", str(path), "stdout", "-l", "fra+eng"], capture_output=True, check=True, timeout=900
             )
             bare = time.perf_counter() - start
             took = worker.submit(_timed_read, str(path)).result()

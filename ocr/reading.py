@@ -29,8 +29,8 @@ _RETRY_FLOOR = 1.0  # seconds always allowed to a second reading (small images)
 _DOUBT_PENALTY = 0.6  # a total that other lines contradict loses against one they do not
 _BAND_TIME = 2.0  # seconds for reading one double-height line alone
 _BAND_CONFIDENCE = 60  # a double-height line read alone is kept above this mean word confidence
-_SURE_ORIENTATION = 2.0  # Tesseract's orientation confidence above which its answer is taken as it is
-_ORIENTATION_TIME = 8.0  # seconds for reading one candidate orientation
+_SURE_ORIENTATION = 1.0  # Tesseract's orientation confidence above which its answer is the only one tried
+_ORIENTATION_TIME = 8.0  # seconds at least for reading one candidate orientation
 _ORIENTATION_SIDE = 1400  # candidate orientations are read on a copy this large at most
 _NO_VALUE = Decimal("-999999")
 _OCR_FALLBACK_PAGES = 3  # a text PDF without a readable total is OCRed when it has at most this many pages
@@ -208,7 +208,7 @@ def _tesseract_readings(img: Image.Image, deadline: _Deadline) -> tuple[Image.Im
         # is segmented differently by Tesseract, which often reads the digit right.
         passes.insert(0, (images.rescale_again(img), engine.OTSU))
     elif first.confidence < _WEAK_WORD_CONFIDENCE:
-        turned = _best_orientation(img, first, deadline)
+        turned = _best_orientation(img, first, deadline, retry_limit)
         if turned is not None:
             img, reading = turned
             readings = [reading]
@@ -235,12 +235,12 @@ def _text_score(ocr: engine.OcrText, result: TotalResult) -> float:
 
 
 def _best_orientation(
-    img: Image.Image, first: engine.OcrText, deadline: _Deadline
+    img: Image.Image, first: engine.OcrText, deadline: _Deadline, limit: float
 ) -> tuple[Image.Image, tuple[engine.OcrText, TotalResult]] | None:
     """Poorly read words: the page may be turned. Orientation detection decides when it is sure; otherwise
     every other orientation is read (on a reduced copy) and the one whose text scores best is kept."""
     rotation = _osd(img, deadline, min_confidence=_SURE_ORIENTATION)
-    candidates = [rotation] if rotation else [90, 180, 270]
+    candidates = [rotation] if rotation else [180, 90, 270]
     base = _text_score(first, find_total(first.text))
     best: tuple[float, int] | None = None
     for angle in candidates:
@@ -248,7 +248,7 @@ def _best_orientation(
             break
         turned = img.rotate(-angle, expand=True, fillcolor=255)
         try:
-            ocr = engine.recognize(_reduced(turned), min(deadline.left() / 2, _ORIENTATION_TIME))
+            ocr = engine.recognize(_reduced(turned), min(deadline.left() / 2, max(_ORIENTATION_TIME, limit)))
         except engine.OcrTimeout:
             continue
         score = _text_score(ocr, find_total(ocr.text))
