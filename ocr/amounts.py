@@ -37,12 +37,13 @@ _AMOUNT_RE = re.compile(
     + r"\s?(?P<sign>-\s?)?"
     + r"(?P<num>"
     + rf"{_D}{{1,3}}(?:[ .,'’\u202f]{_D}{{3}})+[.,;]\s?{_D}{{2}}"  # with thousands separators
-    + rf"|{_D}{{1,7}}[.,;]\s?{_D}{{2}}"  # plain with cents
+    + rf"|{_D}{{1,7}}\s?[.,;]\s?{_D}{{2}}"  # plain with cents, a space around the separator ("12 ,50")
     + r"|\d{1,7}(?=\s?(?:€|EUR\b))"  # whole euros with a currency mark after
     + r"|(?<=[€$£])\d{1,7}"  # whole amount after a currency mark
     + r"|(?P<short>\d{1,6}[.,]\d)"  # one decimal: a digit probably lost by OCR
     + r")"
-    + r"(?![\w]|[.,]\d|\s?%)"
+    + r"(?![.,]\d|\s?%)"
+    + r"(?:(?<=\d)[^\s\w.,%€$£-](?=\s|$)|(?<=\d)[a-z](?=\s|$)|(?![\w]))"  # one stray mark or letter after
     + r"\s?"
     + _CUR_AFTER
 )

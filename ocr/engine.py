@@ -1,10 +1,15 @@
-"""Tesseract calls (through pytesseract) with time limits: words grouped into lines, orientation detection."""
+"""Tesseract calls with time limits (in-process through tesserocr when installed, else the tesseract program
+through pytesseract): words grouped into lines, orientation detection; which engines are enabled."""
 
 from __future__ import annotations
 
+import glob
+import logging
 import os
 import re
+import threading
 from dataclasses import dataclass
+from typing import Any
 
 import pytesseract
 from PIL import Image
@@ -20,6 +25,12 @@ PSM_LINE = 7  # a single line of text
 # into specks (slow to read); Sauvola, local and clean on blank paper (faded, unevenly lit prints).
 OTSU, ADAPTIVE_OTSU, SAUVOLA = 0, 1, 2
 _MIN_TIMEOUT = 1.0
+ENGINES_ENV = "IMAGIN_OCR_ENGINES"  # comma-separated engines to use: "tesseract,rapidocr" (the default)
+TESSEROCR_ENV = "IMAGIN_TESSEROCR"  # "0": call the tesseract program even when tesserocr is installed
+_TSV_FIELDS = ("level", "page_num", "block_num", "par_num", "line_num", "word_num", "left", "top", "width", "height")
+
+log = logging.getLogger(__name__)
+_local = threading.local()
 
 
 class OcrTimeout(Exception):
@@ -53,10 +64,65 @@ def _as_fast_input(img: Image.Image) -> Image.Image:
     return img
 
 
+def enabled(name: str) -> bool:
+    """Whether the engine ("tesseract" or "rapidocr") is enabled by IMAGIN_OCR_ENGINES (both by default)."""
+    wanted = os.environ.get(ENGINES_ENV, "tesseract,rapidocr")
+    return name in {w.strip().lower() for w in wanted.split(",")}
+
+
+def _tessdata() -> str | None:
+    prefix = os.environ.get("TESSDATA_PREFIX")
+    if prefix:
+        return prefix
+    found = sorted(glob.glob("/usr/share/tesseract-ocr/*/tessdata/eng.traineddata")) + sorted(
+        glob.glob("/usr/share/tessdata/eng.traineddata")
+    )
+    return os.path.dirname(found[-1]) + "/" if found else None
+
+
+def _api() -> Any | None:
+    """This thread's in-process Tesseract (tesserocr), None when it is not installed or turned off."""
+    if os.environ.get(TESSEROCR_ENV, "1") == "0":
+        return None
+    api = getattr(_local, "api", False)
+    if api is False:
+        api = None
+        try:
+            import tesserocr
+
+            path = _tessdata()
+            api = tesserocr.PyTessBaseAPI(path=path, lang=LANGUAGES) if path else None
+        except (ImportError, RuntimeError) as exc:
+            log.warning("tesserocr unavailable, using the tesseract program: %s", exc)
+        _local.api = api
+    return api
+
+
+def _data_in_process(api: Any, img: Image.Image, timeout: float, psm: int, thresholding: int) -> dict[str, list[Any]]:
+    api.SetPageSegMode(psm)
+    api.SetVariable("thresholding_method", str(thresholding))
+    api.SetImage(img if img.mode in ("L", "RGB") else img.convert("L"))
+    if not api.Recognize(timeout=int(timeout * 1000)):
+        raise OcrTimeout()
+    data: dict[str, list[Any]] = {k: [] for k in (*_TSV_FIELDS, "conf", "text")}
+    for row in api.GetTSVText(0).splitlines():
+        cells = row.split("\t")
+        if len(cells) < 12 or cells[0] != "5":
+            continue
+        for key, cell in zip(_TSV_FIELDS, cells, strict=False):
+            data[key].append(int(cell))
+        data["conf"].append(float(cells[10]))
+        data["text"].append(cells[11])
+    return data
+
+
 def recognize(img: Image.Image, timeout: float, psm: int = PSM_RECEIPT, thresholding: int = OTSU) -> OcrText:
     """OCR an image into lines (words ordered left to right) with a hard time limit."""
     if timeout < _MIN_TIMEOUT:
         raise OcrTimeout()
+    api = _api()
+    if api is not None:
+        return _lines(_data_in_process(api, img, timeout, psm, thresholding))
     try:
         data = pytesseract.image_to_data(
             _as_fast_input(img),
@@ -71,6 +137,10 @@ def recognize(img: Image.Image, timeout: float, psm: int = PSM_RECEIPT, threshol
         raise OcrUnavailable(str(exc)) from exc
     except (pytesseract.TesseractNotFoundError, pytesseract.TesseractError) as exc:
         raise OcrUnavailable(str(exc)) from exc
+    return _lines(data)
+
+
+def _lines(data: dict[str, list[Any]]) -> OcrText:
     rows: dict[tuple[int, int, int, int], list[tuple[int, str]]] = {}
     tops: dict[tuple[int, int, int, int], int] = {}
     spans: dict[tuple[int, int, int, int], tuple[int, int]] = {}
@@ -96,10 +166,14 @@ def recognize(img: Image.Image, timeout: float, psm: int = PSM_RECEIPT, threshol
 
 def with_lines(ocr: OcrText, extra: list[tuple[int, str]]) -> OcrText:
     """The reading with lines read separately (top pixel, text) inserted at their place."""
+    heights = sorted(b - t for t, b in ocr.spans) or [20]
+    tall = 2 * heights[len(heights) // 2]  # lines read alone are double-height ones
     merged = sorted(
-        [(top, line) for (top, _), line in zip(ocr.spans, ocr.lines, strict=True)] + extra, key=lambda item: item[0]
+        [(span, line) for span, line in zip(ocr.spans, ocr.lines, strict=True)]
+        + [((top, top + tall), line) for top, line in extra],
+        key=lambda item: item[0][0],
     )
-    return OcrText(tuple(line for _, line in merged), ocr.confidence, ocr.words, ())
+    return OcrText(tuple(line for _, line in merged), ocr.confidence, ocr.words, tuple(span for span, _ in merged))
 
 
 def detect_rotation(img: Image.Image, timeout: float, min_confidence: float = 1.0) -> int | None:
@@ -108,8 +182,8 @@ def detect_rotation(img: Image.Image, timeout: float, min_confidence: float = 1.
         return None
     try:
         osd = pytesseract.image_to_osd(_as_fast_input(img), config="--psm 0", timeout=timeout)
-    except (RuntimeError, pytesseract.TesseractError):
-        return None  # too little text to decide, or out of time
+    except (RuntimeError, pytesseract.TesseractError, pytesseract.TesseractNotFoundError):
+        return None  # too little text to decide, out of time, or no tesseract program
     rotate = re.search(r"Rotate:\s*(\d+)", osd)
     conf = re.search(r"Orientation confidence:\s*([\d.]+)", osd)
     if not rotate or not conf or float(conf.group(1)) < min_confidence:

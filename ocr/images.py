@@ -63,10 +63,9 @@ def load_image(data: bytes) -> Image.Image:
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ImageRejected("Image illisible ou endommagée : envoyez un fichier JPEG, PNG ou GIF valide.") from exc
     try:
-        img = ImageOps.exif_transpose(img)
+        return ImageOps.exif_transpose(img)
     except Exception:  # a broken EXIF block must not stop the reading
-        pass
-    return img
+        return img
 
 
 def to_gray(img: Image.Image) -> Image.Image:

@@ -12,8 +12,8 @@ from typing import Any
 
 from PIL import Image
 
-from ocr import engine, images, pdf
-from ocr.amounts import detect_currency
+from ocr import engine, images, pdf, rapid
+from ocr.amounts import detect_currency, find_amounts
 from ocr.fields import TicketTrip, read_fields, settle_currency
 from ocr.sniff import file_kind
 from ocr.totals import TotalResult, find_total, settle
@@ -29,6 +29,10 @@ _RETRY_FLOOR = 1.0  # seconds always allowed to a second reading (small images)
 _DOUBT_PENALTY = 0.6  # a total that other lines contradict loses against one they do not
 _BAND_TIME = 2.0  # seconds for reading one double-height line alone
 _BAND_CONFIDENCE = 60  # a double-height line read alone is kept above this mean word confidence
+_SURE_ORIENTATION = 1.0  # Tesseract's orientation confidence above which its answer is the only one tried
+_ORIENTATION_TIME = 8.0  # seconds at least for reading one candidate orientation
+_ORIENTATION_SIDE = 1400  # candidate orientations are read on a copy this large at most
+_NO_VALUE = Decimal("-999999")
 _OCR_FALLBACK_PAGES = 3  # a text PDF without a readable total is OCRed when it has at most this many pages
 
 NO_TOTAL = (
@@ -104,7 +108,7 @@ def _osd(img: Image.Image, deadline: _Deadline, min_confidence: float = 1.0) -> 
 def _prepare(img: Image.Image, deadline: _Deadline) -> Image.Image:
     """Clean the image; a page that looks sideways is turned the way Tesseract's orientation detection says."""
     gray = images.clean(img)
-    if images.is_sideways(gray):
+    if images.is_sideways(gray) and engine.enabled("tesseract"):
         # Text lines look vertical: OSD only has to choose between a quarter turn either way.
         rotation = _osd(gray, deadline, min_confidence=0.2)
         if rotation in (90, 270):
@@ -117,56 +121,200 @@ def _score(ocr: engine.OcrText, result: TotalResult) -> float:
     return (result.confidence if result.total is not None else 0.0) * _quality(ocr.confidence) * doubt
 
 
+def _sure(result: TotalResult) -> bool:
+    return result.total is not None and result.confidence >= _SURE_TOTAL and not result.doubtful
+
+
+Readings = list[tuple[engine.OcrText, TotalResult]]
+
+
 def _ocr_image(img: Image.Image, deadline: _Deadline) -> tuple[engine.OcrText, TotalResult]:
-    """OCR an image. Without a sure total: check the orientation when the words are poorly read, then try
-    Sauvola's local binarisation (faded or unevenly lit prints), and keep the best reading; adaptive Otsu is the
-    last resort when no total was found at all. A total that other lines contradict is read again at another size
-    first; readings that disagree are settled by vote."""
+    """OCR an image with Tesseract, and with RapidOCR as a second opinion when Tesseract's total is not sure
+    (or alone when Tesseract is missing); the receipt's own lines then decide between the readings, and a
+    total contradicted by them is re-read on its line alone."""
+    use_tesseract, use_rapid = engine.enabled("tesseract"), engine.enabled("rapidocr") and rapid.installed()
+    if not use_tesseract and not use_rapid:
+        raise engine.OcrUnavailable("no OCR engine enabled (IMAGIN_OCR_ENGINES)")
     img = _prepare(img, deadline)
-    started = time.monotonic()
-    best = engine.recognize(img, deadline.left())
-    retry_limit = max(_RETRY_FLOOR, (time.monotonic() - started) * _RETRY_TIME)
-    best = _read_dropped_lines(img, best, deadline)
-    best_result = find_total(best.text)
+    readings: Readings = []
+    if use_tesseract:
+        try:
+            img, readings = _tesseract_readings(img, deadline)
+        except engine.OcrUnavailable as exc:
+            if not use_rapid:
+                raise
+            _notice(f"Tesseract unavailable, reading with RapidOCR alone: {exc}")
+    else:
+        _notice(f"Tesseract disabled ({engine.ENGINES_ENV}): reading with RapidOCR alone")
+    if not use_rapid:
+        _notice(f"RapidOCR not installed or disabled ({engine.ENGINES_ENV}): reading with Tesseract alone")
+    best, best_result = _choose(readings) if readings else (engine.OcrText((), 0.0, 0), find_total(""))
+    if use_rapid and not _sure(best_result) and deadline.left() > 2:
+        try:
+            other = rapid.recognize(img)
+        except engine.OcrUnavailable as exc:
+            _notice(f"RapidOCR unavailable, reading with Tesseract alone: {exc}")
+        else:
+            readings.append((other, find_total(other.text)))
+            best, best_result = _choose(readings)
+    if best_result.doubtful and deadline.left() > 2:
+        reread = _reread_total_line(img, best, best_result, deadline, use_tesseract, use_rapid)
+        if reread is not None:
+            return best, reread
+    return best, best_result
 
-    def sure() -> bool:
-        return best_result.total is not None and best_result.confidence >= _SURE_TOTAL and not best_result.doubtful
 
-    if sure():
+_NOTICES: set[str] = set()
+
+
+def _notice(message: str) -> None:
+    """Say once per process that an engine is missing: the reading goes on with the other one."""
+    if message not in _NOTICES:
+        _NOTICES.add(message)
+        log.warning(message)
+
+
+def _choose(readings: Readings) -> tuple[engine.OcrText, TotalResult]:
+    """The best of several readings: a total two readings agree on, else a vote settled by the receipt's
+    other lines, else the best score."""
+    best, best_result = max(readings, key=lambda r: _score(*r))
+    if len(readings) < 2:
         return best, best_result
+    totals = [r.total for _, r in readings if r.total is not None]
+    agreed = [v for v in dict.fromkeys(totals) if totals.count(v) >= 2]
+    if agreed and best_result.total not in agreed:
+        best, best_result = max((r for r in readings if r[1].total in agreed), key=lambda r: _score(*r))
+    settled = None if _sure(best_result) else settle([r for _, r in readings], best_result)
+    if settled is not None:
+        best = next(o for o, r in readings if any(c.value == settled.total for c in r.candidates))
+        return best, settled
+    return best, best_result
+
+
+def _tesseract_readings(img: Image.Image, deadline: _Deadline) -> tuple[Image.Image, Readings]:
+    """Tesseract's readings of an image. Without a sure total: check the orientation when the words are poorly
+    read, then try Sauvola's local binarisation (faded or unevenly lit prints); adaptive Otsu is the last resort
+    when no total was found at all. A total that other lines contradict is read again at another size first."""
+    started = time.monotonic()
+    first = engine.recognize(img, deadline.left())
+    retry_limit = max(_RETRY_FLOOR, (time.monotonic() - started) * _RETRY_TIME)
+    first = _read_dropped_lines(img, first, deadline)
+    readings: Readings = [(first, find_total(first.text))]
+    if _sure(readings[0][1]):
+        return img, readings
     passes = [(img, engine.SAUVOLA)]
-    if best_result.doubtful:
+    if readings[0][1].doubtful:
         # Other lines contradict the total: a digit was probably misread. The same text at another size
         # is segmented differently by Tesseract, which often reads the digit right.
         passes.insert(0, (images.rescale_again(img), engine.OTSU))
-    elif best.confidence < _WEAK_WORD_CONFIDENCE:
-        rotation = _osd(img, deadline)
-        if rotation:
-            img = img.rotate(-rotation, expand=True, fillcolor=255)
-            passes = [(img, engine.OTSU), (img, engine.SAUVOLA)]
+    elif first.confidence < _WEAK_WORD_CONFIDENCE:
+        turned = _best_orientation(img, first, deadline, retry_limit)
+        if turned is not None:
+            img, reading = turned
+            readings = [reading]
+            passes = [(img, engine.SAUVOLA)]
     passes.append((img, engine.ADAPTIVE_OTSU))
-    readings = [(best, best_result)]
     for view, thresholding in passes:
-        if deadline.left() < 2 or (thresholding == engine.ADAPTIVE_OTSU and best_result.total is not None):
+        found = any(r.total is not None for _, r in readings)
+        if deadline.left() < 2 or (thresholding == engine.ADAPTIVE_OTSU and found):
             break
         try:
             limit = deadline.left() if thresholding == engine.OTSU and view is img else retry_limit
             ocr = engine.recognize(view, min(deadline.left(), limit), thresholding=thresholding)
         except engine.OcrTimeout:
             break
-        result = find_total(ocr.text)
-        readings.append((ocr, result))
-        if _score(ocr, result) > _score(best, best_result) or (
-            best_result.total is None and ocr.confidence > best.confidence
-        ):
-            best, best_result = ocr, result
-        if sure():
+        readings.append((ocr, find_total(ocr.text)))
+        if _sure(readings[-1][1]):
             break
-    settled = None if sure() else settle([r for _, r in readings], best_result)
-    if settled is not None:
-        best = next(o for o, r in readings if any(c.value == settled.total for c in r.candidates))
-        return best, settled
-    return best, best_result
+    return img, readings
+
+
+def _text_score(ocr: engine.OcrText, result: TotalResult) -> float:
+    """How much a reading looks like a receipt read the right way up: well-read words and a total."""
+    return ocr.confidence * min(1.0, ocr.words / 20) + (20.0 if result.total is not None else 0.0)
+
+
+def _best_orientation(
+    img: Image.Image, first: engine.OcrText, deadline: _Deadline, limit: float
+) -> tuple[Image.Image, tuple[engine.OcrText, TotalResult]] | None:
+    """Poorly read words: the page may be turned. Orientation detection decides when it is sure; otherwise
+    every other orientation is read (on a reduced copy) and the one whose text scores best is kept."""
+    rotation = _osd(img, deadline, min_confidence=_SURE_ORIENTATION)
+    candidates = [rotation] if rotation else [180, 90, 270]
+    base = _text_score(first, find_total(first.text))
+    best: tuple[float, int] | None = None
+    for angle in candidates:
+        if deadline.left() < 4:
+            break
+        turned = img.rotate(-angle, expand=True, fillcolor=255)
+        try:
+            ocr = engine.recognize(_reduced(turned), min(deadline.left() / 2, max(_ORIENTATION_TIME, limit)))
+        except engine.OcrTimeout:
+            continue
+        score = _text_score(ocr, find_total(ocr.text))
+        if score > base and (best is None or score > best[0]):
+            best = (score, angle)
+    if best is None:
+        return None
+    turned = img.rotate(-best[1], expand=True, fillcolor=255)
+    ocr = engine.recognize(turned, deadline.left())
+    return turned, (ocr, find_total(ocr.text))
+
+
+def _reduced(img: Image.Image) -> Image.Image:
+    if max(img.size) <= _ORIENTATION_SIDE:
+        return img
+    small = img.copy()
+    small.thumbnail((_ORIENTATION_SIDE, _ORIENTATION_SIDE))
+    return small
+
+
+def _reread_total_line(
+    img: Image.Image,
+    ocr: engine.OcrText,
+    result: TotalResult,
+    deadline: _Deadline,
+    use_tesseract: bool,
+    use_rapid: bool,
+) -> TotalResult | None:
+    """The total contradicts the receipt's other lines (cash - change, net + tax, the card payment): read its
+    line alone, cropped, at two sizes and two binarisations with Tesseract and with RapidOCR, and vote. A value
+    that the other lines state and that the re-readings find wins; None when the vote changes nothing."""
+    stated = {c.value for c in result.candidates if c.kind in ("derived", "payment")}
+    chosen = next((c for c in result.candidates if c.value == result.total), None)
+    if chosen is None or not stated or not ocr.spans:
+        return None
+    rows = [i for i, line in enumerate(ocr.lines) if line.strip()]
+    if chosen.line >= len(rows) or rows[chosen.line] >= len(ocr.spans):
+        return None
+    top, bottom = ocr.spans[rows[chosen.line]]
+    pad = max(2, (bottom - top) // 3)
+    band = img.crop((0, max(0, top - pad), img.size[0], min(img.size[1], bottom + pad)))
+    votes: dict[Decimal, int] = {}
+    texts: list[str] = []
+    if use_tesseract:
+        for scale in (1.0, 1.5):
+            view = band if scale == 1.0 else band.resize((int(band.size[0] * scale), int(band.size[1] * scale)))
+            for thresholding in (engine.OTSU, engine.SAUVOLA):
+                if deadline.left() < 2:
+                    break
+                with contextlib.suppress(engine.OcrTimeout, engine.OcrUnavailable):
+                    line = engine.recognize(view, min(deadline.left(), _BAND_TIME), engine.PSM_LINE, thresholding)
+                    texts.append(line.text)
+    if use_rapid and deadline.left() > 1:
+        with contextlib.suppress(engine.OcrUnavailable):
+            texts.append(rapid.recognize_line(band)[0])
+    for text in texts:
+        for value in {a.value for a in find_amounts(text)}:
+            votes[value] = votes.get(value, 0) + 1
+    agreeing = [v for v in stated if votes.get(v, 0) >= 1]
+    if not agreeing:
+        return None
+    value = max(agreeing, key=lambda v: votes[v])
+    if votes.get(result.total or _NO_VALUE, 0) > votes[value]:
+        return None
+    log.info("total line re-read: %s instead of %s (%s votes)", value, result.total, votes[value])
+    return TotalResult(value, max(0.3, result.confidence * 0.8), result.currency, result.candidates)
 
 
 def _read_dropped_lines(img: Image.Image, ocr: engine.OcrText, deadline: _Deadline) -> engine.OcrText:

@@ -3,54 +3,51 @@
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 from ocr.amounts import Amount, find_amounts
 
-# Phrases naming the total, with a weight; the strongest phrase found in a label gives its weight.
-_KEYWORDS = """
-NET A PAYER:10|TOTAL TTC:10|MONTANT TTC:10|TOTAL A PAYER:10|MONTANT A PAYER:10|SOMME A PAYER:10|RESTE A PAYER:8
-MONTANT TOTAL:9|TOTAL FACTURE:9|PRIX TOTAL:9|TOTAL EUR:9|TOTAL EUROS:9|TOTAL DU:9|MONTANT DU:9|TOTAL PAYE:9
-PRIX TTC:9|TOTAL NET:9|GRAND TOTAL:10|AMOUNT DUE:10|TOTAL DUE:10|TOTAL AMOUNT:9|TOTAL PAYABLE:10
-AMOUNT PAYABLE:10|TOTAL ROUNDED:11|ROUNDED TOTAL:11|NETT TOTAL:10|NET TOTAL:10|NETT AMOUNT:9|NET AMOUNT:8
-TOTAL SALES:8|TOTAL INCL:10|TOTAL INC:10|BALANCE DUE:9|FINAL TOTAL:9|TOTAL RM:8|A PAYER:8|TOTAL:7|MONTANT:5|AMOUNT:5
-TTC:6|NET:4|PRIX:4|TARIF:4|SOMME:4|DUE:4|PAYABLE:6
-"""
-_PAYMENT = """
-CARTE BANCAIRE:5|CB:5|CARTE:4|VISA:5|MASTERCARD:5|MASTER:4|CREDIT CARD:5|CREDIT:4|DEBIT:3|REGLEMENT:4
-PAIEMENT:4|PAYMENT:4|PAID:4|SANS CONTACT:4|CONTACTLESS:4|AMEX:4|ESPECES:3|CASH:3|TENDERED:3|TENDER:3
-"""
-_CASH = ("ESPECES", "CASH", "TENDERED", "TENDER")
-_CHANGE = ("RENDU", "MONNAIE", "CHANGE", "A RENDRE", "CHANGE DUE")
-_SUBTOTAL = ("SOUS TOTAL", "SOUSTOTAL", "S/TOTAL", "SUBTOTAL", "SUB TOTAL")
-# Labels naming one of these are not the total (unless an "including" phrase says otherwise).
-_EXCLUDE = """
-HT|H.T|HORS TAXE|HORS TAXES|TVA|T.V.A|VAT|GST|TAX|TAXE|TAXES|REMISE|DISCOUNT|ARRONDI|ROUNDING|ROUND|ADJ
-ADJUSTMENT|QTY|QTE|QUANTITE|ARTICLES|ARTICLE|ITEMS|ITEM|POURBOIRE|TIP|ACOMPTE|DEPOSIT|SAVING|SAVINGS|POINTS
-EXCL|EXCLUDING|EXCLUSIVE|DONT|BASE|TAUX|RATE|UNIT|P.U|PU|CAPITAL|SIRET|TEL|FAX|KM|SUPPLIES|SUMMARY|ECONOMIE
-"""
-# Words worth repairing when OCR got one letter wrong ("TOTSL", "Inciucive").
-_VOCABULARY = (
-    "TOTAL MONTANT PAYER AMOUNT PAYABLE INCLUSIVE INCLUDING ROUNDED ROUNDING GRAND ESPECES CHANGE RENDU MONNAIE "
-    "SUBTOTAL FACTURE BALANCE DISCOUNT REMISE CARTE BANCAIRE PAIEMENT PAYMENT TENDERED EXCLUDING EXCLUSIVE "
-    "ARRONDI ADJUSTMENT SUPPLIES SOMME EUROS CREDIT MASTERCARD CHARGE"
-).split()
+_VOCABULARY_FILE = Path(__file__).with_name("vocabulary.toml")
+
+
+def _load_vocabulary() -> dict[str, dict[str, Any]]:
+    with open(_VOCABULARY_FILE, "rb") as f:
+        return tomllib.load(f)
+
+
+_VOCAB = _load_vocabulary()
+
+
+def _words(section: str) -> list[str]:
+    """Every phrase of a vocabulary section, all languages, without duplicates (order kept)."""
+    seen: dict[str, None] = {}
+    for phrases in _VOCAB[section].values():
+        if isinstance(phrases, list):
+            seen.update((p, None) for p in phrases)
+    return list(seen)
+
+
+def _weighted(section: str) -> list[tuple[str, float]]:
+    out: dict[str, float] = {}
+    for item in _words(section):
+        phrase, weight = item.rsplit(":", 1)
+        out[phrase.strip()] = max(out.get(phrase.strip(), 0.0), float(weight))
+    return list(out.items())
+
+
+_REPAIRABLE: tuple[str, ...] = tuple(str(w) for w in _VOCAB["repair"]["words"])
+_MIN_FUZZY = int(_VOCAB["repair"]["min_fuzzy_length"])
+_FUZZY_SHORT = frozenset(_VOCAB["repair"]["fuzzy_short"])
 
 _ZERO = Decimal("0.00")
 _NICKEL = Decimal("0.05")
-
-
-def _table(spec: str) -> list[tuple[str, float]]:
-    out = []
-    for item in spec.replace("\n", "|").split("|"):
-        if item.strip():
-            phrase, weight = item.rsplit(":", 1)
-            out.append((phrase.strip(), float(weight)))
-    return out
 
 
 def _phrase_re(phrase: str) -> re.Pattern[str]:
@@ -58,17 +55,29 @@ def _phrase_re(phrase: str) -> re.Pattern[str]:
     return re.compile(r"(?<![A-Z0-9])" + r"[\s.:\-/]*".join(words) + r"(?![A-Z])")
 
 
-_KEYWORD_RES = [(_phrase_re(p), w, p) for p, w in _table(_KEYWORDS)]
-_PAYMENT_RES = [(_phrase_re(p), w) for p, w in _table(_PAYMENT)]
-_CASH_RES = [_phrase_re(p) for p in _CASH]
-_CHANGE_RES = [_phrase_re(p) for p in _CHANGE]
-_SUBTOTAL_RES = [_phrase_re(p) for p in _SUBTOTAL]
-_EXCLUDE_RES = [_phrase_re(p) for p in _EXCLUDE.replace("\n", "|").split("|") if p] + _CHANGE_RES + _SUBTOTAL_RES
-_INCLUDING = re.compile(r"(?<![A-Z])(?:INC|INCL|INCLUSIVE|INCLUDING|TTC|ROUNDED|AFTER)(?![A-Z])")
-_ROUNDING = re.compile(r"(?<![A-Z])(?:ROUNDING|ROUNDED|ROUND|ARRONDI|ADJ|ADJUSTMENT)(?![A-Z])")
-_HT_RE = re.compile(r"(?<![A-Z])(?:H\.?T\.?|HORS TAXES?|EXCL\w*)(?![A-Z])")
-_TVA_RE = re.compile(r"(?<![A-Z])(?:T\.?V\.?A|GST|TAX|VAT)(?![A-Z])")
-_SURCHARGE = re.compile(r"(?<![A-Z])(?:SERV\w*|CHARGE|GST|TAX|TVA|VAT|ROUNDING|ADJ|POURBOIRE|TIP|FRAIS)(?![A-Z])")
+def _any_re(phrases: list[str]) -> re.Pattern[str]:
+    """One pattern matching any of the phrases as whole words."""
+    parts = sorted(("[\\s.:\\-/]*".join(re.escape(w) for w in p.split()) for p in phrases), key=len, reverse=True)
+    return re.compile(r"(?<![A-Z0-9])(?:" + "|".join(parts) + r")(?![A-Z])")
+
+
+_KEYWORD_RES = [(_phrase_re(p), w, p) for p, w in _weighted("total")]
+_PAYMENT_RES = [(_phrase_re(p), w) for p, w in _weighted("payment")]
+_CASH_RES = [_phrase_re(p) for p in _words("cash")]
+_CHANGE_RES = [_phrase_re(p) for p in _words("change")]
+_SUBTOTAL_RES = [_phrase_re(p) for p in _words("subtotal")]
+_HT_RE = _any_re(_words("net"))
+_TVA_RE = _any_re(_words("tax"))
+_ROUNDING = _any_re(_words("rounding"))
+_INCLUDING = _any_re(_words("including"))
+_GROSS_RE = _any_re(_words("gross"))
+_VAT_HEADER_RE = _any_re([w for w in _words("vat_header") if w != "%"])
+_EXCLUDE_RE = _any_re(_words("exclude") + _words("net") + _words("tax") + _words("rounding"))
+_EXCLUDE_RES = [_EXCLUDE_RE, *_CHANGE_RES, *_SUBTOTAL_RES]
+_SURCHARGE = _any_re(
+    ["SERVICE", "SERV", "SERVICES", "CHARGE", "POURBOIRE", "TIP", "FRAIS", *_words("tax"), *_words("rounding")]
+)
+_NOT_INCLUDING = re.compile(r"EXCL|HORS|SOUS|SUB|ZWISCHEN|NETTO|ROUNDING|CHANGE")
 _LETTERLIKE = str.maketrans({"0": "O", "1": "I", "5": "S", "4": "A", "8": "B", "|": "I", "$": "S"})
 
 
@@ -109,10 +118,12 @@ def _distance(a: str, b: str) -> int:
 def _repair_word(word: str) -> str:
     if sum(c.isdigit() for c in word) * 2 > len(word):
         return word
-    letters = word.translate(_LETTERLIKE)
-    if letters in _VOCABULARY:
+    letters: str = word.translate(_LETTERLIKE)
+    if letters in _REPAIRABLE:
         return letters
-    for known in _VOCABULARY:
+    for known in _REPAIRABLE:
+        if len(known) < _MIN_FUZZY and known not in _FUZZY_SHORT:
+            continue  # "TARTE" or "CARTS" must stay an item name, not become CARTE
         if abs(len(known) - len(letters)) <= 1 and _distance(letters, known) <= (1 if len(known) < 8 else 2):
             return known
     return word
@@ -137,7 +148,7 @@ def _excluded(label: str) -> bool:
     tax_breakdown = "%" in label
     if not tax_breakdown and not any(rx.search(label) for rx in _EXCLUDE_RES):
         return False
-    including = _INCLUDING.search(label) and not re.search(r"EXCL|HORS|SOUS|SUB|ROUNDING|CHANGE", label)
+    including = _INCLUDING.search(label) and not _NOT_INCLUDING.search(label)
     return not including
 
 
@@ -149,7 +160,8 @@ class _Line:
 
 def _labelled(line: _Line) -> list[tuple[str, Amount, bool]]:
     """Each amount of a line with the label naming it, and whether it shares its label with a larger amount."""
-    out = []
+    labels: list[str] = []
+    shadowed: list[bool] = []
     prev_end = 0
     group: list[int] = []
     for a in line.amounts:
@@ -158,14 +170,15 @@ def _labelled(line: _Line) -> list[tuple[str, Amount, bool]]:
             group = []
         else:
             label = normalize(line.text[: a.start])
-        group.append(len(out))
-        out.append([label, a, False])
+        group.append(len(labels))
+        labels.append(label)
+        shadowed.append(False)
         prev_end = a.end
         if len(group) > 1:
-            top = max(out[i][1].value for i in group)
+            top = max(line.amounts[i].value for i in group)
             for i in group:
-                out[i][2] = out[i][1].value < top
-    return [(label, a, shadowed) for label, a, shadowed in out]
+                shadowed[i] = line.amounts[i].value < top
+    return list(zip(labels, line.amounts, shadowed, strict=True))
 
 
 class _Collector:
@@ -178,6 +191,7 @@ class _Collector:
         self.tva: list[Decimal] = []
         self.items: list[tuple[int, Decimal]] = []
         self.rounding = False
+        self.roundings: list[tuple[int, Decimal]] = []  # rounding lines and their adjustment (absolute)
         self.surcharge_lines: set[int] = set()  # service charge, tax or rounding lines
 
     def position(self, i: int) -> float:
@@ -187,16 +201,58 @@ class _Collector:
         self.cands.append(Candidate(value, score + self.position(i), i, kind, currency, [reason]))
 
 
+def _vat_tables(lines: list[_Line]) -> tuple[set[int], list[tuple[int, Decimal]]]:
+    """Rows of VAT/GST summary tables (a header naming the tax and its base or gross amount, then rows of
+    several amounts), and the gross amount each table states for the whole receipt: its total row's gross
+    column, or net + tax when the table has no gross column. A table's "Total" row is not the receipt's total."""
+    rows: set[int] = set()
+    gross: list[tuple[int, Decimal]] = []
+    i = 0
+    while i < len(lines):
+        head = normalize(lines[i].text)
+        has_gross = bool(_GROSS_RE.search(_TVA_RE.sub(" ", head)))
+        header = _VAT_HEADER_RE.search(_TVA_RE.sub(" ", head)) or "%" in head
+        if len(lines[i].amounts) >= 2 or not _TVA_RE.search(head) or not header:
+            i += 1
+            continue
+        j = i + 1
+        while j < len(lines) and j - i <= 8 and len(lines[j].amounts) >= 2:
+            rows.add(j)
+            j += 1
+        body = list(range(i + 1, j))
+        if body:
+            named = [k for k in body if _keyword_weight(normalize(lines[k].text))[0]]
+            last = named[-1] if named else body[-1] if len(body) == 1 else None
+            if last is not None:
+                values = [a.value for a in lines[last].amounts if a.value > _ZERO and not a.short]
+                top = max(values, default=_ZERO)
+                others = sorted(v for v in values if v != top)
+                if has_gross and len(others) >= 2 and abs(others[-1] + others[-2] - top) <= Decimal("0.02"):
+                    gross.append((last, top))
+                elif not has_gross and len(others) >= 1:
+                    gross.append((last, top + others[-1]))  # net and tax columns only
+        i = max(j, i + 1)
+    return rows, gross
+
+
 def _collect(lines: list[_Line]) -> _Collector:
     col = _Collector(len(lines))
+    table_rows, table_gross = _vat_tables(lines)
+    for i, value in table_gross:
+        col.add(value, 4.0, i, "derived", None, "TTC du tableau de TVA")
     for i, ln in enumerate(lines):
         whole = normalize(ln.text)
         col.rounding |= bool(_ROUNDING.search(whole))
+        if _ROUNDING.search(whole) and ln.amounts and abs(ln.amounts[-1].value) < _NICKEL:
+            col.roundings.append((i, abs(ln.amounts[-1].value)))
         if _SURCHARGE.search(whole):
             col.surcharge_lines.add(i)
+        if i in table_rows:
+            continue
         labelled = _labelled(ln)
         if not labelled:
-            _keyword_above(col, lines, i, whole)
+            if i + 1 not in table_rows:  # a table header names columns, not the amount below
+                _keyword_above(col, lines, i, whole)
             continue
         for label, a, shadowed in labelled:
             _score_amount(col, i, label, a, shadowed)
@@ -229,7 +285,8 @@ def _score_amount(col: _Collector, i: int, label: str, a: Amount, shadowed: bool
         col.change.append(a.value)
         return
     if any(rx.search(label) for rx in _SUBTOTAL_RES):
-        col.add(a.value, 2.0, i, "subtotal", a.currency, "sous-total")
+        if a.value > _ZERO:  # a negative subtotal (a refund or a discount block) is never the total
+            col.add(a.value, 2.0, i, "subtotal", a.currency, "sous-total")
         return
     if a.value < _ZERO and any(rx.search(label) for rx in _CASH_RES) and not weight and not _excluded(label):
         col.cash.append(-a.value)  # cash tendered printed as a negative line ("Cash -51.00")
@@ -277,6 +334,7 @@ def find_total(text: str) -> TotalResult:
     if not col.cands:
         return TotalResult(None, 0.0, None, ())
     _below_pretax(col)
+    _rounded_after(col)
     _agreement(col)
     best_by_value: dict[Decimal, Candidate] = {}
     for c in col.cands:
@@ -301,6 +359,20 @@ def _below_pretax(col: _Collector) -> None:
         c.reasons.append("inférieur au HT")
     if low:
         col.add(pretax + col.tva[0], 4.0, max(c.line for c in low), "derived", None, "HT + TVA")
+
+
+def _rounded_after(col: _Collector) -> None:
+    """A rounding line (under 5 cents) between a total and an unlabelled amount that differs from it by exactly
+    the adjustment: that amount is the rounded total actually paid (its label often misread)."""
+    for at, adjustment in col.roundings:
+        totals = [c for c in col.cands if c.kind == "keyword" and c.line < at and c.value % _NICKEL]
+        for i, v in col.items:
+            if i <= at or i > at + 2 or v % _NICKEL:
+                continue
+            for c in totals:
+                if abs(v - c.value) == adjustment:
+                    col.add(v, c.score + 0.5 - col.position(i), i, "derived", c.currency, "total + arrondi")
+                    break
 
 
 def _doubtful(col: _Collector, best: Candidate) -> bool:
@@ -349,7 +421,7 @@ def _agreement(col: _Collector) -> None:
         if c.value in col.ht and c.value not in ttc and c.value not in col.tva:
             c.score -= 2  # the same figure is printed as the amount before tax
         # A rounded total (cash rounding) replaces the exact one printed above it.
-        if c.kind != "derived" and c.value % _NICKEL == 0 and (col.rounding or c.kind == "keyword"):
+        if (c.kind != "derived" or col.rounding) and c.value % _NICKEL == 0 and (col.rounding or c.kind == "keyword"):
             for other in strong:
                 if other.value != c.value and abs(other.value - c.value) < _NICKEL and other.value % _NICKEL:
                     c.score = max(c.score, other.score + 0.5)
@@ -375,7 +447,8 @@ def settle(results: list[TotalResult], chosen: TotalResult) -> TotalResult | Non
     if not votes:
         return None
     value = max(votes, key=lambda v: (votes[v], top[v]))
-    if votes[value] < len(read) or any(votes[r.total] >= votes[value] for r in read if r.total != value):
+    rivals = [r.total for r in read if r.total is not None and r.total != value]
+    if votes[value] < len(read) or any(votes[t] >= votes[value] for t in rivals):
         return None
     source = next(r for r in read if any(c.value == value for c in r.candidates))
     return TotalResult(value, 0.3, source.currency if source.total == value else None, source.candidates)

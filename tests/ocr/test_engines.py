@@ -1,0 +1,131 @@
+"""Both OCR engines on generated receipts: RapidOCR's lines, one engine missing, orientation, the total line
+re-read when the receipt's other lines contradict it."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+
+import ocr
+from ocr import engine, images, rapid, reading
+from ocr.totals import find_total
+from tests.ocr.receipt_images import jpeg, receipt
+
+LINES = [
+    "CAFE DE LA GARE",
+    "12 rue des Lilas 14000 Caen",
+    "Plat du jour        14,50",
+    "Cafe                 2,20",
+    "Eau minerale         3,80",
+    "TOTAL EUR           20,50",
+    "ESPECES             50,00",
+    "RENDU               29,50",
+    "Merci de votre visite",
+]
+
+
+def test_rapidocr_gives_lines_with_positions_and_confidences() -> None:
+    img = receipt(LINES)
+    out = rapid.recognize(img)
+    assert len(out.lines) >= len(LINES) - 1
+    assert len(out.spans) == len(out.lines)
+    assert all(top < bottom for top, bottom in out.spans)
+    assert [t for t, _ in out.spans] == sorted(t for t, _ in out.spans)  # top to bottom
+    assert out.confidence > 80
+    assert find_total(out.text).total == Decimal("20.50")
+
+
+def test_boxes_on_one_row_form_one_line_left_to_right() -> None:
+    boxes = [(300.0, 101.0, 121.0, "20,50", 0.9), (40.0, 100.0, 120.0, "TOTAL", 0.95), (40.0, 140.0, 160.0, "X", 0.9)]
+    out = rapid.group_lines(boxes)
+    assert out.lines == ("TOTAL 20,50", "X")
+
+
+@pytest.mark.parametrize("only", ["tesseract", "rapidocr"])
+def test_one_engine_alone_reads_and_says_so(
+    only: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv(engine.ENGINES_ENV, only)
+    reading._NOTICES.clear()
+    with caplog.at_level(logging.WARNING, logger="ocr.reading"):
+        result = ocr.read(jpeg(receipt(LINES)), "ticket.jpg", time_limit=60)
+    assert result.error is None and result.total == Decimal("20.50")
+    assert any("alone" in r.getMessage() for r in caplog.records)
+
+
+def test_tesseract_program_missing_gives_way_to_rapidocr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine without Tesseract: the program is not on PATH and tesserocr is off."""
+    monkeypatch.setenv(engine.TESSEROCR_ENV, "0")
+    monkeypatch.setattr(engine._local, "api", False, raising=False)
+    monkeypatch.setattr(engine.pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+    reading._NOTICES.clear()
+    result = ocr.read(jpeg(receipt(LINES)), "ticket.jpg", time_limit=60)
+    assert result.total == Decimal("20.50")
+    assert any("Tesseract unavailable" in n for n in reading._NOTICES)
+
+
+def test_no_engine_at_all_gives_a_french_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(engine.ENGINES_ENV, "")
+    result = ocr.read(jpeg(receipt(LINES)), "ticket.jpg", time_limit=30)
+    assert result.total is None and result.error and "indisponible" in result.error
+
+
+def _prepared(img: Image.Image) -> Image.Image:
+    """The image as the pipeline hands it to the engines (cleaned, straightened, scaled)."""
+    return images.straighten(images.clean(img))
+
+
+def _photo(img: Image.Image, angle: int, seed: int) -> bytes:
+    """A low-contrast, slightly blurred, noisy photo of the receipt, turned by `angle` degrees."""
+    rng = np.random.default_rng(seed)
+    a = np.asarray(img.filter(ImageFilter.GaussianBlur(1.2)), dtype=np.float32) * 0.55 + 90
+    a += rng.normal(0, 14, a.shape)
+    photo = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).rotate(angle, expand=True, fillcolor=140)
+    return jpeg(photo, quality=60)
+
+
+@pytest.mark.parametrize("angle", [90, 180, 270])
+def test_turned_photo_is_read_the_right_way_up(angle: int) -> None:
+    lines = [
+        "STATION TOTAL ACCESS",
+        "Route de Paris 50000 Saint-Lo",
+        "Gazole 41,20 L x 1,799",
+        "Montant HT          61,78",
+        "TVA 20%             12,36",
+        "MONTANT TTC         74,14",
+        "CB SANS CONTACT     74,14",
+        "Merci et bonne route",
+    ]
+    result = ocr.read(_photo(receipt(lines), angle, seed=angle), "photo.jpg", time_limit=90)
+    assert result.error is None and result.total == Decimal("74.14")
+
+
+def test_misread_total_is_re_read_on_its_line_and_cash_minus_change_decides() -> None:
+    """The first reading took a 3 for the 8 of the total; cash - change states 48.15: the total's line,
+    cropped from the real image and read again by both engines, confirms it."""
+    lines = ["Pain 3.10", "Fromage 20.05", "Vin 26.00", "Remise -1.00", "TOTAL 48.15", "CASH 50.00", "CHANGE 1.85"]
+    img = _prepared(receipt(lines, size=30))
+    first = engine.recognize(img, 30)
+    misread = tuple(line.replace("48.15", "43.15") for line in first.lines)
+    assert misread != first.lines  # the line was read and then "misread"
+    wrong = engine.OcrText(misread, first.confidence, first.words, first.spans)
+    result = find_total(wrong.text)
+    assert result.total == Decimal("43.15") and result.doubtful
+    deadline = reading._Deadline(60)
+    fixed = reading._reread_total_line(img, wrong, result, deadline, use_tesseract=True, use_rapid=True)
+    assert fixed is not None and fixed.total == Decimal("48.15")
+
+
+def test_re_read_keeps_a_total_its_line_confirms() -> None:
+    """Cash - change misread instead: the total's line says its own value again, nothing changes."""
+    lines = ["Pain 3.10", "Fromage 20.05", "Vin 25.00", "TOTAL 48.15", "CASH 50.00", "CHANGE 1.65"]
+    img = _prepared(receipt(lines, size=30))
+    first = engine.recognize(img, 30)
+    result = find_total(first.text)
+    assert result.total == Decimal("48.15") and result.doubtful  # 50.00 - 1.65 = 48.35
+    fixed = reading._reread_total_line(img, first, result, reading._Deadline(60), True, True)
+    assert fixed is None
