@@ -15,7 +15,7 @@ import filetype
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from core import audit, outbox, prechecks
+from core import audit, outbox, prechecks, receipt_lines
 from core.errors import InvalidInput, NotFound
 from core.filestore import receipt_store, sha256_hex
 from core.french import format_amount
@@ -119,6 +119,7 @@ def add_receipt(
     )
     session.add(receipt)
     session.flush()
+    receipt_lines.line_of(session, receipt)
     audit.record(
         session,
         actor,
@@ -182,6 +183,7 @@ def record_reading(session: Session, receipt_id: int, reading: dict[str, Any]) -
     receipt.phash = reading.get("phash") or receipt.phash
     receipt.ocr_status = "done" if receipt.ocr_total is not None else "failed"
     receipt.ocr_at = utcnow()
+    receipt_lines.propose_from_reading(session, receipt, reading)
     audit.record(
         session,
         "system:ocr",
