@@ -6,6 +6,7 @@ Each function takes the état de frais (already checked to belong to the caller,
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -302,12 +303,24 @@ def dossier_number_for(efm: EtatDeFrais) -> str:
     return f"{efm.convocation.mission.start_at.year}-{efm.id:06d}"
 
 
-def submit(session: Session, efm: EtatDeFrais, actor: str) -> str:
-    """The intervenant validates: a dossier number is given and the dossier goes to the DEC's queue."""
+def submit(session: Session, efm: EtatDeFrais, actor: str, *, confirmed_warnings: Collection[str] | None = None) -> str:
+    """The intervenant validates: a dossier number is given and the dossier goes to the DEC's queue.
+
+    What Imag'in refuses is refused (``core.checks``). ``confirmed_warnings``: the warning codes the intervenant
+    confirmed (« Je confirme ») after seeing ``core.checks.check_before_submit``; any other warning then raises
+    ``core.checks.NeedsConfirmation``. None (callers that do not show the warnings yet) skips that step.
+    """
+    from core import checks
+
     require_editable(efm)
     missing = missing_answers(efm)
     if missing:
         raise InvalidInput("Avant de valider, il reste à renseigner : " + " ; ".join(missing) + ".")
+    check = checks.check_before_submit(session, efm)
+    if check.errors:
+        raise InvalidInput("Validation impossible : " + " ".join(e.message for e in check.errors))
+    if confirmed_warnings is not None and check.unconfirmed(confirmed_warnings):
+        raise checks.NeedsConfirmation(check.unconfirmed(confirmed_warnings))
     for part in active_parts(efm):
         apply_transition(session, efm, part, "submit", actor)
     if efm.dossier_number is None:

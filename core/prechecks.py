@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from core import checks, receipt_lines
 from core import justification as jst
-from core import receipt_lines
-from core.french import format_amount, format_at, format_date, format_datetime
-from core.models import Convocation, EtatDeFrais, Flag, Mission, Receipt
+from core.french import format_amount, format_at, format_datetime
+from core.models import EtatDeFrais, Flag, Receipt
 from core.settings import get_settings
 
 SERVICE_FAIT_MISSING = "service_fait_missing"
@@ -27,13 +27,13 @@ TOTAL_DIFFERS = "receipts_total_differs"
 RECEIPT_UNREADABLE = "receipt_unreadable"
 RECEIPT_PENDING = "receipt_pending"
 DUPLICATE_RECEIPT = "duplicate_receipt"
-NOT_FIRST_MISSION = "trips_not_first_mission"  # Imag'in shows "Invalidable"
+NOT_FIRST_MISSION = checks.NOT_FIRST_MISSION
 QUANTITY_ABOVE = "quantity_above_convocation"
 TIMES_OUTSIDE = "times_outside_mission"
 LODGING_NO_RECEIPT = "lodging_without_receipt"
 TOTAL_TYPED = "receipts_total_typed"
-TIMES_OVERLAP = "times_overlap_other_mission"
-QUANTITY_IMPOSSIBLE = "quantity_impossible_for_time"
+TIMES_OVERLAP = checks.TIMES_OVERLAP
+QUANTITY_IMPOSSIBLE = checks.QUANTITY_IMPOSSIBLE
 
 FLAG_LABELS = {
     SERVICE_FAIT_MISSING: "Service fait non attesté",
@@ -186,32 +186,6 @@ def _receipt_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
     return flags
 
 
-def _first_mission_flag(session: Session, efm: EtatDeFrais) -> list[FlagData]:
-    if not efm.trips:
-        return []
-    mission = efm.convocation.mission
-    others = session.scalars(
-        select(Mission)
-        .join(Convocation, Convocation.mission_id == Mission.id)
-        .where(Convocation.intervenant_id == efm.convocation.intervenant_id, Mission.id != mission.id)
-    ).all()
-    flags = []
-    trip_days = {t.depart_at.date() for t in efm.trips} | {t.arrive_at.date() for t in efm.trips}
-    for other in others:
-        day = other.start_at.date()
-        earlier = (other.start_at, other.number) < (mission.start_at, mission.number)
-        if day == mission.start_at.date() and earlier and day in trip_days:
-            flags.append(
-                FlagData(
-                    NOT_FIRST_MISSION,
-                    f"Deux missions le {format_date(day)} : les trajets doivent être saisis sur la "
-                    f"première mission de la journée (n° {other.number}), pas sur celle-ci.",
-                    data={"first_mission": other.number},
-                )
-            )
-    return flags
-
-
 def _declaration_flags(efm: EtatDeFrais) -> list[FlagData]:
     flags = []
     mission = efm.convocation.mission
@@ -267,7 +241,7 @@ def compute_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
                 )
             )
     flags += _declaration_flags(efm)
-    flags += _first_mission_flag(session, efm)
+    flags += [FlagData(p.code, p.message, "blocking") for p in checks.blocking_problems(session, efm)]
     flags += _receipt_flags(session, efm)
     return flags
 
