@@ -89,7 +89,8 @@ def test_meal_and_hotel_pay_one_night_and_three_meals_once(db) -> None:  # type:
         assert views[hotel.id].justification.counted and "nuit" in views[hotel.id].justification.justifies
         assert not views[meal.id].justification.counted and "repas" in views[meal.id].justification.justifies
         assert views[meal.id].text == (
-            "resto.jpg : Restaurant (repas), 23,40 € : preuve d'un repas (payé au forfait, le ticket n'est pas remboursé)"
+            "resto.jpg : Restaurant (repas), 23,40 € : "
+            "preuve d'un repas (payé au forfait, le ticket n'est pas remboursé)"
         )
         assert d.submit(s, efm, ACTOR, confirmed_warnings=[])
 
