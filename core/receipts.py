@@ -389,6 +389,16 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
+def lines_text(session: Session, efm: EtatDeFrais) -> str:
+    """The dossier's receipts as lines (kind, amount, what each justifies), for a chat message or an e-mail."""
+    views = receipt_lines.line_views(session, efm)
+    lines = [f"Justificatifs de la mission n° {efm.convocation.mission.number} :"]
+    lines += [f"- {v.text}" for v in views]
+    if any(not v.line.settled for v in views):
+        lines.append("Confirmez ou corrigez la nature et le montant de chaque justificatif dans la messagerie Imag'in.")
+    return "\n".join(lines)
+
+
 def record_reading(session: Session, receipt_id: int, reading: dict[str, Any]) -> Receipt:
     """Store an OCR reading (keys of ``ocr.Reading.to_dict()`` plus ``phash``), refresh the flags and
     tell the intervenant. The declared total is never changed."""
@@ -430,6 +440,7 @@ def record_reading(session: Session, receipt_id: int, reading: dict[str, Any]) -
     mismatch = next((f for f in flags if f.code == prechecks.TOTAL_DIFFERS), None)
     if mismatch is not None:
         text += " Attention : " + mismatch.message[0].lower() + mismatch.message[1:]
+    text += "\n\n" + lines_text(session, efm)
     outbox.notify_intervenant(
         session,
         efm.convocation.intervenant,
