@@ -205,8 +205,8 @@ def justify(facts: DeclarationFacts, lines: Sequence[LineFacts], rules: Rules | 
         day = _dated(line)
         outside = day is not None and not start.date() <= day <= end.date()
         bought_after = line.kind in TICKETS and line.spent_on is not None and line.spent_on > end.date()
-        if outside or bought_after:
-            shown = day if outside and day is not None else line.spent_on
+        shown = day if outside else line.spent_on if bought_after else None
+        if shown is not None:
             j.problems.append(
                 Finding(
                     OUTSIDE_MISSION,

@@ -172,8 +172,8 @@ def _receipt_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
         )
     if receipts:
         for finding in receipt_lines.justification_of(session, efm).every_finding:
-            data = {"receipt_id": finding.receipt_id} if finding.receipt_id is not None else {}
-            flags.append(FlagData(finding.code, finding.message, data=data))
+            about: dict[str, Any] = {} if finding.receipt_id is None else {"receipt_id": finding.receipt_id}
+            flags.append(FlagData(finding.code, finding.message, data=about))
     elif efm.meals:
         for finding in receipt_lines.justification_of(session, efm).findings:
             flags.append(FlagData(finding.code, finding.message))

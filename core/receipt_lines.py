@@ -113,7 +113,8 @@ def propose_from_reading(session: Session, receipt: Receipt, reading: dict[str, 
     line.spent_on = receipt.ocr_date
     line.spent_at = _parse_time(reading.get("time"))
     line.merchant = _text(reading.get("merchant"), 200)
-    trip = reading.get("trip") if isinstance(reading.get("trip"), dict) else {}
+    raw_trip = reading.get("trip")
+    trip: dict[str, Any] = raw_trip if isinstance(raw_trip, dict) else {}
     line.from_city = _text(trip.get("from_city"), 120)
     line.to_city = _text(trip.get("to_city"), 120)
     line.travel_date = _parse_day(trip.get("travel_date"))
