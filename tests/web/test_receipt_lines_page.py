@@ -57,5 +57,6 @@ def test_meal_and_hotel_on_the_dossier_page_and_in_the_export(db) -> None:  # ty
     c.post(f"/dossiers/{efm_id}/decision", data={"csrf": token, "action": "validate", "partie": "both"})
     r = c.post("/exports/paiement", data={"csrf": token, "partie": "travel"})
     [row] = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
-    assert (row["montant_repas"], row["montant_hebergement"], row["montant_transport"]) == ("60,00", "90,00", "0,00")
-    assert row["montant_indemnites_km"] == "44,80" and row["montant"] == "194,80"
+    amounts = (row["Repas (€)"], row["Hébergement (€)"], row["Transport sur justificatifs (€)"])
+    assert amounts == ("60,00", "90,00", "0,00")
+    assert row["Indemnités kilométriques (€)"] == "44,80" and row["Montant (€)"] == "194,80"
