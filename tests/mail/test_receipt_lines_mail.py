@@ -30,9 +30,9 @@ def test_the_reply_after_reading_lists_each_line_kind_and_amount(service, mail_e
         efm = session.get(Receipt, ids["hotel.pdf"]).efm
         receipt_lines.correct(session, efm, ids["hotel.pdf"], "intervenant:test", kind="lodging")  # "Hôtel ✓"
     jobs.read_receipt(ids["resto.jpg"])
-    text = reply_for(reply_sink, "ines.leroy@example.org", count=3).get_content()
+    text = reply_for(reply_sink, "ines.leroy@example.org", count=3).get_content().replace("\r\n", "\n")
     assert "« resto.jpg » a été lu : total 93,00 €" in text
     assert "Justificatifs de la mission n° DEMO-301 :" in text
-    assert "- resto.jpg : Nature à confirmer, 93,00 €" in text  # today's reading gives no kind: the person says
+    assert "- resto.jpg : Restaurant (repas), 93,00 €" in text  # the kind as the reading gives it
     assert "- hotel.pdf : Hôtel (hébergement), " in text and " €" in text.split("- hotel.pdf : ", 1)[1]
     assert "Confirmez ou corrigez la nature et le montant" in text

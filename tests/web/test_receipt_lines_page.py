@@ -55,8 +55,9 @@ def test_meal_and_hotel_on_the_dossier_page_and_in_the_export(db) -> None:  # ty
     assert "Total des justificatifs conforme" in controls and "Justificatif sans dépense" not in controls
     assert "à vérifier" not in controls  # nothing false flagged
     c.post(f"/dossiers/{efm_id}/decision", data={"csrf": token, "action": "validate", "partie": "both"})
-    r = c.post("/exports/paiement", data={"csrf": token, "partie": "travel"})
-    [row] = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
+    r = c.post("/exports/paiement", data={"csrf": token, "partie": "travel", "confirme": "oui"})
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
+    [row] = [x for x in rows if x["Mission"] == "DEMO-101"]
     amounts = (row["Repas (€)"], row["Hébergement (€)"], row["Transport sur justificatifs (€)"])
     assert amounts == ("60,00", "90,00", "0,00")
     assert row["Indemnités kilométriques (€)"] == "44,80" and row["Montant (€)"] == "194,80"
