@@ -6,6 +6,7 @@ Each function takes the état de frais (already checked to belong to the caller,
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -331,15 +332,32 @@ def dossier_number_for(efm: EtatDeFrais) -> str:
     return f"{efm.convocation.mission.start_at.year}-{efm.id:06d}"
 
 
-def submit(session: Session, efm: EtatDeFrais, actor: str, *, notify: bool = True) -> str:
+def submit(
+    session: Session,
+    efm: EtatDeFrais,
+    actor: str,
+    *,
+    notify: bool = True,
+    confirmed_warnings: Collection[str] | None = None,
+) -> str:
     """The intervenant validates: a dossier number is given and the dossier goes to the DEC's queue.
 
-    The intervenant is told in the chat, unless `notify` is False: the chat that submitted answers itself.
+    Every required step must be answered (``core.steps``) and what Imag'in refuses is refused (``core.checks``).
+    ``confirmed_warnings``: the warning codes the intervenant confirmed (« Je confirme ») after seeing
+    ``core.checks.check_before_submit``; any other warning then raises ``core.checks.NeedsConfirmation``. None
+    (callers that do not show the warnings yet) skips that step. The intervenant is told in the chat, unless
+    ``notify`` is False: the chat that submitted answers itself.
     """
+    from core import checks
     from core.steps import require_complete  # the steps build on this module's checks
 
     require_editable(efm)
     require_complete(efm)
+    check = checks.check_before_submit(session, efm)
+    if check.errors:
+        raise InvalidInput("Validation impossible : " + " ".join(e.message for e in check.errors))
+    if confirmed_warnings is not None and check.unconfirmed(confirmed_warnings):
+        raise checks.NeedsConfirmation(check.unconfirmed(confirmed_warnings))
     for part in active_parts(efm):
         apply_transition(session, efm, part, "submit", actor)
     if efm.dossier_number is None:

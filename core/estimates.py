@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from core import receipt_lines
 from core.french import format_amount, format_quantity
-from core.models import EtatDeFrais, Mission, MissionType
+from core.models import EtatDeFrais, Mission, MissionType, Receipt
 from core.rules import RECEIPTS_SOURCE, Estimate, EstimateInput, EstimateLine, estimate
 from core.statuses import PartStatus
 
@@ -24,6 +26,12 @@ def estimate_input(session: Session, efm: EtatDeFrais) -> EstimateInput:
     """Gather what the rules need from an état de frais and its mission."""
     mission = efm.convocation.mission
     car_km = sum(t.distance_km for t in efm.trips if t.mode == "voiture")
+    lodging, transport, transport_count = efm.lodging_amount, None, 0
+    if session.scalar(select(exists().where(Receipt.efm_id == efm.id))):
+        # receipts in hand: each one pays what it justifies (a meal receipt is only proof of the meal)
+        result = receipt_lines.justification_of(session, efm)
+        lodging = result.lodging_total if result.lodging_count else None
+        transport, transport_count = result.transport_total, result.transport_count
     return EstimateInput(
         mission_date=mission.start_at.date(),
         mission_type=str(mission.mission_type),
@@ -38,7 +46,7 @@ def estimate_input(session: Session, efm: EtatDeFrais) -> EstimateInput:
         departure_at=efm.departure_at,
         return_at=efm.return_at,
         nights=efm.nights or 0,
-        lodging_amount=efm.lodging_amount,
+        lodging_amount=lodging,
         lodging_zone=mission.centre.lodging_zone,
         rqth=efm.convocation.intervenant.rqth,
         meals=efm.meals,
@@ -47,6 +55,8 @@ def estimate_input(session: Session, efm: EtatDeFrais) -> EstimateInput:
         car_fiscal_hp=efm.car_fiscal_hp,
         car_yearly_km=efm.car_yearly_km,
         receipts_total=efm.receipts_total,
+        transport_receipts=transport,
+        transport_receipt_count=transport_count,
     )
 
 

@@ -13,8 +13,10 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from core.french import format_amount, format_at, format_date, format_datetime
-from core.models import Convocation, EtatDeFrais, Flag, Mission, Receipt
+from core import checks, receipt_lines
+from core import justification as jst
+from core.french import format_amount, format_at, format_datetime
+from core.models import EtatDeFrais, Flag, Receipt
 from core.settings import get_settings
 
 SERVICE_FAIT_MISSING = "service_fait_missing"
@@ -26,10 +28,13 @@ RECEIPT_UNREADABLE = "receipt_unreadable"
 RECEIPT_PENDING = "receipt_pending"
 DUPLICATE_RECEIPT = "duplicate_receipt"  # also in another dossier of the same person
 DUPLICATE_OTHER_PERSON = "duplicate_receipt_other_person"  # also sent by someone else: for the DEC only
-NOT_FIRST_MISSION = "trips_not_first_mission"  # Imag'in shows "Invalidable"
+NOT_FIRST_MISSION = checks.NOT_FIRST_MISSION
 QUANTITY_ABOVE = "quantity_above_convocation"
 TIMES_OUTSIDE = "times_outside_mission"
 LODGING_NO_RECEIPT = "lodging_without_receipt"
+TOTAL_TYPED = "receipts_total_typed"
+TIMES_OVERLAP = checks.TIMES_OVERLAP
+QUANTITY_IMPOSSIBLE = checks.QUANTITY_IMPOSSIBLE
 
 FLAG_LABELS = {
     SERVICE_FAIT_MISSING: "Service fait non attesté",
@@ -45,6 +50,17 @@ FLAG_LABELS = {
     QUANTITY_ABOVE: "Quantité supérieure à la convocation",
     TIMES_OUTSIDE: "Horaires hors de la mission",
     LODGING_NO_RECEIPT: "Hébergement sans justificatif",
+    TOTAL_TYPED: "Total saisi à la main",
+    TIMES_OVERLAP: "Horaires chevauchant une autre mission",
+    QUANTITY_IMPOSSIBLE: "Quantité impossible dans le temps de la mission",
+    jst.JUSTIFIES_NOTHING: "Justificatif sans dépense déclarée",
+    jst.KIND_UNKNOWN: "Nature du justificatif à confirmer",
+    jst.TICKET_NO_TRIP: "Billet sans trajet correspondant",
+    jst.TRIP_NO_TICKET: "Trajet sans billet",
+    jst.OUTSIDE_MISSION: "Justificatif hors des dates de la mission",
+    jst.MEAL_OUTSIDE_WINDOWS: "Repas hors des plages horaires",
+    jst.MEAL_RECEIPTS_MISSING: "Justificatifs de repas manquants",
+    jst.NIGHTS_MISMATCH: "Nuits d'hôtel différentes des nuits déclarées",
 }
 # Flags about other people: kept for the DEC, never shown to the intervenant (recap, chat, mail).
 DEC_ONLY_FLAGS = frozenset({DUPLICATE_OTHER_PERSON})
@@ -125,26 +141,29 @@ def _receipt_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
                 data={"declared": str(declared)},
             )
         )
-    pending = [r for r in receipts if r.ocr_status == "pending"]
+    lines = {r.id: receipt_lines.line_of(session, r) for r in receipts}
+    pending = [r for r in receipts if r.ocr_status == "pending" and lines[r.id].amount_confirmed is None]
     unreadable = [
         r
         for r in receipts
-        if r.ocr_status != "pending" and (r.ocr_total is None or (r.ocr_confidence or 0) < MIN_CONFIDENCE)
+        if r.ocr_status != "pending"
+        and lines[r.id].amount_confirmed is None
+        and (r.ocr_total is None or (r.ocr_confidence or 0) < MIN_CONFIDENCE)
     ]
     for r in unreadable:
         why = r.ocr_error or "total lu avec une confiance trop faible"
         flags.append(FlagData(RECEIPT_UNREADABLE, f"« {r.original_name} » : {why}.", data={"receipt_id": r.id}))
     if pending:
         flags.append(FlagData(RECEIPT_PENDING, f"{len(pending)} justificatif(s) en cours de lecture.", "info"))
+    known = sum((lines[r.id].amount or Decimal(0) for r in receipts if r not in unreadable), Decimal("0.00"))
     if receipts and declared is not None and not pending and not unreadable:
-        read = sum((r.ocr_total or Decimal(0) for r in receipts), Decimal("0.00"))
-        gap = read - declared
-        data = {"declared": str(declared), "read": str(read), "difference": str(gap)}
+        gap = known - declared
+        data = {"declared": str(declared), "read": str(known), "difference": str(gap)}
         if abs(gap) <= get_settings().receipt_tolerance:
             flags.append(
                 FlagData(
                     TOTAL_MATCHES,
-                    f"Total lu {format_amount(read)} = total déclaré {format_amount(declared)}.",
+                    f"Total lu {format_amount(known)} = total déclaré {format_amount(declared)}.",
                     "info",
                     data,
                 )
@@ -153,41 +172,36 @@ def _receipt_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
             flags.append(
                 FlagData(
                     TOTAL_DIFFERS,
-                    f"Le total lu sur les justificatifs ({format_amount(read)}) "
+                    f"Le total lu sur les justificatifs ({format_amount(known)}) "
                     f"diffère du total déclaré ({format_amount(declared)}) de "
                     f"{format_amount(abs(gap))}.",
                     data=data,
                 )
             )
-    flags += _duplicates(session, efm, receipts)
-    if efm.nights and not receipts and not efm.receipts_by_email:
-        flags.append(FlagData(LODGING_NO_RECEIPT, f"{efm.nights} nuit(s) déclarée(s) sans facture d'hôtel."))
-    return flags
-
-
-def _first_mission_flag(session: Session, efm: EtatDeFrais) -> list[FlagData]:
-    if not efm.trips:
-        return []
-    mission = efm.convocation.mission
-    others = session.scalars(
-        select(Mission)
-        .join(Convocation, Convocation.mission_id == Mission.id)
-        .where(Convocation.intervenant_id == efm.convocation.intervenant_id, Mission.id != mission.id)
-    ).all()
-    flags = []
-    trip_days = {t.depart_at.date() for t in efm.trips} | {t.arrive_at.date() for t in efm.trips}
-    for other in others:
-        day = other.start_at.date()
-        earlier = (other.start_at, other.number) < (mission.start_at, mission.number)
-        if day == mission.start_at.date() and earlier and day in trip_days:
-            flags.append(
-                FlagData(
-                    NOT_FIRST_MISSION,
-                    f"Deux missions le {format_date(day)} : les trajets doivent être saisis sur la "
-                    f"première mission de la journée (n° {other.number}), pas sur celle-ci.",
-                    data={"first_mission": other.number},
-                )
+    elif unreadable and declared is not None and abs(known - declared) > get_settings().receipt_tolerance:
+        names = ", ".join(f"« {r.original_name} »" for r in unreadable)
+        flags.append(
+            FlagData(
+                TOTAL_TYPED,
+                f"Total déclaré {format_amount(declared)} saisi à la main ; les justificatifs lus font "
+                f"{format_amount(known)} : la différence de {format_amount(abs(declared - known))} "
+                f"repose sur {names}, illisible(s).",
+                data={"declared": str(declared), "read": str(known)},
             )
+        )
+    if receipts:
+        for finding in receipt_lines.justification_of(session, efm).every_finding:
+            about: dict[str, Any] = {} if finding.receipt_id is None else {"receipt_id": finding.receipt_id}
+            flags.append(FlagData(finding.code, finding.message, data=about))
+    elif efm.meals:
+        for finding in receipt_lines.justification_of(session, efm).findings:
+            flags.append(FlagData(finding.code, finding.message))
+    flags += _duplicates(session, efm, receipts)
+    no_hotel = not receipts or (
+        all(ln.kind is not None for ln in lines.values()) and not any(ln.kind == "lodging" for ln in lines.values())
+    )
+    if efm.nights and no_hotel and not efm.receipts_by_email:
+        flags.append(FlagData(LODGING_NO_RECEIPT, f"{efm.nights} nuit(s) déclarée(s) sans facture d'hôtel."))
     return flags
 
 
@@ -247,7 +261,7 @@ def compute_flags(session: Session, efm: EtatDeFrais, *, for_dec: bool = False) 
                 )
             )
     flags += _declaration_flags(efm)
-    flags += _first_mission_flag(session, efm)
+    flags += [FlagData(p.code, p.message, "blocking") for p in checks.blocking_problems(session, efm)]
     flags += _receipt_flags(session, efm)
     return flags if for_dec else [f for f in flags if f.code not in DEC_ONLY_FLAGS]
 

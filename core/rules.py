@@ -27,6 +27,13 @@ CENT = Decimal("0.01")
 MISSION_TYPES = ("correction", "oral", "pratique", "jury")
 LODGING_ZONES = ("standard", "grande_ville", "paris")
 RECEIPTS_SOURCE = "Frais réels sur justificatifs (décret n° 2006-781 du 3 juillet 2006)"
+CATEGORY_LABELS = {
+    "pay": "Rémunération",
+    "meals": "Repas",
+    "lodging": "Hébergement",
+    "car": "Indemnités kilométriques",
+    "transport": "Transport sur justificatifs",
+}
 
 V = TypeVar("V")
 
@@ -129,6 +136,30 @@ def _check_groups(value: dict[str, Decimal]) -> None:
             raise ValueError(f"rate groups are T1..T9 with positive rates, got {group} = {rate}")
 
 
+RECEIPT_PAYS = ("amount", "nights", "proof", "nothing")
+
+
+class KindRule(_Frozen):
+    """What one kind of receipt justifies: how it is paid and the trip modes it goes with."""
+
+    pays: Literal["amount", "nights", "proof", "nothing"]
+    trip_modes: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _modes(self) -> KindRule:
+        if (self.pays == "amount") != bool(self.trip_modes):
+            raise ValueError("a receipt paid at its amount needs trip_modes, and only such a receipt")
+        return self
+
+
+class UnitTimes(_Frozen):
+    """The least time one copy or one candidate takes, and the most working hours in one mission day."""
+
+    copy_minutes: int = Field(gt=0)
+    candidate_minutes: int = Field(gt=0)
+    hours_per_day: int = Field(gt=0, le=24)
+
+
 class RuleVersion(_Frozen, Generic[V]):
     """One version of a rule: its value, unit, first day in force and legal source."""
 
@@ -150,6 +181,10 @@ class Rules(_Frozen):
     exam_copy_rate: list[RuleVersion[dict[str, Decimal]]] = Field(min_length=1)
     exam_hour_rate: list[RuleVersion[dict[str, Decimal]]] = Field(min_length=1)
     oral_minutes_per_candidate: list[RuleVersion[int]] = Field(min_length=1)
+    receipt_kinds: list[RuleVersion[dict[str, KindRule]]] = Field(min_length=1)
+    meal_receipt_required: list[RuleVersion[bool]] = Field(min_length=1)
+    meal_receipt_margin: list[RuleVersion[int]] = Field(min_length=1)
+    minimum_time_per_unit: list[RuleVersion[UnitTimes]] = Field(min_length=1)
 
     @field_validator("*", mode="after")
     @classmethod
@@ -172,6 +207,17 @@ class Rules(_Frozen):
     def _groups(cls, versions: list[RuleVersion[dict[str, Decimal]]]) -> list[RuleVersion[dict[str, Decimal]]]:
         for v in versions:
             _check_groups(v.value)
+        return versions
+
+    @field_validator("receipt_kinds", mode="after")
+    @classmethod
+    def _every_kind(cls, versions: list[RuleVersion[dict[str, KindRule]]]) -> list[RuleVersion[dict[str, KindRule]]]:
+        from core.models.receipts import LineKind
+
+        kinds = {k.value for k in LineKind}
+        for v in versions:
+            if set(v.value) != kinds:
+                raise ValueError(f"receipt_kinds needs exactly the kinds {', '.join(sorted(kinds))}")
         return versions
 
     def in_force(self, name: str, on: date) -> RuleVersion[Any]:
@@ -209,6 +255,10 @@ _RULE_LABELS = {
     "exam_copy_rate": "rémunération par copie",
     "exam_hour_rate": "rémunération horaire d'oral ou de pratique",
     "oral_minutes_per_candidate": "durée d'interrogation par candidat",
+    "receipt_kinds": "nature des justificatifs",
+    "meal_receipt_required": "justificatifs de repas",
+    "meal_receipt_margin": "tolérance sur l'heure des tickets de repas",
+    "minimum_time_per_unit": "durée minimale par copie ou par candidat",
 }
 
 
@@ -336,6 +386,10 @@ class EstimateInput:
     car_fiscal_hp: int | None = None
     car_yearly_km: int | None = None
     receipts_total: Decimal | None = None  # all receipts: hotel + tickets, tolls, parking
+    # The transport receipts that justify a declared trip (core.justification); None: no receipt is in hand,
+    # the declared total minus lodging stands for them
+    transport_receipts: Decimal | None = None
+    transport_receipt_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -347,6 +401,7 @@ class EstimateLine:
     rate: Decimal
     amount: Decimal
     rule_source: str
+    category: str = ""  # pay | meals | lodging | car | transport (CATEGORY_LABELS)
 
 
 @dataclass(frozen=True)
@@ -355,6 +410,15 @@ class Estimate:
     travel: Decimal
     total: Decimal
     lines: list[EstimateLine] = field(default_factory=list)
+
+    def by_category(self) -> dict[str, Decimal]:
+        """Amount per category (CATEGORY_LABELS order), the categories with a line only."""
+        totals: dict[str, Decimal] = {}
+        for key in CATEGORY_LABELS:
+            chosen = [ln.amount for ln in self.lines if ln.category == key]
+            if chosen:
+                totals[key] = _money(sum(chosen, Decimal(0)))
+        return totals
 
 
 def _money(value: Decimal) -> Decimal:
@@ -386,7 +450,7 @@ def _pay_lines(inp: EstimateInput, rules: Rules) -> list[EstimateLine]:
         rate = _group_rate(rule, group, on)
         quantity = Decimal(inp.copies)
         label = f"Correction de copies (taux {group[1:]})"
-        return [EstimateLine("pay", label, quantity, "copie", rate, _money(quantity * rate), rule.source)]
+        return [EstimateLine("pay", label, quantity, "copie", rate, _money(quantity * rate), rule.source, "pay")]
     if inp.mission_type == "oral":
         if not inp.candidates:
             return []
@@ -404,8 +468,9 @@ def _pay_lines(inp: EstimateInput, rules: Rules) -> list[EstimateLine]:
     if rate is None:
         label = f"{label} (aucun taux horaire pour le taux {group[1:]} : à fixer par la DEC)"
         zero = Decimal("0.00")
-        return [EstimateLine("pay", label, hours, "heure", zero, zero, rule.source)]
-    return [EstimateLine("pay", f"{label} (taux {group[1:]})", hours, "heure", rate, _money(hours * rate), rule.source)]
+        return [EstimateLine("pay", label, hours, "heure", zero, zero, rule.source, "pay")]
+    amount = _money(hours * rate)
+    return [EstimateLine("pay", f"{label} (taux {group[1:]})", hours, "heure", rate, amount, rule.source, "pay")]
 
 
 def _group_rate(rule: RuleVersion[dict[str, Decimal]], group: str, on: date) -> Decimal:
@@ -433,14 +498,17 @@ def _travel_lines(inp: EstimateInput, rules: Rules) -> list[EstimateLine]:
         if full:
             amount = _money(full * rate_rule.value)
             lines.append(
-                EstimateLine("travel", "Repas", Decimal(full), "repas", rate_rule.value, amount, rate_rule.source)
+                EstimateLine(
+                    "travel", "Repas", Decimal(full), "repas", rate_rule.value, amount, rate_rule.source, "meals"
+                )
             )
         if admin:
             factor_rule = rules.in_force("admin_restaurant_factor", on)
             half = _money(rate_rule.value * factor_rule.value)
             source = f"{rate_rule.source} ; {factor_rule.source}"
             label = "Repas pris en restaurant administratif"
-            lines.append(EstimateLine("travel", label, Decimal(admin), "repas", half, _money(admin * half), source))
+            amount = _money(admin * half)
+            lines.append(EstimateLine("travel", label, Decimal(admin), "repas", half, amount, source, "meals"))
 
     nights_paid = min(max(inp.nights, 0), nights_owed)
     if nights_paid:
@@ -454,7 +522,9 @@ def _travel_lines(inp: EstimateInput, rules: Rules) -> list[EstimateLine]:
         ceiling = nights_paid * cap
         amount = _money(min(inp.lodging_amount or Decimal(0), ceiling))
         label = f"Hébergement sur justificatif (plafond {format_amount(cap)} par nuit)"
-        lines.append(EstimateLine("travel", label, Decimal(nights_paid), "nuit", cap, amount, cap_rule.source))
+        lines.append(
+            EstimateLine("travel", label, Decimal(nights_paid), "nuit", cap, amount, cap_rule.source, "lodging")
+        )
 
     if inp.car_km > 0:
         car_rule = rules.in_force("car_km_rate", on)
@@ -465,13 +535,23 @@ def _travel_lines(inp: EstimateInput, rules: Rules) -> list[EstimateLine]:
         hp_note = table.class_label(cls) if inp.car_fiscal_hp else f"puissance non indiquée : {table.class_label(0)}"
         label = f"Indemnités kilométriques ({hp_note}, {table.band_label(band)})"
         km = Decimal(inp.car_km)
-        lines.append(EstimateLine("travel", label, km, "km", rate, _money(km * rate), car_rule.source))
+        lines.append(EstimateLine("travel", label, km, "km", rate, _money(km * rate), car_rule.source, "car"))
 
-    if inp.receipts_total is not None:
+    if inp.transport_receipts is not None:  # each receipt counted for the trip it justifies
+        if inp.transport_receipts > 0:
+            n = inp.transport_receipt_count
+            label = f"Transport sur justificatifs : {n} billet(s) ou reçu(s) de trajets déclarés"
+            amount = _money(inp.transport_receipts)
+            lines.append(
+                EstimateLine("travel", label, Decimal(1), "total", amount, amount, RECEIPTS_SOURCE, "transport")
+            )
+    elif inp.receipts_total is not None:  # no receipt in hand: the declared total, hotel excluded
         transport = _money(max(Decimal(0), inp.receipts_total - (inp.lodging_amount or Decimal(0))))
         if transport:
             label = "Transport sur justificatifs (billets, péages, stationnement), hors hébergement"
-            lines.append(EstimateLine("travel", label, Decimal(1), "forfait", transport, transport, RECEIPTS_SOURCE))
+            lines.append(
+                EstimateLine("travel", label, Decimal(1), "forfait", transport, transport, RECEIPTS_SOURCE, "transport")
+            )
     return lines
 
 

@@ -39,6 +39,17 @@ FLAG_HELP = {
     "quantity_above_convocation": "La quantité déclarée dépasse celle de la convocation : vérifiez auprès du centre.",
     "times_outside_mission": "Les horaires ne couvrent pas la mission : vérifiez les dates et heures.",
     "lodging_without_receipt": "Une nuit d'hôtel ne se rembourse que sur facture.",
+    "receipts_total_typed": "Un justificatif n'a pas pu être lu : comparez-le au total saisi par l'intervenant.",
+    "times_overlap_other_mission": "Deux missions de la même personne ne peuvent pas se chevaucher.",
+    "quantity_impossible_for_time": "La quantité ne tient pas dans le temps de la mission : vérifiez-la.",
+    "receipt_justifies_nothing": "Ce justificatif ne correspond à rien de déclaré : il n'est pas compté.",
+    "receipt_kind_unknown": "Ouvrez le justificatif : sa nature n'est pas confirmée, il n'est pas compté.",
+    "ticket_matches_no_trip": "Comparez la date et le parcours du billet aux trajets déclarés.",
+    "trip_without_ticket": "Un trajet en transport en commun ou en taxi se rembourse sur billet ou reçu.",
+    "receipt_outside_mission": "La date du justificatif est hors de la mission : vérifiez qu'il la concerne.",
+    "meal_receipt_outside_windows": "Le ticket de repas ne tombe pas dans une plage de repas de la mission.",
+    "meal_receipts_missing": "Pour cette période, chaque repas demande son justificatif.",
+    "hotel_nights_mismatch": "Comparez les nuits des factures d'hôtel aux nuits déclarées.",
 }
 SEVERITY_LABELS = {"blocking": "bloquant", "warning": "à vérifier", "info": "information"}
 ATTACHMENT_STATES = {

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from core import permissions
+from core import permissions, receipt_lines
 from core.accounts import authenticate_staff
 from core.dec import queue as dec
 from core.dec.accounts import change_own_password
@@ -33,11 +33,13 @@ from core.declarations import TRIP_MODES, active_parts, part_status
 from core.errors import Forbidden, InvalidInput, NotFound, Throttled
 from core.estimates import estimate_for
 from core.filestore import receipt_store
+from core.justification import KIND_LABELS
 from core.mail import intake as mail_intake
 from core.models import Centre, EtatDeFrais, InboundMail, Receipt
 from core.ops.privacy import PURGED
 from core.prechecks import FLAG_LABELS
 from core.receipts import receipts_of
+from core.rules import CATEGORY_LABELS
 from core.statuses import Part, PartStatus
 from web.charts import bar_chart
 from web.framework import Ctx, error_page, page, safe_next, start_session
@@ -163,6 +165,7 @@ def dossier_page(ctx: Ctx, efm_id: int) -> Response:
     parts = active_parts(efm)
     receipts = receipts_of(ctx.db, efm.id)
     read_total = sum((r.ocr_total for r in receipts if r.ocr_total is not None), Decimal("0.00"))
+    estimate = estimate_for(ctx.db, efm)
     return ctx.render(
         "dossier.html",
         efm=efm,
@@ -170,7 +173,10 @@ def dossier_page(ctx: Ctx, efm_id: int) -> Response:
         person=efm.convocation.intervenant,
         parts=[(p, part_status(efm, p), permissions.allowed_actions(efm, ctx.user, p)) for p in parts],
         can_request_info=permissions.REQUEST_INFO in permissions.allowed_actions(efm, ctx.user),
-        estimate=estimate_for(ctx.db, efm),
+        estimate=estimate,
+        categories=[(CATEGORY_LABELS[k], v) for k, v in estimate.by_category().items()],
+        lines=receipt_lines.line_views(ctx.db, efm),
+        kind_labels=KIND_LABELS,
         receipts=receipts,
         read_total=read_total if receipts else None,
         flags=sorted(efm.flags, key=lambda f: {"blocking": 0, "warning": 1}.get(f.severity, 2)),

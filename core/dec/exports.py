@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, receipt_lines
 from core.dec.operators import actor_name
 from core.dec.queue import Operator, decisions_of, get_dossier, require_service_fait, visible_dossiers, with_details
 from core.declarations import apply_transition, part_status
@@ -57,6 +57,15 @@ CSV_COLUMNS = [
     "Validé par",
     "Détail du calcul",
 ]
+# The amount of each category, after the columns above (the travel part: meals, lodging, km, transport)
+CATEGORY_COLUMNS = {
+    "pay": "Rémunération (€)",
+    "meals": "Repas (€)",
+    "lodging": "Hébergement (€)",
+    "car": "Indemnités kilométriques (€)",
+    "transport": "Transport sur justificatifs (€)",
+}
+PART_CATEGORIES = {Part.PAY: ["pay"], Part.TRAVEL: ["meals", "lodging", "car", "transport"]}
 
 
 @dataclass
@@ -114,7 +123,8 @@ def payment_export(session: Session, op: Operator, part: Part, *, mark_sent: boo
     efms = list(session.scalars(q.order_by(EtatDeFrais.dossier_number)).unique())
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    categories = PART_CATEGORIES[part]
+    writer.writerow(CSV_COLUMNS + [CATEGORY_COLUMNS[c] for c in categories])
     export = PaymentExport(part, "")
     for efm in efms:
         try:
@@ -145,7 +155,9 @@ def payment_export(session: Session, op: Operator, part: Part, *, mark_sent: boo
             actor_name(session, validated.actor) if validated else "",
             " | ".join(_detail(ln) for ln in lines),
         ]
-        writer.writerow([v if i == 2 else _cell(v) for i, v in enumerate(row)])
+        by_category = est.by_category()
+        amounts = [_csv_amount(by_category.get(c, Decimal("0.00"))) for c in categories]
+        writer.writerow([v if i == 2 else _cell(v) for i, v in enumerate(row)] + amounts)
         export.rows += 1
         export.total += amount
         if mark_sent:
@@ -264,6 +276,18 @@ def dossier_data(session: Session, op: Operator, efm_id: int) -> dict[str, Any]:
         "submitted_at",
     ]
     est = estimate_for(session, efm)
+    lines = {
+        v.receipt.id: {
+            "nature": v.line.kind,
+            "etat": v.line.state,
+            "montant_lu": _iso(v.line.amount_read),
+            "montant_confirme": _iso(v.line.amount_confirmed),
+            "justifie": v.justification.justifies,
+            "compte": v.justification.counted,
+            "ecarts": [p.message for p in v.justification.problems],
+        }
+        for v in receipt_lines.line_views(session, efm)
+    }
     sf = efm.service_fait
     history = session.scalars(
         select(AuditEntry)
@@ -316,6 +340,7 @@ def dossier_data(session: Session, op: Operator, efm_id: int) -> dict[str, Any]:
             "remuneration": str(est.pay),
             "deplacement": str(est.travel),
             "total": str(est.total),
+            "par_categorie": {k: str(v) for k, v in est.by_category().items()},
             "lignes": [
                 {
                     "partie": ln.part,
@@ -341,6 +366,7 @@ def dossier_data(session: Session, op: Operator, efm_id: int) -> dict[str, Any]:
                 "sha256": r.sha256,
                 "source": r.source,
                 "recu_le": _iso(r.created_at),
+                "ligne": lines.get(r.id),
                 "lecture": {
                     "statut": r.ocr_status,
                     "total": _iso(r.ocr_total),

@@ -7,7 +7,7 @@ from core.models.mail import AttachmentState, InboundMail, MailAttachment, MailS
 from core.models.missions import Centre, Convocation, Exam, Mission, MissionType
 from core.models.ops import AuditEntry, OutboxMessage
 from core.models.people import Intervenant, IntervenantEmail, LoginAttempt, StaffRole, StaffUser
-from core.models.receipts import Receipt
+from core.models.receipts import LineKind, LineState, Receipt, ReceiptLine
 
 __all__ = [
     "AuditEntry",
@@ -24,7 +24,10 @@ __all__ = [
     "Mission",
     "MissionType",
     "OutboxMessage",
+    "LineKind",
+    "LineState",
     "Receipt",
+    "ReceiptLine",
     "ServiceFait",
     "StaffRole",
     "StaffUser",

@@ -81,7 +81,8 @@ def _closed_dossiers(cutoff: datetime):  # type: ignore[no-untyped-def]
 
 
 def _receipt_key_live(session: Session, key: str, excluding: Iterable[int]) -> bool:
-    return bool(session.scalar(select(exists().where(Receipt.storage_key == key, Receipt.id.not_in(list(excluding))))))
+    used = or_(Receipt.storage_key == key, Receipt.original_key == key)
+    return bool(session.scalar(select(exists().where(used, Receipt.id.not_in(list(excluding))))))
 
 
 def _mail_key_live(session: Session, key: str, excluding: Iterable[int]) -> bool:
@@ -121,7 +122,8 @@ def _purge_receipts(session: Session, cutoff: datetime, report: PurgeReport, aft
         return None
     store = receipt_store()
     ids = [r.id for r in batch]
-    for key in {r.storage_key for r in batch}:
+    keys = {r.storage_key for r in batch} | {r.original_key for r in batch if r.original_key}  # and files as sent
+    for key in keys:
         if not _receipt_key_live(session, key, ids):
             report.files_deleted += _delete(store, key, report.dry_run)
     for r in batch:
@@ -134,7 +136,7 @@ def _purge_receipts(session: Session, cutoff: datetime, report: PurgeReport, aft
             {"storage_key": r.storage_key},
             {"storage_key": PURGED, "retention_cutoff": cutoff.isoformat()},
         )
-        r.storage_key = PURGED
+        r.storage_key, r.original_key = PURGED, None
     report.receipts += len(batch)
     return batch[-1].id
 

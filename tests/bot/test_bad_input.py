@@ -97,6 +97,8 @@ async def test_each_bad_input_is_reasked_with_an_example(chat: ChatClient, demo:
     assert "Étape 7/8" in await chat.last_bot_text(U)
 
     await chat.upload(U, png_bytes(6 * 1024 * 1024), "ticket.png", as_photo=True)
+    assert "reçu" in (await last_two(chat))[0]  # a photo over 5 MB is made smaller, not refused
+    await chat.upload(U, b"%PDF-1.4\n" + b"\0" * (6 * 1024 * 1024), "scan.pdf")
     err, again = await last_two(chat)
     assert "trop volumineux" in err and "5 Mo" in err and "Étape 7/8" in again
     await chat.upload(U, docx_bytes(), "note.docx")

@@ -129,3 +129,43 @@ def test_processes_started_together_migrate_once(pg_url: str) -> None:
     ]
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], errors
+
+
+def test_receipt_lines_migration_backfills_existing_receipts(any_db) -> None:  # type: ignore[no-untyped-def]
+    """Receipts stored before 0003 get their line from their reading, on SQLite and PostgreSQL."""
+    from alembic import command
+
+    from core import receipts
+    from core.demo import seed_demo
+    from core.migrations import alembic_config
+    from core.models import Receipt, ReceiptLine
+    from tests.core.helpers import efm_by_mission
+    from tests.dec.factory import receipt_png
+
+    with any_db() as s:
+        seed_demo(s)
+        efm = efm_by_mission(s, "DEMO-101")
+        read, _ = receipts.add_receipt(s, efm, receipt_png(), "lu.png", source="chat", actor="t")
+        pending, _ = receipts.add_receipt(s, efm, receipt_png("TAXI 12,00"), "attente.png", source="chat", actor="t")
+        s.info.pop("ocr_after_commit", None)
+        ids = (read.id, pending.id)
+
+    def migrate(target: str, down: bool = False) -> None:
+        with get_engine().begin() as conn:
+            cfg = alembic_config()
+            cfg.attributes["connection"] = conn
+            (command.downgrade if down else command.upgrade)(cfg, target)
+
+    migrate("0002", down=True)
+    with get_engine().begin() as conn:
+        conn.execute(
+            text("UPDATE receipts SET ocr_status = 'done', ocr_total = 80.00, ocr_date = :d WHERE id = :id"),
+            {"d": "2026-06-02", "id": ids[0]},
+        )
+    migrate("head")
+    with any_db() as s:
+        lines = {ln.receipt_id: ln for ln in s.scalars(select(ReceiptLine))}
+        assert lines[ids[0]].state == "proposed" and str(lines[ids[0]].amount_read) == "80.00"
+        assert str(lines[ids[0]].spent_on) == "2026-06-02"
+        assert lines[ids[1]].state == "pending" and lines[ids[1]].amount_read is None
+        assert s.get(Receipt, ids[0]).original_key is None

@@ -62,7 +62,15 @@ def submit_dossier(
         receipts.record_reading(
             session,
             receipt.id,
-            {"total": str(read_total), "currency": "EUR", "confidence": 0.93, "engine": "ocr", "pages": 1},
+            # a ticket of the declared trip (its kind as the reading gives it)
+            {
+                "total": str(read_total),
+                "currency": "EUR",
+                "confidence": 0.93,
+                "engine": "ocr",
+                "pages": 1,
+                "kind": "train",
+            },
         )
     d.submit(session, efm, ACTOR)
     session.flush()
