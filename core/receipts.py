@@ -11,7 +11,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
 from typing import Any
 
-import filetype
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -20,6 +19,7 @@ from core.errors import InvalidInput, NotFound
 from core.filestore import receipt_store, sha256_hex
 from core.french import format_amount, format_size
 from core.models import EtatDeFrais, Receipt, utcnow
+from ocr.sniff import mime_type
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +31,8 @@ FILE_RULE = f"{ALLOWED_LABEL}, {MAX_RECEIPT_SIZE} au maximum par fichier"  # the
 
 
 def sniff_type(data: bytes) -> str | None:
-    """The MIME type read from the bytes themselves (not the name, not the declared type)."""
-    kind = filetype.guess(data[:8192])
-    if kind is not None:
-        return kind.mime
-    if data[:1024].lstrip().startswith(b"%PDF-") or b"%PDF-" in data[:1024]:
-        return "application/pdf"
-    return None
+    """The MIME type read from the bytes themselves (not the name, not the declared type): ``ocr.sniff`` decides."""
+    return mime_type(data)
 
 
 def check_receipt_file(data: bytes, name: str = "") -> str:
