@@ -49,9 +49,6 @@ class TimeWindow(_Frozen):
     def crosses_midnight(self) -> bool:
         return self.end <= self.start
 
-    def label(self) -> str:
-        return f"{self.start:%H:%M}-{self.end:%H:%M}"
-
 
 class MealWindows(_Frozen):
     lunch: TimeWindow
