@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from core import audit, outbox
-from core.errors import Forbidden, InvalidInput, NotFound, Throttled
+from core.errors import Forbidden, InvalidInput, Throttled
 from core.french import format_timestamp, format_wait
 from core.models import Intervenant, LoginAttempt, StaffUser, utcnow
 from core.settings import get_settings
@@ -407,10 +407,3 @@ def person_for_telegram(session: Session, telegram_user_id: int) -> Intervenant 
     if person is not None:
         return person
     return session.scalar(select(StaffUser).where(StaffUser.telegram_user_id == telegram_user_id))
-
-
-def get_intervenant(session: Session, intervenant_id: int) -> Intervenant:
-    person = session.get(Intervenant, intervenant_id)
-    if person is None:
-        raise NotFound("Intervenant inconnu.")
-    return person
