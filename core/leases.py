@@ -8,22 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.orm import Mapped, Session
-
-
-class Leased(Protocol):
-    """A mapped class with an integer primary key ``id`` and a lease end ``locked_until``."""
-
-    id: Mapped[int]
-    locked_until: Mapped[datetime | None]
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 
 def claim(
     session: Session,
-    model: type[Leased],
+    key: InstrumentedAttribute[int],
     due: ColumnElement[bool],
     *,
     limit: int,
@@ -31,24 +24,22 @@ def claim(
     now: datetime,
     values: Mapping[str, Any] | None = None,
 ) -> list[int]:
-    """Lease up to ``limit`` rows of ``model`` matching ``due`` (lowest ids first) until ``now + lease``,
-    also setting ``values``; returns the ids this call leased, sorted. Commit to publish the lease.
+    """Lease up to ``limit`` rows matching ``due`` (lowest ``key`` first, the integer primary key of a model with
+    a ``locked_until`` column) until ``now + lease``, also setting ``values``; returns the keys this call leased,
+    sorted. Commit to publish the lease.
 
     On PostgreSQL the candidates are locked ``FOR UPDATE SKIP LOCKED``: concurrent claimers take different rows
     without waiting for each other. Everywhere the UPDATE checks ``due`` again, so a row another claimer took
     in the meantime (SQLite: one writer at a time) is not taken twice, and ``RETURNING`` tells which rows this
     call got.
     """
-    candidates = select(model.id).where(due).order_by(model.id).limit(limit)
+    candidates = select(key).where(due).order_by(key).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     ids = list(session.scalars(candidates))
     if not ids:
         return []
     taken = session.execute(
-        update(model)
-        .where(model.id.in_(ids), due)
-        .values(locked_until=now + lease, **(values or {}))
-        .returning(model.id)
+        update(key.class_).where(key.in_(ids), due).values(locked_until=now + lease, **(values or {})).returning(key)
     )
     return sorted(taken.scalars())

@@ -33,7 +33,7 @@ def mission_window(mission: Mission) -> tuple[datetime, datetime]:
 
 
 @cache
-def _efm_query() -> Select[tuple[EtatDeFrais]]:
+def _efm_query() -> Select[EtatDeFrais]:
     """États de frais with their convocation, mission (exam, centre) and intervenant, in one query
     (built once: statements are immutable, each ``where`` makes a new one)."""
     return (

@@ -105,7 +105,7 @@ def claim(session: Session, channel: str, limit: int = 50) -> list[OutboxMessage
         OutboxMessage.next_attempt_at <= now,
         or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
     )
-    ids = leases.claim(session, OutboxMessage, due, limit=limit, lease=LEASE, now=now)
+    ids = leases.claim(session, OutboxMessage.id, due, limit=limit, lease=LEASE, now=now)
     mine = select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
     return list(session.scalars(mine)) if ids else []
 

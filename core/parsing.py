@@ -96,7 +96,8 @@ def parse_amount(text: str) -> Decimal:
     if value is None:
         _letter_for_digit(s, text, "Montant invalide", AMOUNT_EXAMPLE)
         raise InvalidInput(invalid)
-    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+    exponent = value.as_tuple().exponent  # an int for a finite number
+    if not isinstance(exponent, int) or exponent < -2:
         raise InvalidInput(
             f"Montant invalide : {_quote(text)}. Indiquez au plus deux chiffres après la virgule "
             f"(centimes). Exemple attendu : {AMOUNT_EXAMPLE}"

@@ -76,7 +76,7 @@ def read_rows(data: bytes) -> tuple[dict[str, int], list[tuple[int, dict[str, st
         raise InvalidInput(
             f"Colonnes attendues : mission, numero_intervenant (ou dossier) et service_fait. Exemple :\n{EXAMPLE}"
         )
-    rows = []
+    rows: list[tuple[int, dict[str, str]]] = []
     for line, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue

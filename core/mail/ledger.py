@@ -32,7 +32,7 @@ from core.errors import NotFound
 from core.filestore import mail_store
 from core.mail import policy as reply_policy
 from core.mail import replies as mail_replies
-from core.models import InboundMail, MailState, utcnow
+from core.models import Base, InboundMail, MailState, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def commit_rows(rows: Sequence[dict[str, Any]]) -> list[StoreResult]:
     A row whose Message-ID and content are already in the ledger is not inserted: its result points
     to the existing row, marked duplicate. Raises (nothing committed) if the database fails.
     """
-    table = InboundMail.__table__
+    table = Base.metadata.tables[InboundMail.__tablename__]
     with get_engine().connect() as conn:  # Core, not the ORM: this runs before every SMTP 250
         dialect = conn.dialect.name
         if dialect == "sqlite":  # WAL with synchronous=NORMAL may lose the last commits on power loss
@@ -336,7 +336,7 @@ def claim_due(limit: int = 10) -> list[int]:
     with session_scope() as session:
         return leases.claim(
             session,
-            InboundMail,
+            InboundMail.id,
             due,
             limit=limit,
             lease=LEASE,
