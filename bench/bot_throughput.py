@@ -217,8 +217,10 @@ class Driver:
 
 
 async def declaration(driver: Driver, user: int, k: int) -> None:
+    from core.french import format_date
+
     day = mission_day(k)
-    d0 = day.strftime("%d/%m/%Y")
+    d0 = format_date(day)
     await driver.send(user, "/start")
     await driver.press(user, f"BENCH-{user - BASE_USER}-{k} ·")
     await driver.press(user, "Déclarer")

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from core.db import init_db, session_scope
 from core.errors import DomainError
-from core.french import format_date
+from core.french import format_date, format_size
 from core.settings import get_settings
 
 console = Console()
@@ -27,7 +27,7 @@ def backup_cmd(
 
     report = backup(target, as_tar=tar)
     files = ", ".join(f"{n} fichier(s) {store}" for store, n in report.files.items())
-    console.print(f"Sauvegarde écrite : {report.path} ({files}, {report.bytes / 1e6:.1f} Mo)")
+    console.print(f"Sauvegarde écrite : {report.path} ({files}, {format_size(report.bytes)})")
     if report.pg_dump:
         console.print("Base PostgreSQL : à sauvegarder avec pg_dump (mot de passe dans ~/.pgpass) :")
         print(report.pg_dump)

@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from core import audit, outbox
-from core.errors import Forbidden, InvalidInput, NotFound, Throttled
+from core.errors import Forbidden, InvalidInput, Throttled
 from core.french import format_timestamp, format_wait
 from core.models import Intervenant, LoginAttempt, StaffUser, utcnow
 from core.settings import get_settings
@@ -253,7 +253,8 @@ def finish_login(session: Session, pending: PendingLogin, password_ok: bool) -> 
     """Record the attempt's outcome (a failure tells the identifier's owner) and return the person, or Forbidden."""
     person: Intervenant | StaffUser | None = None
     if pending.person_id is not None:
-        person = session.get(StaffUser if pending.kind == "staff" else Intervenant, pending.person_id)
+        staff, pid = pending.kind == "staff", pending.person_id
+        person = session.get(StaffUser, pid) if staff else session.get(Intervenant, pid)
     if person is None or not password_ok:
         _failed(session, person)
         raise Forbidden(
@@ -338,8 +339,9 @@ def finish_first_login(
     InvalidInput when the code is not acceptable (ask again)."""
     if time.time() - password_accepted_at > FIRST_LOGIN_SECONDS:
         raise Forbidden("⏱ Délai dépassé : recommencez avec votre identifiant.")
-    model: type[Intervenant] | type[StaffUser] = StaffUser if login.kind == "staff" else Intervenant
-    person = session.get(model, login.person_id)
+    person: Intervenant | StaffUser | None = (
+        session.get(StaffUser, login.person_id) if login.kind == "staff" else session.get(Intervenant, login.person_id)
+    )
     if person is None:
         raise Forbidden("Compte introuvable : recommencez avec /start.")
     change_password(session, person, code, actor=f"{login.kind}:{login.person_id}")
@@ -372,10 +374,9 @@ def change_password(session: Session, person: Intervenant | StaffUser, new_code:
 def link_telegram(session: Session, person: Intervenant | StaffUser, telegram_user_id: int) -> None:
     """Link a Telegram account to a person; a Telegram account is linked to one person at most, and a person
     to one Telegram account: the chat linked before is told it no longer is."""
-    for model in (Intervenant, StaffUser):
-        for other in session.scalars(select(model).where(model.telegram_user_id == telegram_user_id)):
-            if other is not person:
-                other.telegram_user_id = None
+    for other in _linked_to(session, telegram_user_id):
+        if other is not person:
+            other.telegram_user_id = None
     previous = person.telegram_user_id
     if previous is not None and previous != telegram_user_id:
         session.flush()  # the unique telegram_user_id moves: free it before it is taken again
@@ -395,10 +396,18 @@ def link_telegram(session: Session, person: Intervenant | StaffUser, telegram_us
 
 
 def unlink_telegram(session: Session, telegram_user_id: int) -> None:
-    for model in (Intervenant, StaffUser):
-        for person in session.scalars(select(model).where(model.telegram_user_id == telegram_user_id)):
-            person.telegram_user_id = None
-            audit.record(session, f"telegram:{telegram_user_id}", model.__tablename__, person.id, "telegram_unlinked")
+    for person in _linked_to(session, telegram_user_id):
+        person.telegram_user_id = None
+        audit.record(
+            session, f"telegram:{telegram_user_id}", type(person).__tablename__, person.id, "telegram_unlinked"
+        )
+
+
+def _linked_to(session: Session, telegram_user_id: int) -> list[Intervenant | StaffUser]:
+    people: list[Intervenant | StaffUser] = []
+    people += session.scalars(select(Intervenant).where(Intervenant.telegram_user_id == telegram_user_id))
+    people += session.scalars(select(StaffUser).where(StaffUser.telegram_user_id == telegram_user_id))
+    return people
 
 
 def person_for_telegram(session: Session, telegram_user_id: int) -> Intervenant | StaffUser | None:
@@ -407,10 +416,3 @@ def person_for_telegram(session: Session, telegram_user_id: int) -> Intervenant 
     if person is not None:
         return person
     return session.scalar(select(StaffUser).where(StaffUser.telegram_user_id == telegram_user_id))
-
-
-def get_intervenant(session: Session, intervenant_id: int) -> Intervenant:
-    person = session.get(Intervenant, intervenant_id)
-    if person is None:
-        raise NotFound("Intervenant inconnu.")
-    return person

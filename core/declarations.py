@@ -18,9 +18,9 @@ from core.errors import IllegalTransition, InvalidInput, NotFound
 from core.french import format_at, format_datetime
 from core.missions import has_started, mission_window
 from core.models import EtatDeFrais, MissionType, Trip, utcnow
+from core.parsing import MAX_COUNT
 from core.statuses import EDITABLE, Part, PartStatus, next_status
 
-MAX_COUNT = 5000
 MAX_PRACTICAL_MINUTES = 200 * 60
 MAX_NIGHTS = 31
 MAX_MEALS = 62

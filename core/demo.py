@@ -30,7 +30,7 @@ DEMO_PEOPLE = [
 ]
 
 
-def _missions(base: datetime) -> list[dict[str, str]]:
+def _missions(base: datetime) -> list[dict[str, Any]]:
     # Missions of the past week (day 0 is a week ago): done, so ready to declare and to attest.
     d = lambda days, hour: (base + timedelta(days=days - 7)).replace(hour=hour, minute=0)  # noqa: E731
     fmt = lambda dt: dt.strftime("%d/%m/%Y %H:%M")  # noqa: E731
@@ -177,7 +177,9 @@ def seed_demo(session: Session, base: datetime | None = None) -> dict[str, Any]:
         )
     from core.models import Centre
 
-    staff = [("dec.demo", "Gestionnaire DEC (démo)", StaffRole.GESTIONNAIRE, None, "dec")]
+    staff: list[tuple[str, str, StaffRole, int | None, str]] = [
+        ("dec.demo", "Gestionnaire DEC (démo)", StaffRole.GESTIONNAIRE, None, "dec")
+    ]
     for code, name, _commune, _zone in DEMO_CENTRES:
         centre = session.scalar(select(Centre).where(Centre.code == code))
         if centre is not None:

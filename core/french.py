@@ -55,6 +55,11 @@ def format_date(value: date) -> str:
     return babel_dates.format_date(value, "dd/MM/yyyy", locale=LOCALE)
 
 
+def format_day_month(value: date) -> str:
+    """``date(2022, 12, 2)`` -> ``"02/12"`` (a chart's axis)."""
+    return babel_dates.format_date(value, "dd/MM", locale=LOCALE)
+
+
 def format_long_date(value: date) -> str:
     """``date(2022, 12, 2)`` -> ``"vendredi 2 décembre 2022"``."""
     return babel_dates.format_date(value, "EEEE d MMMM y", locale=LOCALE)

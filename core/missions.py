@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from functools import cache
 
 from sqlalchemy import Select, select
@@ -32,13 +32,8 @@ def mission_window(mission: Mission) -> tuple[datetime, datetime]:
     return start, mission_end(mission) + TRAVEL_MARGIN
 
 
-def mission_days(mission: Mission) -> list[date]:
-    first = mission.start_at.date()
-    return [first + timedelta(days=i) for i in range(max(mission.duration_days, 1))]
-
-
 @cache
-def _efm_query() -> Select[tuple[EtatDeFrais]]:
+def _efm_query() -> Select[EtatDeFrais]:
     """États de frais with their convocation, mission (exam, centre) and intervenant, in one query
     (built once: statements are immutable, each ``where`` makes a new one)."""
     return (
@@ -78,8 +73,3 @@ def get_efm(session: Session, efm_id: int) -> EtatDeFrais:
     if efm is None:
         raise NotFound("Dossier introuvable.")
     return efm
-
-
-def find_by_reference(session: Session, reference: str) -> EtatDeFrais | None:
-    """An état de frais by dossier number, or None."""
-    return session.scalar(_efm_query().where(EtatDeFrais.dossier_number == reference.strip()))

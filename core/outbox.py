@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core import leases
 from core.models import Intervenant, OutboxMessage, utcnow
 
 MAX_ATTEMPTS = 12
@@ -98,30 +99,15 @@ def notify_intervenant(
 def claim(session: Session, channel: str, limit: int = 50) -> list[OutboxMessage]:
     """Lease up to ``limit`` due messages of ``channel`` to the caller (commit to publish the lease)."""
     now = utcnow()
-    due = (
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.channel == channel,
-            OutboxMessage.status == "pending",
-            OutboxMessage.next_attempt_at <= now,
-            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
-        )
-        .order_by(OutboxMessage.id)
-        .limit(limit)
+    due = and_(
+        OutboxMessage.channel == channel,
+        OutboxMessage.status == "pending",
+        OutboxMessage.next_attempt_at <= now,
+        or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
     )
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    ids = list(session.scalars(due))
-    if not ids:
-        return []
-    until = now + LEASE
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now))
-        .values(locked_until=until)
-    )
-    mine = select(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.locked_until == until)
-    return list(session.scalars(mine.order_by(OutboxMessage.id)))
+    ids = leases.claim(session, OutboxMessage.id, due, limit=limit, lease=LEASE, now=now)
+    mine = select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+    return list(session.scalars(mine)) if ids else []
 
 
 def mark_sent(session: Session, message_id: int) -> None:

@@ -13,10 +13,10 @@ from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from core.errors import InvalidInput
-from core.french import format_amount, format_date, format_duration
+from core.french import format_amount, format_date, format_duration, format_number
 
 MAX_AMOUNT = Decimal("100000.00")  # EUR: above this an amount is a typo, not an expense
-MAX_COUNT = 10_000  # copies or candidates for one mission
+MAX_COUNT = 10_000  # copies or candidates for one mission: the one limit (parsing and core.declarations)
 MAX_DURATION_MINUTES = 200 * 60  # a duration line above 200 hours is a typo
 MIN_YEAR, MAX_YEAR = 1900, 2100  # four-digit years accepted by parse_date
 
@@ -96,7 +96,8 @@ def parse_amount(text: str) -> Decimal:
     if value is None:
         _letter_for_digit(s, text, "Montant invalide", AMOUNT_EXAMPLE)
         raise InvalidInput(invalid)
-    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+    exponent = value.as_tuple().exponent  # an int for a finite number
+    if not isinstance(exponent, int) or exponent < -2:
         raise InvalidInput(
             f"Montant invalide : {_quote(text)}. Indiquez au plus deux chiffres après la virgule "
             f"(centimes). Exemple attendu : {AMOUNT_EXAMPLE}"
@@ -201,8 +202,8 @@ def parse_count(text: str, *, unit: str | None = None, example: str = COUNT_EXAM
     value = int(digits)
     if value > MAX_COUNT:
         raise InvalidInput(
-            f"Nombre trop élevé : {_quote(text)}. Le maximum accepté est {MAX_COUNT} ; vérifiez la saisie. "
-            f"Exemple attendu : {example}"
+            f"Nombre trop élevé : {_quote(text)}. Le maximum accepté est {format_number(MAX_COUNT)} ; "
+            f"vérifiez la saisie. Exemple attendu : {example}"
         )
     return value
 

@@ -20,7 +20,7 @@ from core.french import (
     format_weekday_date,
     to_local,
 )
-from core.models import EtatDeFrais, Mission, MissionType, utcnow
+from core.models import EtatDeFrais, Mission, MissionType, Trip, utcnow
 from core.rules import RECEIPTS_SOURCE
 from core.settings import Settings, get_settings
 from core.statuses import Part, PartStatus
@@ -59,7 +59,7 @@ def status_lines(efm: EtatDeFrais) -> list[str]:
     ]
 
 
-def trip_line(trip) -> str:  # type: ignore[no-untyped-def]
+def trip_line(trip: Trip) -> str:
     return f"{format_moment(trip.depart_at)} {trip.depart_city} → {format_moment(trip.arrive_at)} {trip.arrive_city}"
 
 

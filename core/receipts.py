@@ -16,7 +16,6 @@ from io import BytesIO
 from pathlib import PurePath
 from typing import Any
 
-import filetype
 import pillow_heif
 from PIL import Image, ImageOps
 from sqlalchemy import event, or_, select
@@ -28,6 +27,7 @@ from core.filestore import receipt_store, sha256_hex
 from core.french import format_amount, format_size
 from core.models import EtatDeFrais, Receipt, utcnow
 from core.ops.privacy import PURGED
+from ocr.sniff import mime_type
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +46,8 @@ pillow_heif.register_heif_opener()
 
 
 def sniff_type(data: bytes) -> str | None:
-    """The MIME type read from the bytes themselves (not the name, not the declared type)."""
-    kind = filetype.guess(data[:8192])
-    if kind is not None:
-        return kind.mime
-    if data[:1024].lstrip().startswith(b"%PDF-") or b"%PDF-" in data[:1024]:
-        return "application/pdf"
-    return None
+    """The MIME type read from the bytes themselves (not the name, not the declared type): ``ocr.sniff`` decides."""
+    return mime_type(data)
 
 
 def _too_big(label: str, data: bytes) -> InvalidInput:

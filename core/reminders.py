@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,10 +52,10 @@ def queue_reminders(session: Session, today: date) -> int:
                         f"{format_date(mission.start_at)} n'est pas encore validé. Date limite : "
                         f"{format_date(deadline)}.",
                     )
+            declared = efm.receipts_total or Decimal(0)
             missing = (
                 efm.submitted_at is not None
-                and efm.receipts_total
-                and efm.receipts_total > 0
+                and declared > 0
                 and efm.submitted_at < utcnow() - RECEIPTS_GRACE
                 and session.scalar(select(Receipt.id).where(Receipt.efm_id == efm.id).limit(1)) is None
             )
@@ -64,7 +65,7 @@ def queue_reminders(session: Session, today: date) -> int:
                     efm,
                     "missing_receipt",
                     f"missing_receipt:{efm.id}",
-                    f"Le dossier n° {efm.dossier_number} déclare {format_amount(efm.receipts_total)} "
+                    f"Le dossier n° {efm.dossier_number} déclare {format_amount(declared)} "
                     "de justificatifs, mais aucun n'a été reçu. Envoyez-les dans la conversation "
                     "ou par e-mail.",
                 )

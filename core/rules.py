@@ -56,9 +56,6 @@ class TimeWindow(_Frozen):
     def crosses_midnight(self) -> bool:
         return self.end <= self.start
 
-    def label(self) -> str:
-        return f"{self.start:%H:%M}-{self.end:%H:%M}"
-
 
 class MealWindows(_Frozen):
     lunch: TimeWindow
@@ -86,8 +83,8 @@ class CarRates(_Frozen):
         bands = self.distance_bands_km
         if any(b <= 0 for b in bands) or bands != sorted(set(bands)):
             raise ValueError("distance_bands_km must be positive and strictly ascending")
-        caps = [c.max_cv for c in self.classes]
-        if caps[-1] is not None or None in caps[:-1] or caps[:-1] != sorted(set(caps[:-1])):
+        last, caps = self.classes[-1].max_cv, [c.max_cv for c in self.classes[:-1] if c.max_cv is not None]
+        if last is not None or len(caps) != len(self.classes) - 1 or caps != sorted(set(caps)):
             raise ValueError("classes need ascending max_cv, and only the last one without max_cv")
         for c in self.classes:
             if len(c.rates) != len(bands) + 1 or any(r <= 0 for r in c.rates):
@@ -108,7 +105,8 @@ class CarRates(_Frozen):
 
     def class_label(self, index: int) -> str:
         upper = self.classes[index].max_cv
-        lower = self.classes[index - 1].max_cv + 1 if index else None  # type: ignore[operator]
+        below = self.classes[index - 1].max_cv if index else None  # only the last class has no max_cv
+        lower = below + 1 if below is not None else None
         if upper is None:
             return f"{lower} CV et plus" if lower is not None else "toutes puissances"
         if lower is None:

@@ -48,7 +48,7 @@ def load_image(data: bytes) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))  # reads the header only
+            img: Image.Image = Image.open(io.BytesIO(data))  # reads the header only
             w, h = img.size
             if w * h > MAX_PIXELS:
                 raise ImageRejected(too_big_message(w * h))

@@ -89,7 +89,7 @@ def render_page(data: bytes, index: int, dpi: int = RENDER_DPI) -> Image.Image:
             check_shape(round(width * scale), round(height * scale))
         except ImageRejected as exc:
             raise PdfRejected(f"Page {index + 1} du PDF : {exc}") from exc
-        bitmap = page.render(scale=scale, grayscale=True)
-        return bitmap.to_pil().convert("L")
+        image: Image.Image = page.render(scale=scale, grayscale=True).to_pil()
+        return image.convert("L")
     finally:
         doc.close()

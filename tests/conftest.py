@@ -1,7 +1,8 @@
 """Shared fixtures: an isolated data dir and database per test, and the real PostgreSQL / Redis.
 
-Tests that need PostgreSQL or Redis skip with a visible reason when the server is absent, and
-fail instead when ``IMAGIN_REQUIRE_SERVICES=1`` (CI sets it).
+Tests that need PostgreSQL, Redis, Dovecot, Chromium or openssl skip with a visible reason when it is
+absent, and fail instead when ``IMAGIN_REQUIRE_SERVICES=1`` (CI sets it): they all go through
+``service_missing``. ./dev installs the programs (APT_PACKAGES); the servers are the machine's.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -28,9 +30,9 @@ def _port_open(host: str, port: int) -> bool:
         return False
 
 
-def service_missing(what: str) -> None:
-    """Skip (or fail when services are required) because ``what`` is not reachable."""
-    message = f"{what} is not reachable on this machine"
+def service_missing(what: str) -> NoReturn:
+    """Skip (or fail when services are required) because ``what`` is not installed or not reachable."""
+    message = f"{what} is not installed or not reachable on this machine"
     if REQUIRE_SERVICES:
         pytest.fail(f"{message} and IMAGIN_REQUIRE_SERVICES=1")
     pytest.skip(message)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from core.french import format_day_month
+
 WIDTH, HEIGHT, MARGIN_LEFT, MARGIN_RIGHT, MARGIN_BOTTOM = 720, 200, 32, 24, 28
 
 
@@ -42,6 +44,6 @@ def bar_chart(per_day: list[tuple[date, int]]) -> Chart:
     bars = []
     for i, (day, n) in enumerate(per_day):
         h = plot_h * n / peak if peak else 0
-        label = day.strftime("%d/%m") if i % every == 0 or i == len(per_day) - 1 else ""
+        label = format_day_month(day) if i % every == 0 or i == len(per_day) - 1 else ""
         bars.append(Bar(MARGIN_LEFT + i * step + 1, HEIGHT - MARGIN_BOTTOM - h, max(step - 2, 1), h, day, n, label))
     return Chart(WIDTH, HEIGHT, bars, peak, HEIGHT - MARGIN_BOTTOM, MARGIN_LEFT)

@@ -27,6 +27,7 @@ from starlette.templating import Jinja2Templates
 from core.db import session_scope
 from core.dec.queue import Operator
 from core.errors import DomainError, Forbidden, NotFound
+from core.french import format_size
 from core.models import StaffUser
 from web import filters
 
@@ -207,7 +208,7 @@ def page(
             files: dict[str, tuple[str, bytes]] = {}
             if request.method == "POST":
                 if int(request.headers.get("content-length") or 0) > MAX_BODY:
-                    return HTMLResponse("Envoi trop volumineux (6 Mo au plus).", status_code=413)
+                    return HTMLResponse(f"Envoi trop volumineux ({format_size(MAX_BODY)} au plus).", status_code=413)
                 async with request.form(max_part_size=MAX_BODY) as data:
                     for key, value in data.multi_items():
                         if isinstance(value, UploadFile):

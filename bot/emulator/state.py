@@ -146,14 +146,6 @@ class EmulatorState:
         return stored
 
     # ---- updates -----------------------------------------------------------
-    async def push_update(self, kind: str, payload: dict[str, Any]) -> int:
-        """Queue one update and wake long pollers; returns its update_id."""
-        update_id = next(self.update_ids)
-        self.pending.append({"update_id": update_id, kind: payload})
-        async with self.changed:
-            self.changed.notify_all()
-        return update_id
-
     def confirm(self, offset: int) -> None:
         """Forget updates below `offset` (Telegram's getUpdates confirmation)."""
         if offset:

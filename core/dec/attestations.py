@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.dec.queue import Operator, attest
 from core.errors import DomainError, InvalidInput, NotFound
+from core.french import format_size
 from core.models import Convocation, EtatDeFrais, Intervenant, Mission
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -47,7 +48,7 @@ def _norm(text: str) -> str:
 
 def _decode(data: bytes) -> str:
     if len(data) > MAX_BYTES:
-        raise InvalidInput("Fichier trop volumineux (2 Mo au plus).")
+        raise InvalidInput(f"Fichier trop volumineux ({format_size(MAX_BYTES)} au plus).")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
@@ -75,7 +76,7 @@ def read_rows(data: bytes) -> tuple[dict[str, int], list[tuple[int, dict[str, st
         raise InvalidInput(
             f"Colonnes attendues : mission, numero_intervenant (ou dossier) et service_fait. Exemple :\n{EXAMPLE}"
         )
-    rows = []
+    rows: list[tuple[int, dict[str, str]]] = []
     for line, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue

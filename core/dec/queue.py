@@ -103,7 +103,7 @@ class QueueFilter:
             raise InvalidInput(f"Contrôle inconnu : « {self.flag} ». Exemple : service_fait_missing")
 
 
-def visible_dossiers(op: Operator) -> Select[tuple[EtatDeFrais]]:
+def visible_dossiers(op: Operator) -> Select[EtatDeFrais]:
     """Submitted dossiers the operator may see (a chef de centre: their centre only)."""
     q = (
         select(EtatDeFrais)
@@ -116,7 +116,7 @@ def visible_dossiers(op: Operator) -> Select[tuple[EtatDeFrais]]:
     return q
 
 
-def with_details(q: Select[tuple[EtatDeFrais]]) -> Select[tuple[EtatDeFrais]]:
+def with_details(q: Select[EtatDeFrais]) -> Select[EtatDeFrais]:
     """Load what the queue and dossier pages show, in a few queries."""
     conv = joinedload(EtatDeFrais.convocation)
     return q.options(
@@ -128,7 +128,7 @@ def with_details(q: Select[tuple[EtatDeFrais]]) -> Select[tuple[EtatDeFrais]]:
     )
 
 
-def _filtered(op: Operator, f: QueueFilter) -> Select[tuple[EtatDeFrais]]:
+def _filtered(op: Operator, f: QueueFilter) -> Select[EtatDeFrais]:
     q = visible_dossiers(op)
     if f.exam_id:
         q = q.where(Mission.exam_id == f.exam_id)

@@ -60,7 +60,7 @@ def neighbours(session: Session, op: Operator, f: QueueFilter, efm_id: int) -> N
     return Neighbours(previous, following, position, total)
 
 
-def _count(session: Session, q: Select[tuple[EtatDeFrais]]) -> int:
+def _count(session: Session, q: Select[EtatDeFrais]) -> int:
     return session.scalar(select(func.count()).select_from(q.with_only_columns(EtatDeFrais.id).subquery())) or 0
 
 

@@ -129,7 +129,9 @@ def process(mail_id: int, parsed: IncomingMail | None, parse_error: str | None =
     for attachment_id in pending:  # one transaction per file: an accepted file stays accepted
         try:
             with session_scope() as session:
-                _accept_one(session, session.get(MailAttachment, attachment_id), actor)
+                attachment = session.get(MailAttachment, attachment_id)
+                if attachment is not None:
+                    _accept_one(session, attachment, actor)
         except Exception as exc:  # noqa: BLE001 - left pending; the message is retried later
             log.exception("mail %s: attachment %s could not be stored", mail_id, attachment_id)
             errors.append(f"{type(exc).__name__}: {exc}")
@@ -395,6 +397,8 @@ def _accept_one(session: Session, att: MailAttachment, actor: str) -> None:
 
 def _finish(session: Session, mail: InboundMail, parsed: IncomingMail) -> None:
     """Mark the message processed, refresh the dossier's flags, answer the sender and notify the chat."""
+    if mail.efm_id is None:
+        raise NotFound("Dossier introuvable.")
     efm = get_efm(session, mail.efm_id)
     person = efm.convocation.intervenant
     mail.state = MailState.PROCESSED

@@ -26,13 +26,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from core import audit, outbox
+from core import audit, leases, outbox
 from core.db import get_engine, session_scope
 from core.errors import NotFound
 from core.filestore import mail_store
 from core.mail import policy as reply_policy
 from core.mail import replies as mail_replies
-from core.models import InboundMail, MailState, utcnow
+from core.models import Base, InboundMail, MailState, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def commit_rows(rows: Sequence[dict[str, Any]]) -> list[StoreResult]:
     A row whose Message-ID and content are already in the ledger is not inserted: its result points
     to the existing row, marked duplicate. Raises (nothing committed) if the database fails.
     """
-    table = InboundMail.__table__
+    table = Base.metadata.tables[InboundMail.__tablename__]
     with get_engine().connect() as conn:  # Core, not the ORM: this runs before every SMTP 250
         dialect = conn.dialect.name
         if dialect == "sqlite":  # WAL with synchronous=NORMAL may lose the last commits on power loss
@@ -334,27 +334,15 @@ def claim_due(limit: int = 10) -> list[int]:
         and_(InboundMail.state == MailState.PROCESSING, InboundMail.locked_until < now),
     )
     with session_scope() as session:
-        query = select(InboundMail.id).where(due).order_by(InboundMail.id).limit(limit)
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        ids = list(session.scalars(query))
-        if not ids:
-            return []
-        until = now + LEASE
-        session.execute(
-            update(InboundMail)
-            .where(InboundMail.id.in_(ids), due)
-            .values(
-                state=MailState.PROCESSING,
-                locked_until=until,
-                locked_by=me,
-                attempts=InboundMail.attempts + 1,
-            )
+        return leases.claim(
+            session,
+            InboundMail.id,
+            due,
+            limit=limit,
+            lease=LEASE,
+            now=now,
+            values={"state": MailState.PROCESSING, "locked_by": me, "attempts": InboundMail.attempts + 1},
         )
-        mine = select(InboundMail.id).where(
-            InboundMail.id.in_(ids), InboundMail.locked_by == me, InboundMail.locked_until == until
-        )
-        return list(session.scalars(mine.order_by(InboundMail.id)))
 
 
 def record_failure(mail_id: int, error: str) -> None:

@@ -51,7 +51,7 @@ def within_rate(session: Session, address: str) -> bool:
         .select_from(OutboxMessage)
         .where(OutboxMessage.kind == REPLY_KIND, OutboxMessage.recipient == address, OutboxMessage.created_at >= since)
     )
-    return sent < get_settings().mail_replies_per_hour
+    return (sent or 0) < get_settings().mail_replies_per_hour
 
 
 def reply_address(

@@ -5,6 +5,7 @@ from sqlalchemy import Connection
 
 from core.db import make_engine
 from core.models import Base
+from core.settings import get_settings
 
 config = context.config
 target_metadata = Base.metadata
@@ -25,7 +26,7 @@ connection = config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or get_settings().sqlalchemy_url)
     with engine.begin() as conn:
         _run(conn)
     engine.dispose()

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Annotated
 
-from sqlalchemy import DateTime, MetaData, Numeric, String
+from sqlalchemy import DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
 NAMING = {
@@ -26,6 +25,4 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-Money = Annotated[Decimal, mapped_column(Numeric(12, 2))]
-Str = Annotated[str, mapped_column(String(255))]
 Created = Annotated[datetime, mapped_column(DateTime, default=utcnow)]

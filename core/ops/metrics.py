@@ -12,12 +12,14 @@ import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from core.db import session_scope
 from core.models import InboundMail, MailAttachment, OutboxMessage, Receipt, utcnow
@@ -57,14 +59,16 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return float(ordered[rank - 1])
 
 
-def _counts(session: Session, column, *, where=None) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _counts(
+    session: Session, column: InstrumentedAttribute[Any], *, where: ColumnElement[bool] | None = None
+) -> dict[str, int]:
     query = select(column, func.count()).group_by(column)
     if where is not None:
         query = query.where(where)
     return {str(key): int(n) for key, n in session.execute(query)}
 
 
-def _age_seconds(oldest) -> float:  # type: ignore[no-untyped-def]
+def _age_seconds(oldest: datetime | None) -> float:
     return max(0.0, (utcnow() - oldest).total_seconds()) if oldest is not None else 0.0
 
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -25,7 +26,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -74,7 +75,7 @@ class PurgeReport:
     dry_run: bool = False
 
 
-def _closed_dossiers(cutoff: datetime):  # type: ignore[no-untyped-def]
+def _closed_dossiers(cutoff: datetime) -> Select[int]:
     return select(EtatDeFrais.id).where(
         EtatDeFrais.pay_status.in_(CLOSED), EtatDeFrais.travel_status.in_(CLOSED), EtatDeFrais.updated_at < cutoff
     )
@@ -182,10 +183,10 @@ def _purge_mails(session: Session, cutoff: datetime, report: PurgeReport, after_
 
 
 def purge(
-    session_factory,
+    session_factory: Callable[[], AbstractContextManager[Session]],
     *,
     retention_days: int | None = None,
-    dry_run: bool = False,  # type: ignore[no-untyped-def]
+    dry_run: bool = False,
     now: datetime | None = None,
 ) -> PurgeReport:
     """Purge what is past retention; one transaction per batch (``session_factory``: ``session_scope``).

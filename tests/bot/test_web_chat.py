@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.bot.conftest import RunningBot
 from tests.bot.helpers import person
+from tests.conftest import service_missing
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -24,7 +23,7 @@ ARGS = [
 
 async def test_link_and_open_a_mission_from_the_browser(running: RunningBot, demo: dict[str, Any]) -> None:
     if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
+        service_missing(f"Debian's chromium ({CHROMIUM})")
     from playwright.async_api import async_playwright
 
     p = person(demo, 0)

@@ -33,6 +33,7 @@ def test_quantities_numbers_and_plurals() -> None:
 
 def test_dates_and_times() -> None:
     assert french.format_date(date(2022, 12, 2)) == "02/12/2022"
+    assert french.format_day_month(date(2022, 12, 2)) == "02/12"
     assert french.format_long_date(date(2022, 12, 2)) == "vendredi 2 décembre 2022"
     assert french.format_weekday_date(date(2022, 12, 2)) == "vendredi 02/12/2022"
     assert french.format_time(time(8, 5)) == "08:05"

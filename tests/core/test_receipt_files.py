@@ -40,3 +40,11 @@ def test_size_and_emptiness() -> None:
     big_pdf = refusal(b"%PDF-1.4\n" + b"\x00" * (MAX_RECEIPT_BYTES + 200_000), "scan.pdf")
     assert "« scan.pdf » est trop volumineux (5,2 Mo)" in big_pdf and "Envoyez un PDF plus léger" in big_pdf
     assert "« x.png » est vide" in refusal(b"", "x.png")
+
+
+def test_mail_replies_state_the_limit_of_the_receipt_rule() -> None:
+    from core import receipts
+    from core.mail import replies
+
+    assert MAX_RECEIPT_BYTES == 5 * 1024 * 1024 and receipts.MAX_RECEIPT_SIZE == "5 Mo"
+    assert receipts.FILE_RULE in replies.ADVICE_TOO_LARGE

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import service_missing
 from tests.net import Sink, free_port, running_sink
 
 INTAKE = "recus@imagin.test"
@@ -231,7 +232,7 @@ service imap-login {{
 def dovecot() -> Iterator[Dovecot]:
     """A throw-away Dovecot IMAP server on a loopback port (Debian's dovecot-imapd)."""
     if shutil.which("dovecot") is None:
-        pytest.skip("dovecot is not installed (apt-get install dovecot-imapd)")
+        service_missing("Dovecot (apt-get install dovecot-imapd)")
     root = Path(tempfile.mkdtemp(prefix="imagin-dovecot-"))
     os.chmod(root, 0o755)  # the unprivileged login process must reach the sockets
     if os.geteuid() == 0:  # Dovecot refuses to run its login / mail processes as root

@@ -11,6 +11,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from core.settings import reset_settings
+from tests.conftest import service_missing
 from tests.mail import factory
 from tests.mail.conftest import INTAKE
 
@@ -18,7 +19,7 @@ from tests.mail.conftest import INTAKE
 @pytest.fixture
 def secured(mail_env, tmp_path, monkeypatch, start_service):  # type: ignore[no-untyped-def]
     if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is needed to make a test certificate")
+        service_missing("The openssl command (to make a test certificate)")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         [

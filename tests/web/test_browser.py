@@ -13,6 +13,7 @@ import uvicorn
 
 from core.models import EtatDeFrais
 from core.statuses import PartStatus
+from tests.conftest import service_missing
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -51,7 +52,7 @@ def served(console) -> Iterator[str]:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def browser():  # type: ignore[no-untyped-def]
     if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
+        service_missing(f"Debian's chromium ({CHROMIUM})")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

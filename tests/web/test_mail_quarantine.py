@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-import pytest
 from sqlalchemy import select
 
 from core.models import InboundMail, MailState, Receipt
@@ -50,7 +49,6 @@ def test_quarantined_mail_is_listed_for_gestionnaires_only(console) -> None:  # 
 
 
 def test_quarantined_mail_is_reassigned_from_the_console(console) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("core.jobs", reason="core.jobs (OCR queue, called after a receipt is stored) not written yet")
     mail_id = _quarantined_mail()
     c = console.client()
     token = login(c, "dec.demo", console.password("dec.demo"))

@@ -17,6 +17,7 @@ from core.dec.queue import Operator
 from core.models import EtatDeFrais, StaffUser
 from core.recap_pdf import render_recap_pdf
 from core.settings import reset_settings
+from tests.conftest import service_missing
 
 A4_WIDTH_PT = 595.28
 
@@ -42,7 +43,7 @@ def recap(console, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:  # 
 
 def _png(pdf: Path, page: int = 1) -> Path:
     if shutil.which("pdftoppm") is None:
-        pytest.skip("pdftoppm (poppler-utils) is not installed")
+        service_missing("pdftoppm (poppler-utils)")
     out = pdf.with_name(f"page-{page}")
     subprocess.run(
         ["pdftoppm", "-png", "-r", "80", "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(out)],
