@@ -27,6 +27,11 @@ def can_attest(user: StaffUser, efm: EtatDeFrais) -> bool:
     return user.role == StaffRole.CHEF_CENTRE and user.centre_id == efm.convocation.mission.centre_id
 
 
+def awaits_attestation(efm: EtatDeFrais) -> bool:
+    """The mission has begun and nobody has attested it yet: the chef de centre's work list."""
+    return efm.service_fait is None and has_started(efm.convocation.mission)
+
+
 def mission_label(mission: Mission) -> str:
     """« n° BAC-2026-001 du 02/12/2026 (Correction de copies, Lycée X (C01)) », for a message."""
     kind = MissionType(mission.mission_type).label

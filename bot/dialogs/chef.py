@@ -23,13 +23,6 @@ from core.errors import DomainError, Forbidden
 from core.french import format_date, format_datetime, format_duration, format_quantity, format_time
 from core.models import EtatDeFrais, MissionType, StaffRole, StaffUser
 
-# The chef de centre's password is given by the DEC (it is the console's), never printed on a convocation:
-# the linking dialog shows this prompt once the identifier is known to be a staff login.
-PASSWORD_PROMPT = (
-    "Étape 2/3 – Identifiant : {identifier}\n"
-    "Envoyez le mot de passe de votre compte chef de centre (celui de la console DEC, communiqué par la DEC).\n"
-    "🔒 Votre message sera effacé de la discussion aussitôt lu."
-)
 UNIT_OF = {"copies": "copie", "candidates": "candidat"}
 MAX_TEXT = 3500  # characters of intervenants listed in one message (Telegram takes 4096)
 
@@ -57,10 +50,6 @@ def _attested(efm: EtatDeFrais) -> bool:
     return efm.service_fait is not None
 
 
-def _can_attest_now(efm: EtatDeFrais) -> bool:
-    return not _attested(efm) and missions.has_started(efm.convocation.mission)
-
-
 def _people(efms: list[EtatDeFrais]) -> str:
     """« 1 intervenant, 2 missions »: people are counted once, whatever their number of missions."""
     people = len({e.convocation.intervenant_id for e in efms})
@@ -76,7 +65,7 @@ def _dates(session: Session, staff_id: int) -> dict[str, Any]:
     items = []
     for day, group in sorted(by_day.items()):
         waiting = [e for e in group if not _attested(e)]
-        todo = sum(missions.has_started(e.convocation.mission) for e in waiting)
+        todo = sum(service_fait.awaits_attestation(e) for e in group)
         state = f" · {todo} à attester" if todo else " · à venir" if waiting else " · ✅ tout est attesté"
         label = f"{format_date(group[0].convocation.mission.start_at)} · {_people(group)}{state}"
         items.append({"id": day, "label": label})
@@ -153,7 +142,7 @@ def _day(session: Session, staff_id: int, day: str) -> dict[str, Any]:
             "label": f"Attester : {e.convocation.intervenant.last_name} (n° {e.convocation.mission.number})",
         }
         for e in efms
-        if _can_attest_now(e)
+        if service_fait.awaits_attestation(e)
     ]
     head = f"Le {format_date(efms[0].convocation.mission.start_at)} · {_people(efms)} :" if efms else "Personne."
     return {"text": "\n".join([head, *_by_person(efms)]), "todo": todo, "several": len(todo) > 1}
@@ -178,8 +167,8 @@ def _confirm(session: Session, staff_id: int, day: str, chosen: list[int]) -> di
 def _attest(session: Session, staff_id: int, day: str, chosen: list[int], done: bool) -> dict[str, Any]:
     """Attest the chosen missions still waiting; returns what the undo needs and the counts."""
     user, efms = _efms(session, staff_id, day)
-    picked = [e for e in efms if e.id in chosen and _can_attest_now(e)]
-    previous = {str(e.id): None for e in picked}  # nothing was attested before (see _can_attest_now)
+    picked = [e for e in efms if e.id in chosen and service_fait.awaits_attestation(e)]
+    previous = {str(e.id): None for e in picked}  # nothing was attested before (see service_fait.awaits_attestation)
     service_fait.attest_many(session, picked, done, user, source="bot")
     return {"previous": previous, "people": _people(picked) if picked else ""}
 

@@ -127,7 +127,8 @@ def make_dialog() -> Dialog:
         Window(
             Format(
                 "Étape 2/3 – Identifiant : {dialog_data[identifier]}\n"
-                "Envoyez le mot de passe imprimé sur votre convocation.\n"
+                "Envoyez votre mot de passe : celui imprimé sur votre convocation (ou votre code personnel "
+                "si vous l'avez déjà choisi) ; chef de centre : celui de votre compte de la console DEC.\n"
                 "🔒 Votre message sera effacé de la discussion aussitôt lu."
             ),
             MessageInput(on_password, content_types=[ContentType.TEXT]),
