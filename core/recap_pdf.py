@@ -7,7 +7,7 @@ from __future__ import annotations
 from fpdf import FPDF, FontFace
 from sqlalchemy.orm import Session
 
-from core import declarations, estimates, missions, prechecks, receipts, steps
+from core import declarations, estimates, missions, prechecks, receipt_lines, receipts, steps
 from core.dec.operators import actor_name
 from core.french import (
     format_amount,
@@ -316,23 +316,23 @@ def render_recap_pdf(session: Session, efm_id: int) -> bytes:
         else:
             pdf.fields([("Trajets", "aucun")])
 
-        found = receipts.receipts_of(session, efm.id)
+        found = receipt_lines.line_views(session, efm)
         pdf.heading("Justificatifs", len(found) + 3)
         rows = [
             [
-                r.original_name,
-                format_timestamp(r.created_at)[:10],
-                format_date(r.ocr_date) if r.ocr_date else "—",
-                format_amount(r.ocr_total) if r.ocr_total is not None else "illisible",
+                v.receipt.original_name,
+                v.kind_label,
+                format_date(v.receipt.ocr_date) if v.receipt.ocr_date else "—",
+                format_amount(v.line.amount) if v.line.amount is not None else "illisible",
             ]
-            for r in found
+            for v in found
         ]
-        read = [r.ocr_total for r in found if r.ocr_total is not None]
+        read = [v.line.amount for v in found if v.line.amount is not None]
         declared_total = format_amount(efm.receipts_total) if efm.receipts_total is not None else "—"
-        rows.append(["Total lu sur les justificatifs", "", "", format_amount(sum(read)) if read else "—"])
+        rows.append(["Total des justificatifs", "", "", format_amount(sum(read)) if read else "—"])
         rows.append(["Total déclaré par l'intervenant", "", "", declared_total])
         if found:
-            pdf.grid(["Justificatif", "Reçu le", "Daté du", "Montant lu"], rows, (90, 30, 30, 30), 1)
+            pdf.grid(["Justificatif", "Nature", "Daté du", "Montant"], rows, (70, 50, 30, 30), 1)
         else:
             by_mail = " (envoi par e-mail annoncé)" if efm.receipts_by_email else ""
             pdf.fields([("Justificatifs reçus", f"aucun{by_mail}"), ("Total déclaré", declared_total)])

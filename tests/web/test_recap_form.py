@@ -84,7 +84,8 @@ def test_recap_is_a_form_with_header_tables_statuses_and_signatures(
         trips = next(t for t in tables if t[0][:2] == ["N°", "Départ"])
         assert trips[1][2] == "ST LO" and trips[1][5] == "Véhicule personnel" and trips[1][6] == "62 km"
         receipts = next(t for t in tables if t[0][0] == "Justificatif")
-        assert receipts[1][0] == "facture-hotel.png" and receipts[1][3] == "80,00 €"
+        assert receipts[0] == ["Justificatif", "Nature", "Daté du", "Montant"]
+        assert receipts[1][0] == "facture-hotel.png" and receipts[1][3] == "80,00 €" and receipts[1][1]
         assert receipts[-1] == ["Total déclaré par l'intervenant", "", "", "85,00 €"]
         estimate = [row for t in tables if t[0][:2] == ["Partie", "Libellé"] for row in t[1:]]
         assert {row[0] for row in estimate} >= {"Rémunération", "Déplacement", "Sous-total", "Total estimé"}
