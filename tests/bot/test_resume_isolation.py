@@ -79,7 +79,7 @@ async def test_unlinked_chat_sees_only_the_linking_step(chat: ChatClient, demo: 
     texts = " ".join(m["text"] for m in await chat.messages(5005))
     assert "DEMO-" not in texts and "relier votre compte" in texts
     assert "« bonjour » n'est pas un identifiant" in texts  # a greeting is not taken for an identifier
-    assert "mot de passe imprimé" not in texts
+    assert "Étape 2/3" not in texts  # never asked for a password
 
 
 async def test_unlink_then_only_linking_and_buttons_only_steps(chat: ChatClient, demo: dict[str, Any]) -> None:

@@ -41,7 +41,7 @@ async def test_link_and_open_a_mission_from_the_browser(running: RunningBot, dem
                 await page.locator(".msg.bot", has_text=expect).last.wait_for(timeout=15000)
 
             await say("/start", "identifiant figurant sur votre convocation")
-            await say(p["numero"], "mot de passe imprimé")
+            await say(p["numero"], "imprimé sur votre convocation")
             await say(p["mot_de_passe"], "choisissez votre code personnel")
             await say("Jury2026bac", "Vos missions")
             assert p["mot_de_passe"] not in await page.inner_text("#chat")  # deleted from the chat
