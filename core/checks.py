@@ -89,6 +89,11 @@ def _misplaced_trips(session: Session, efm: EtatDeFrais) -> dict[date, EtatDeFra
     return {day: first} if first is not None else {}
 
 
+def trips_move_target(session: Session, efm: EtatDeFrais) -> EtatDeFrais | None:
+    """The first mission of the day that this mission's trips belong on (None: they are where they belong)."""
+    return next(iter(_misplaced_trips(session, efm).values()), None)
+
+
 def _trip_days(efm: EtatDeFrais) -> set[date]:
     return {t.depart_at.date() for t in efm.trips} | {t.arrive_at.date() for t in efm.trips}
 
