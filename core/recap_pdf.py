@@ -7,7 +7,7 @@ from __future__ import annotations
 from fpdf import FPDF, FontFace
 from sqlalchemy.orm import Session
 
-from core import declarations, estimates, missions, prechecks, receipt_lines, receipts, steps
+from core import declarations, estimates, missions, prechecks, receipt_lines, steps
 from core.dec.operators import actor_name
 from core.french import (
     format_amount,
@@ -89,9 +89,10 @@ def declaration_lines(session: Session, efm: EtatDeFrais) -> list[str]:
     lines.append(f"Repas : {'—' if efm.meals is None else efm.meals}{admin}")
     total = format_amount(efm.receipts_total) if efm.receipts_total is not None else "—"
     lines.append(f"Total des justificatifs déclaré : {total}")
-    names = [r.original_name for r in receipts.receipts_of(session, efm.id)]
+    views = receipt_lines.line_views(session, efm)  # each receipt with its kind, amount and what it justifies
     by_mail = " (envoi par e-mail annoncé)" if efm.receipts_by_email else ""
-    lines.append(f"Justificatifs reçus : {', '.join(names) if names else 'aucun'}{by_mail}")
+    lines.append(f"Justificatifs reçus{by_mail} :" if views else f"Justificatifs reçus : aucun{by_mail}")
+    lines += [f"  {v.text}" for v in views]
     return lines
 
 

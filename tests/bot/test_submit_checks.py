@@ -1,0 +1,239 @@
+"""Issue 13 end to end: receipts read by the real OCR, the estimate by what each receipt justifies, and Imag'in's
+rules before « Valider » (refused, moved, confirmed) in the chat, then the same dossier on the DEC console."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from fpdf import FPDF
+from sqlalchemy import select
+
+from bot.emulator.client import ChatClient
+from core import jobs, receipt_lines
+from core.db import session_scope
+from core.models import Convocation, EtatDeFrais, Mission, Receipt
+from tests.bot.helpers import link, mission_start, person
+from tests.web.conftest import Console, login
+
+U = 1301
+ACTOR = "intervenant:test"
+
+
+def paper(*lines: str) -> bytes:
+    """A receipt as a text PDF (read by the real pipeline, pdfplumber's text engine)."""
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=14)
+    for line in lines:
+        pdf.cell(text=line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def efm_id(number: str) -> int:
+    with session_scope() as session:
+        return session.scalar(select(EtatDeFrais.id).join(Convocation).join(Mission).where(Mission.number == number))
+
+
+def read_and_confirm(number: str) -> dict[str, int]:
+    """Every receipt of the mission read by the real OCR (as the worker runs it), then confirmed as read
+    (« Montant lu : … — Utiliser ? »), through core's use case."""
+    with session_scope() as session:
+        found = session.scalars(select(Receipt).where(Receipt.efm_id == efm_id(number)).order_by(Receipt.id))
+        ids = {r.original_name: r.id for r in found}
+    for receipt_id in ids.values():
+        jobs.read_receipt(receipt_id)
+    with session_scope() as session:
+        efm = session.get(EtatDeFrais, efm_id(number))
+        for receipt_id in ids.values():
+            receipt_lines.confirm(session, efm, receipt_id, ACTOR)
+    return ids
+
+
+def dossier_page(demo: dict[str, Any], number: str) -> str:
+    """The DEC's page of the dossier (service fait attested first), as the gestionnaire sees it."""
+    console = Console(session_scope, demo, {})
+    client = console.client()
+    token = login(client, "dec.demo", console.password("dec.demo"))
+    target = efm_id(number)
+    client.post(f"/dossiers/{target}/service-fait", data={"csrf": token, "effectue": "oui"})
+    return html.unescape(client.get(f"/dossiers/{target}").text)
+
+
+def section(page: str, anchor: str) -> str:
+    return page.split(f'id="{anchor}"', 1)[1].split("</section>", 1)[0]
+
+
+async def texts(chat: ChatClient) -> list[str]:
+    return [m["text"] for m in await chat.messages(U) if m["from"] == "bot" and m["text"]]
+
+
+async def trip(chat: ChatClient, depart: str, start: str, arrive: str, end: str, mode: str, km: str = "") -> None:
+    await chat.press(U, "Ajouter un trajet")
+    await chat.send(U, depart)
+    await chat.send(U, start)
+    await chat.send(U, arrive)
+    await chat.send(U, end)
+    await chat.press(U, mode)
+    if km:
+        await chat.send(U, km)
+
+
+async def declare_correction(chat: ChatClient, day: datetime, outbound: str) -> tuple[str, str]:
+    """DEMO-101 (two days of correction) up to the receipts step: 100 copies, ST LO → CAEN by train or car on
+    the first day, back by car on the second, 1 hotel night at 95,00 €, 3 meals, 118,40 € of receipts."""
+    d0, d1 = day.strftime("%d/%m/%Y"), (day + timedelta(days=1)).strftime("%d/%m/%Y")
+    await chat.press(U, "DEMO-101")
+    await chat.press(U, "Déclarer")
+    await chat.press(U, "Oui, effectuée")
+    await chat.send(U, "100")
+    await chat.send(U, f"{d0} 07:30")
+    await chat.send(U, f"{d1} 19:30")
+    await trip(chat, f"{d0} 07:30", "ST LO", "08:30", "CAEN", outbound, "70" if outbound == "Véhicule" else "")
+    await trip(chat, f"{d1} 18:30", "CAEN", "19:30", "ST LO", "Véhicule", "70")
+    await chat.press(U, "Continuer")
+    await chat.press(U, "5")  # fiscal horsepower
+    await chat.send(U, "1000")
+    await chat.press(U, "1")  # one night
+    await chat.send(U, "95,00")
+    await chat.press(U, "3")  # three meals
+    await chat.press(U, "Aucun")  # none at an administrative restaurant
+    await chat.send(U, "118,40")
+    assert "Étape 7/8" in await chat.last_bot_text(U)
+    return d0, d1
+
+
+async def test_meal_and_hotel_pay_one_night_and_three_meals_once(chat: ChatClient, demo: dict[str, Any]) -> None:
+    p = person(demo, 0)
+    await link(chat, U, p["numero"], p["mot_de_passe"])
+    day = mission_start("DEMO-101")
+    d0, d1 = await declare_correction(chat, day, "Véhicule")
+    await chat.upload(
+        U, paper("HOTEL DU PORT", "Caen", f"Facture du {d1}", "1 nuit", "Total TTC : 95,00 EUR"), "hotel.pdf"
+    )
+    resto = paper("RESTAURANT LE PORT", "Caen", f"{d0} 20:15", "Menu du jour", "Total TTC : 23,40 EUR")
+    await chat.upload(U, resto, "resto.pdf")
+    await asyncio.to_thread(read_and_confirm, "DEMO-101")
+    await chat.press(U, "Continuer")
+    recap = await chat.last_bot_text(U)
+    assert "Étape 8/8" in recap
+    assert "• Repas : 60,00 €" in recap and "Repas : 3 repas × 20,00 € = 60,00 €" in recap
+    assert "• Hébergement : 90,00 €" in recap and "1 nuit × 90,00 € = 90,00 €" in recap  # min(95,00, the cap)
+    assert "• Indemnités kilométriques : 44,80 €" in recap
+    assert "Transport sur justificatifs" not in recap  # the restaurant is proof of a meal, never paid as transport
+    assert "Total des justificatifs déclaré : 118,40 €" in recap  # the sum of the lines, as typed
+    assert "hotel.pdf : Hôtel (hébergement), 95,00 € : nuit(s) d'hôtel déclarée(s)" in recap
+    assert "resto.pdf : Restaurant (repas), 23,40 € : preuve d'un repas" in recap
+    assert "Points à vérifier" not in recap and "Validation impossible" not in recap  # nothing false flagged
+    await chat.press(U, "Valider ma déclaration")  # nothing to confirm: the dossier number at once
+    said = await texts(chat)
+    assert "« Je confirme »" not in said[-2] and any("Numéro de dossier" in t for t in said)
+
+    page = await asyncio.to_thread(dossier_page, demo, "DEMO-101")
+    lines = section(page, "lignes")
+    hotel_row = re.search(r"<tr[^>]*>\s*<td[^>]*>hotel\.pdf.*?</tr>", lines, re.S).group(0)
+    resto_row = re.search(r"<tr[^>]*>\s*<td[^>]*>resto\.pdf.*?</tr>", lines, re.S).group(0)
+    assert "Hôtel (hébergement)" in hotel_row and "95,00 €" in hotel_row and "(compté)" in hotel_row
+    assert "Restaurant (repas)" in resto_row and "23,40 €" in resto_row and "preuve d'un repas" in resto_row
+    assert "(compté)" not in resto_row
+    categories = page.split('id="par-categorie"', 1)[1].split("</table>", 1)[0]
+    assert re.search(r"Repas</td><td class=\"num\">60,00 €", categories)
+    assert re.search(r"Hébergement</td><td class=\"num\">90,00 €", categories)
+    assert "Transport sur justificatifs" not in page
+    controls = section(page, "controles")
+    assert (
+        "Total des justificatifs conforme" in controls and "à vérifier" not in controls and "bloquant" not in controls
+    )
+
+
+async def test_a_ticket_on_another_day_is_flagged_confirmed_then_validated(
+    chat: ChatClient, demo: dict[str, Any]
+) -> None:
+    p = person(demo, 0)
+    await link(chat, U, p["numero"], p["mot_de_passe"])
+    day = mission_start("DEMO-101")
+    d0, d1 = await declare_correction(chat, day, "Train")
+    ticket = paper("SNCF TER Normandie", "Billet", f"Voyage du {d1}", "ST LO -> CAEN", "Total TTC : 12,60 EUR")
+    await chat.upload(U, ticket, "billet.pdf")  # the train went on the first day, the ticket says the second
+    await asyncio.to_thread(read_and_confirm, "DEMO-101")
+    await chat.press(U, "Continuer")
+    recap = await chat.last_bot_text(U)
+    flagged = f"« billet.pdf » (billet de train) est daté du {d1} : aucun trajet déclaré ce jour-là (trajets du {d0})"
+    assert "Points à vérifier" in recap and flagged in recap
+    assert "Transport sur justificatifs" not in recap  # a ticket matching no trip is not paid
+
+    await chat.press(U, "Valider ma déclaration")  # the warnings are listed, nothing sent yet
+    window = await chat.last_bot_text(U)
+    assert "confirmez avoir vérifié ces points (« Je confirme »)" in window and flagged in window
+    assert "Aucun billet ni reçu ne correspond au trajet ST LO → CAEN" in window  # the train of the first day
+    assert await chat.buttons(U) == ["✅ Je confirme", "⬅️ Retour", "✖️ Annuler"]
+    assert not any("Numéro de dossier" in t for t in await texts(chat))
+
+    await chat.press(U, "Retour")  # back to the recap, one answer changed in two taps, back to the recap
+    await chat.press(U, "Quantité")
+    await chat.send(U, "95")
+    recap = await chat.last_bot_text(U)
+    assert "Étape 8/8" in recap and "95 copies ×" in recap
+
+    await chat.press(U, "Valider ma déclaration")
+    await chat.press(U, "Je confirme")
+    confirmation = next(t for t in await texts(chat) if "Numéro de dossier" in t)
+    with session_scope() as session:
+        efm = session.get(EtatDeFrais, efm_id("DEMO-101"))
+        assert efm.copies == 95 and efm.dossier_number and efm.dossier_number in confirmation
+
+    page = await asyncio.to_thread(dossier_page, demo, "DEMO-101")
+    controls = section(page, "controles")
+    assert flagged in controls  # the DEC sees what was confirmed
+    row = re.search(r"<tr[^>]*>\s*<td[^>]*>billet\.pdf.*?</tr>", section(page, "lignes"), re.S).group(0)
+    assert "aucun trajet ce jour-là" in row and "(compté)" not in row
+
+
+async def test_trips_on_the_second_mission_of_a_day_are_refused_then_moved(
+    chat: ChatClient, demo: dict[str, Any]
+) -> None:
+    p = person(demo, 0)
+    await link(chat, U, p["numero"], p["mot_de_passe"])
+    d0 = mission_start("DEMO-103").strftime("%d/%m/%Y")  # DEMO-102 (08:00) comes first that day
+    await chat.press(U, "DEMO-103")
+    await chat.press(U, "Déclarer")
+    await chat.press(U, "Oui, effectuée")
+    await chat.send(U, f"{d0} 07:00")
+    await chat.send(U, "19:00")
+    await trip(chat, f"{d0} 07:10", "ST LO", "08:20", "CAEN", "Véhicule", "60")
+    await chat.press(U, "Continuer")
+    await chat.press(U, "5")
+    await chat.send(U, "1000")
+    await chat.press(U, "0")  # no night
+    await chat.press(U, "1")  # one meal
+    await chat.press(U, "Non")
+    await chat.press(U, "Aucun justificatif")
+    await chat.press(U, "Continuer")
+    recap = await chat.last_bot_text(U)
+    assert "Validation impossible" in recap
+    assert (
+        f"Deux missions le {d0} : les trajets se déclarent sur la première mission de la journée (n° DEMO-102)" in recap
+    )
+    labels = await chat.buttons(U)
+    assert "🔀 Déplacer les trajets vers la mission n° DEMO-102" in labels
+    assert "✅ Valider ma déclaration" not in labels  # refused, not merely flagged
+
+    await chat.press(U, "Déplacer les trajets vers la mission n° DEMO-102")
+    assert "✅ 1 trajet(s) déplacé(s) vers la mission n° DEMO-102." in await texts(chat)
+    recap = await chat.last_bot_text(U)
+    assert "Étape" in recap and "Validation impossible" not in recap and "Trajets : aucun" in recap
+    labels = await chat.buttons(U)
+    assert "✅ Valider ma déclaration" in labels and not any("Déplacer" in label for label in labels)
+    with session_scope() as session:
+        moved = session.get(EtatDeFrais, efm_id("DEMO-102"))
+        assert [(t.depart_city, t.arrive_city, t.distance_km) for t in moved.trips] == [("ST LO", "CAEN", 60)]
+        assert session.get(EtatDeFrais, efm_id("DEMO-103")).trips == []
+
+    await chat.press(U, "Valider ma déclaration")  # nothing left to refuse or to confirm
+    assert not any("« Je confirme »" in t for t in await texts(chat))
+    assert any("Numéro de dossier" in t for t in await texts(chat))
+    with session_scope() as session:
+        assert session.get(EtatDeFrais, efm_id("DEMO-103")).dossier_number
