@@ -6,21 +6,53 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fpdf import FPDF
 from sqlalchemy import select
 
 from bot.emulator.client import ChatClient
 from core import jobs, receipt_lines
 from core.db import session_scope
-from core.models import Convocation, EtatDeFrais, Mission, Receipt
+from core.mail.addresses import personal_address
+from core.models import Convocation, EtatDeFrais, Intervenant, Mission, Receipt
 from tests.bot.helpers import link, mission_start, person
+from tests.mail import factory
+from tests.mail.conftest import DOMAIN, INTAKE, Service, _start_service, _stop_service, wait_for
+from tests.mail.test_smtp_intake import send, settled
+from tests.net import Sink, free_port, running_sink
 from tests.web.conftest import Console, login
 
 U = 1301
 ACTOR = "intervenant:test"
+
+
+@pytest.fixture
+def relay(imagin_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sink]:
+    """Intake settings for this test's database; the replies go to a sink standing in for the relay."""
+    from core.settings import reset_settings
+
+    for sink in running_sink():
+        monkeypatch.setenv("IMAGIN_INTAKE_ADDRESSES", INTAKE)
+        monkeypatch.setenv("IMAGIN_INTAKE_DOMAIN", DOMAIN)
+        monkeypatch.setenv("IMAGIN_RELAY_HOST", "127.0.0.1")
+        monkeypatch.setenv("IMAGIN_RELAY_PORT", str(sink.port))
+        monkeypatch.setenv("IMAGIN_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("IMAGIN_SMTP_PORT", str(free_port()))
+        reset_settings()
+        yield sink
+
+
+@pytest.fixture
+def mail_service(relay: Sink, demo: dict[str, Any]) -> Iterator[Service]:
+    """The mail intake (SMTP server, worker, mailer) on the seeded database."""
+    service = _start_service()
+    yield service
+    _stop_service(service)
 
 
 def paper(*lines: str) -> bytes:
@@ -106,17 +138,40 @@ async def declare_correction(chat: ChatClient, day: datetime, outbound: str) -> 
     return d0, d1
 
 
-async def test_meal_and_hotel_pay_one_night_and_three_meals_once(chat: ChatClient, demo: dict[str, Any]) -> None:
+def mail_receipts(service: Service, relay: Sink, numero: str, files: list[tuple[bytes, str]], expect: list[str]) -> str:
+    """Receipts e-mailed over SMTP to the person's own address, subject the mission, then read by the real OCR
+    and confirmed; returns the reply that lists every line as ``expect`` says."""
+    with session_scope() as session:
+        person = session.scalar(select(Intervenant).where(Intervenant.numero == numero))
+        address, sender = personal_address(person), person.emails[0].address
+    attachments = [(data, name, "application/pdf") for data, name in files]
+    msg = factory.message(sender=sender, to=address, subject="Mission DEMO-101", attachments=attachments)
+    send(service.port, msg, rcpt=address)
+    mail = wait_for(lambda: settled(session_scope, msg["Message-ID"]), what="processing")
+    assert [a.state for a in mail.attachments] == ["accepted"] * len(files)
+    read_and_confirm("DEMO-101")
+
+    def listing() -> str | None:
+        bodies = [m.get_content().replace("\r\n", "\n") for m in relay.replies_to(sender)]
+        return next((b for b in bodies if all(line in b for line in expect)), None)
+
+    return str(wait_for(listing, what="the reply listing the lines"))
+
+
+async def test_meal_and_hotel_pay_one_night_and_three_meals_once(
+    mail_service: Service, relay: Sink, chat: ChatClient, demo: dict[str, Any]
+) -> None:
     p = person(demo, 0)
     await link(chat, U, p["numero"], p["mot_de_passe"])
     day = mission_start("DEMO-101")
     d0, d1 = await declare_correction(chat, day, "Véhicule")
-    await chat.upload(
-        U, paper("HOTEL DU PORT", "Caen", f"Facture du {d1}", "1 nuit", "Total TTC : 95,00 EUR"), "hotel.pdf"
-    )
+    await chat.press(U, "Je les enverrai par e-mail")
+    hotel = paper("HOTEL DU PORT", "Caen", f"Facture du {d1}", "1 nuit", "Total TTC : 95,00 EUR")
     resto = paper("RESTAURANT LE PORT", "Caen", f"{d0} 20:15", "Menu du jour", "Total TTC : 23,40 EUR")
-    await chat.upload(U, resto, "resto.pdf")
-    await asyncio.to_thread(read_and_confirm, "DEMO-101")
+    lines = ["- hotel.pdf : Hôtel (hébergement), 95,00 €", "- resto.pdf : Restaurant (repas), 23,40 €"]
+    files = [(hotel, "hotel.pdf"), (resto, "resto.pdf")]
+    reply = await asyncio.to_thread(mail_receipts, mail_service, relay, p["numero"], files, lines)
+    assert "Justificatifs de la mission n° DEMO-101 :" in reply  # the e-mail reply lists the lines read
     await chat.press(U, "Continuer")
     recap = await chat.last_bot_text(U)
     assert "Étape 8/8" in recap
