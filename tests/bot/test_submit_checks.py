@@ -227,7 +227,13 @@ async def test_a_ticket_on_another_day_is_flagged_confirmed_then_validated(
     assert await chat.buttons(U) == ["✅ Je confirme", "⬅️ Retour", "✖️ Annuler"]
     assert not any("Numéro de dossier" in t for t in await texts(chat))
 
-    await chat.press(U, "Retour")  # back to the recap, one answer changed in two taps, back to the recap
+    await chat.press(U, "Retour")  # back to the recap; one answer changed from there, and back to the recap
+    await chat.press(U, "Quantité")
+    await chat.send(U, "600")  # more copies than two days can hold: refused, not a warning
+    recap = await chat.last_bot_text(U)
+    assert "Étape 8/8" in recap and "Validation impossible" in recap and "600 copies à 3 min au moins" in recap
+    labels = await chat.buttons(U)
+    assert "✅ Valider ma déclaration" not in labels and not any("Déplacer" in label for label in labels)
     await chat.press(U, "Quantité")
     await chat.send(U, "95")
     recap = await chat.last_bot_text(U)

@@ -59,7 +59,10 @@ async def ask(manager: DialogManager, exc: checks.NeedsConfirmation, already: li
 async def refused(manager: DialogManager, exc: DomainError) -> None:
     """Validation refused (an answer missing, a rule of Imag'in): say why, from the recap."""
     await error(manager, exc)
-    if manager.current_context().state == Declare.confirm:
+    if manager.current_context().state == Declare.confirm:  # the way back from the confirm window
+        history = manager.dialog_data.get("history") or []
+        if history and history[-1] == Declare.recap.state:
+            history.pop()
         await manager.switch_to(Declare.recap)
 
 
