@@ -4,9 +4,14 @@ rules before « Valider » (refused, moved, confirmed) in the chat, then the sam
 from __future__ import annotations
 
 import asyncio
+import csv
 import html
+import io
+import json
 import re
+import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -85,14 +90,30 @@ def read_and_confirm(number: str) -> dict[str, int]:
     return ids
 
 
-def dossier_page(demo: dict[str, Any], number: str) -> str:
-    """The DEC's page of the dossier (service fait attested first), as the gestionnaire sees it."""
+@dataclass
+class DecView:
+    page: str  # the dossier's page, unescaped
+    data: dict[str, Any]  # dossier.json of the dossier's zip
+    payment: list[dict[str, str]]  # the travel part's payment export, when validated
+
+
+def dec_view(demo: dict[str, Any], number: str, *, validate: bool = False) -> DecView:
+    """The dossier as the DEC gestionnaire sees it on the console (service fait attested first); ``validate``:
+    then validated and its travel part exported for payment."""
     console = Console(session_scope, demo, {})
     client = console.client()
     token = login(client, "dec.demo", console.password("dec.demo"))
     target = efm_id(number)
     client.post(f"/dossiers/{target}/service-fait", data={"csrf": token, "effectue": "oui"})
-    return html.unescape(client.get(f"/dossiers/{target}").text)
+    page = html.unescape(client.get(f"/dossiers/{target}").text)
+    with zipfile.ZipFile(io.BytesIO(client.get(f"/dossiers/{target}/dossier.zip").content)) as archive:
+        data = json.loads(archive.read("dossier.json"))
+    payment: list[dict[str, str]] = []
+    if validate:
+        client.post(f"/dossiers/{target}/decision", data={"csrf": token, "action": "validate", "partie": "both"})
+        r = client.post("/exports/paiement", data={"csrf": token, "partie": "travel", "confirme": "oui"})
+        payment = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
+    return DecView(page, data, payment)
 
 
 def section(page: str, anchor: str) -> str:
@@ -187,7 +208,8 @@ async def test_meal_and_hotel_pay_one_night_and_three_meals_once(
     said = await texts(chat)
     assert "« Je confirme »" not in said[-2] and any("Numéro de dossier" in t for t in said)
 
-    page = await asyncio.to_thread(dossier_page, demo, "DEMO-101")
+    dec = await asyncio.to_thread(dec_view, demo, "DEMO-101", validate=True)
+    page = dec.page
     lines = section(page, "lignes")
     hotel_row = re.search(r"<tr[^>]*>\s*<td[^>]*>hotel\.pdf.*?</tr>", lines, re.S).group(0)
     resto_row = re.search(r"<tr[^>]*>\s*<td[^>]*>resto\.pdf.*?</tr>", lines, re.S).group(0)
@@ -202,6 +224,23 @@ async def test_meal_and_hotel_pay_one_night_and_three_meals_once(
     assert (
         "Total des justificatifs conforme" in controls and "à vérifier" not in controls and "bloquant" not in controls
     )
+    estimate = dec.data["estimation"]  # the dossier's zip: the estimate per category and each receipt's line
+    assert estimate["par_categorie"] == {"pay": "500.00", "meals": "60.00", "lodging": "90.00", "car": "44.80"}
+    kept = {r["nom"]: r["ligne"] for r in dec.data["justificatifs"]}
+    assert (kept["hotel.pdf"]["nature"], kept["hotel.pdf"]["montant_confirme"], kept["hotel.pdf"]["compte"]) == (
+        "lodging",
+        "95.00",
+        True,
+    )
+    assert (kept["resto.pdf"]["nature"], kept["resto.pdf"]["compte"], kept["resto.pdf"]["ecarts"]) == (
+        "meal",
+        False,
+        [],
+    )
+    [row] = dec.payment  # the payment export per category: the meal paid once, as a meal
+    assert (row["Mission"], row["Repas (€)"], row["Hébergement (€)"]) == ("DEMO-101", "60,00", "90,00")
+    assert (row["Transport sur justificatifs (€)"], row["Indemnités kilométriques (€)"]) == ("0,00", "44,80")
+    assert row["Montant (€)"] == "194,80"
 
 
 async def test_a_ticket_on_another_day_is_flagged_confirmed_then_validated(
@@ -246,7 +285,7 @@ async def test_a_ticket_on_another_day_is_flagged_confirmed_then_validated(
         efm = session.get(EtatDeFrais, efm_id("DEMO-101"))
         assert efm.copies == 95 and efm.dossier_number and efm.dossier_number in confirmation
 
-    page = await asyncio.to_thread(dossier_page, demo, "DEMO-101")
+    page = (await asyncio.to_thread(dec_view, demo, "DEMO-101")).page
     controls = section(page, "controles")
     assert flagged in controls  # the DEC sees what was confirmed
     row = re.search(r"<tr[^>]*>\s*<td[^>]*>billet\.pdf.*?</tr>", section(page, "lignes"), re.S).group(0)
