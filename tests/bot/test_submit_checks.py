@@ -21,7 +21,7 @@ from fpdf import FPDF
 from sqlalchemy import select
 
 from bot.emulator.client import ChatClient
-from core import jobs, receipt_lines
+from core import jobs, receipt_lines, receipts
 from core.db import session_scope
 from core.mail.addresses import personal_address
 from core.models import Convocation, EtatDeFrais, Intervenant, Mission, Receipt
@@ -88,6 +88,17 @@ def read_and_confirm(number: str) -> dict[str, int]:
         for receipt_id in ids.values():
             receipt_lines.confirm(session, efm, receipt_id, ACTOR)
     return ids
+
+
+def add_by_mail(number: str, data: bytes, name: str) -> None:
+    """A receipt stored for the mission as the mail intake stores it, then read by the real OCR and confirmed."""
+    with session_scope() as session:
+        efm = session.get(EtatDeFrais, efm_id(number))
+        receipt, _ = receipts.add_receipt(session, efm, data, name, source="email", actor="mail:test")
+        receipt_id = receipt.id
+    jobs.read_receipt(receipt_id)
+    with session_scope() as session:
+        receipt_lines.confirm(session, session.get(EtatDeFrais, efm_id(number)), receipt_id, ACTOR)
 
 
 @dataclass
@@ -279,6 +290,14 @@ async def test_a_ticket_on_another_day_is_flagged_confirmed_then_validated(
     assert "Étape 8/8" in recap and "95 copies ×" in recap
 
     await chat.press(U, "Valider ma déclaration")
+    assert flagged in await chat.last_bot_text(U)
+    before = mission_start("DEMO-101") - timedelta(days=20)  # meanwhile, a receipt of another month comes in
+    parking = paper("PARKING INDIGO", "Caen", f"Le {before:%d/%m/%Y}", "Stationnement", "Total TTC : 8,00 EUR")
+    await asyncio.to_thread(add_by_mail, "DEMO-101", parking, "parking.pdf")
+    await chat.press(U, "Je confirme")  # what was shown is confirmed, the new point is asked: still no number
+    window = await chat.last_bot_text(U)
+    assert f"« parking.pdf » (stationnement) est daté du {before:%d/%m/%Y}, en dehors des dates" in window
+    assert flagged not in window and not any("Numéro de dossier" in t for t in await texts(chat))
     await chat.press(U, "Je confirme")
     confirmation = next(t for t in await texts(chat) if "Numéro de dossier" in t)
     with session_scope() as session:
