@@ -349,6 +349,7 @@ async def test_trips_on_the_second_mission_of_a_day_are_refused_then_moved(
     with session_scope() as session:
         moved = session.get(EtatDeFrais, efm_id("DEMO-102"))
         assert [(t.depart_city, t.arrive_city, t.distance_km) for t in moved.trips] == [("ST LO", "CAEN", 60)]
+        assert (moved.car_fiscal_hp, moved.car_yearly_km) == (5, 1000)  # the car goes with its trip
         assert session.get(EtatDeFrais, efm_id("DEMO-103")).trips == []
 
     await chat.press(U, "Valider ma déclaration")  # nothing left to refuse or to confirm
