@@ -61,7 +61,9 @@ class LineView:
 
     @property
     def text(self) -> str:
-        """« hotel.pdf : Hôtel (hébergement), 95,00 € : nuit(s) d'hôtel déclarée(s) »."""
+        """« hotel.pdf : Hôtel (hébergement), 95,00 € : nuit(s) d'hôtel déclarée(s) »; « … : lecture en cours »."""
+        if self.line.state == LineState.PENDING:  # nothing read yet: not « illisible »
+            return f"{self.receipt.original_name} : lecture en cours"
         return f"{self.receipt.original_name} : {describe(self.justification, self.line.amount)}"
 
 

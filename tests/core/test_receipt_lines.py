@@ -210,6 +210,8 @@ def test_lines_loaded_again_keep_their_state(db) -> None:  # type: ignore[no-unt
     with session_scope() as s:
         codes = {f.code for f in prechecks.compute_flags(s, s.get(EtatDeFrais, efm_id))}
         assert prechecks.RECEIPT_PENDING in codes and jst.KIND_UNKNOWN not in codes
+        [view] = receipt_lines.line_views(s, s.get(EtatDeFrais, efm_id))
+        assert view.text == "en-cours.jpg : lecture en cours"
         receipts.record_reading(s, receipt_id, {"total": "23.40", "date": day0.isoformat(), "confidence": 0.9})
     with session_scope() as s:
         assert jst.KIND_UNKNOWN in {f.code for f in prechecks.compute_flags(s, s.get(EtatDeFrais, efm_id))}
