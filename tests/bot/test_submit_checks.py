@@ -75,7 +75,7 @@ def efm_id(number: str) -> int:
         return session.scalar(select(EtatDeFrais.id).join(Convocation).join(Mission).where(Mission.number == number))
 
 
-def read_and_confirm(number: str) -> dict[str, int]:
+def read_and_confirm(number: str) -> None:
     """Every receipt of the mission read by the real OCR (as the worker runs it), then confirmed as read
     (« Montant lu : … — Utiliser ? »), through core's use case."""
     with session_scope() as session:
@@ -87,11 +87,10 @@ def read_and_confirm(number: str) -> dict[str, int]:
         efm = session.get(EtatDeFrais, efm_id(number))
         for receipt_id in ids.values():
             receipt_lines.confirm(session, efm, receipt_id, ACTOR)
-    return ids
 
 
-def add_by_mail(number: str, data: bytes, name: str) -> None:
-    """A receipt stored for the mission as the mail intake stores it, then read by the real OCR and confirmed."""
+def receipt_arrives(number: str, data: bytes, name: str) -> None:
+    """A receipt stored for the mission (as the mail intake stores one), read by the real OCR and confirmed."""
     with session_scope() as session:
         efm = session.get(EtatDeFrais, efm_id(number))
         receipt, _ = receipts.add_receipt(session, efm, data, name, source="email", actor="mail:test")
@@ -135,12 +134,14 @@ async def texts(chat: ChatClient) -> list[str]:
     return [m["text"] for m in await chat.messages(U) if m["from"] == "bot" and m["text"]]
 
 
-async def trip(chat: ChatClient, depart: str, start: str, arrive: str, end: str, mode: str, km: str = "") -> None:
+async def trip(
+    chat: ChatClient, depart_at: str, depart_city: str, arrive_at: str, arrive_city: str, mode: str, km: str = ""
+) -> None:
     await chat.press(U, "Ajouter un trajet")
-    await chat.send(U, depart)
-    await chat.send(U, start)
-    await chat.send(U, arrive)
-    await chat.send(U, end)
+    await chat.send(U, depart_at)
+    await chat.send(U, depart_city)
+    await chat.send(U, arrive_at)
+    await chat.send(U, arrive_city)
     await chat.press(U, mode)
     if km:
         await chat.send(U, km)
@@ -217,13 +218,13 @@ async def test_meal_and_hotel_pay_one_night_and_three_meals_once(
     assert "Points à vérifier" not in recap and "Validation impossible" not in recap  # nothing false flagged
     await chat.press(U, "Valider ma déclaration")  # nothing to confirm: the dossier number at once
     said = await texts(chat)
-    assert "« Je confirme »" not in said[-2] and any("Numéro de dossier" in t for t in said)
+    assert not any("« Je confirme »" in t for t in said) and any("Numéro de dossier" in t for t in said)
 
     dec = await asyncio.to_thread(dec_view, demo, "DEMO-101", validate=True)
     page = dec.page
-    lines = section(page, "lignes")
-    hotel_row = re.search(r"<tr[^>]*>\s*<td[^>]*>hotel\.pdf.*?</tr>", lines, re.S).group(0)
-    resto_row = re.search(r"<tr[^>]*>\s*<td[^>]*>resto\.pdf.*?</tr>", lines, re.S).group(0)
+    table = section(page, "lignes")
+    hotel_row = re.search(r"<tr[^>]*>\s*<td[^>]*>hotel\.pdf.*?</tr>", table, re.S).group(0)
+    resto_row = re.search(r"<tr[^>]*>\s*<td[^>]*>resto\.pdf.*?</tr>", table, re.S).group(0)
     assert "Hôtel (hébergement)" in hotel_row and "95,00 €" in hotel_row and "(compté)" in hotel_row
     assert "Restaurant (repas)" in resto_row and "23,40 €" in resto_row and "preuve d'un repas" in resto_row
     assert "(compté)" not in resto_row
@@ -293,7 +294,7 @@ async def test_a_ticket_on_another_day_is_flagged_confirmed_then_validated(
     assert flagged in await chat.last_bot_text(U)
     before = mission_start("DEMO-101") - timedelta(days=20)  # meanwhile, a receipt of another month comes in
     parking = paper("PARKING INDIGO", "Caen", f"Le {before:%d/%m/%Y}", "Stationnement", "Total TTC : 8,00 EUR")
-    await asyncio.to_thread(add_by_mail, "DEMO-101", parking, "parking.pdf")
+    await asyncio.to_thread(receipt_arrives, "DEMO-101", parking, "parking.pdf")
     await chat.press(U, "Je confirme")  # what was shown is confirmed, the new point is asked: still no number
     window = await chat.last_bot_text(U)
     assert f"« parking.pdf » (stationnement) est daté du {before:%d/%m/%Y}, en dehors des dates" in window
