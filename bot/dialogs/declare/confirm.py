@@ -39,9 +39,10 @@ class Refusal:
 
 def refusal_of(session: Session, efm: EtatDeFrais) -> Refusal:
     """What the recap needs to hide « Valider » and offer the move (the reasons are in the recap's text)."""
-    target = checks.trips_move_target(session, efm)
-    move_to = target.convocation.mission.number if target is not None else None
-    return Refusal(bool(checks.blocking_problems(session, efm)), move_to)
+    problems = checks.blocking_problems(session, efm)
+    misplaced = any(p.code == checks.NOT_FIRST_MISSION for p in problems)
+    target = checks.trips_move_target(session, efm) if misplaced else None
+    return Refusal(bool(problems), target.convocation.mission.number if target is not None else None)
 
 
 def confirmed(manager: DialogManager) -> list[str]:
