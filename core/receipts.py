@@ -22,7 +22,7 @@ from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
 from core import audit, outbox, prechecks, receipt_lines
-from core.errors import InvalidInput, NotFound
+from core.errors import IllegalTransition, InvalidInput, NotFound
 from core.filestore import receipt_store, sha256_hex
 from core.french import format_amount, format_size
 from core.models import EtatDeFrais, Receipt, utcnow
@@ -353,6 +353,22 @@ def move_receipt(session: Session, efm: EtatDeFrais, receipt_id: int, target_efm
         receipt_lines.sync_declared_total(session, changed, actor)
         prechecks.refresh_flags(session, changed)
     return receipt
+
+
+def move_targets(session: Session, efm: EtatDeFrais) -> list[EtatDeFrais]:
+    """The other missions of the same person a receipt of this dossier can be moved to (drafts only)."""
+    from core import declarations
+    from core.missions import efms_of_intervenant
+
+    targets = []
+    for other in efms_of_intervenant(session, efm.convocation.intervenant_id):
+        try:
+            declarations.require_editable(other)
+        except IllegalTransition:
+            continue
+        if other.id != efm.id:
+            targets.append(other)
+    return targets
 
 
 @event.listens_for(Session, "after_commit")

@@ -1,7 +1,8 @@
 """The declaration, step by step: every answer goes through a core use case and is saved at once.
 
 One module per step group, each window with its own getter: ``mission`` (done, quantity), ``times``,
-``trips`` (the list, and one trip as a sub-dialog), ``stay`` (lodging, meals, car), ``receipts``, ``recap``;
+``trips`` (the list, and one trip as a sub-dialog), ``stay`` (lodging, meals, car), ``receipts`` (the list, and
+one receipt as a sub-dialog in ``receipt_edit``), ``recap``;
 ``navigation`` holds the plumbing. Which steps apply, their order and states come from ``core.steps``.
 """
 
@@ -12,7 +13,7 @@ from typing import Any
 from aiogram_dialog import Dialog, DialogManager
 
 from bot.dialogs.common import say
-from bot.dialogs.declare import mission, recap, receipts, stay, times, trips
+from bot.dialogs.declare import mission, recap, receipt_edit, receipts, stay, times, trips
 
 
 async def on_start(start_data: Any, manager: DialogManager) -> None:
@@ -35,5 +36,5 @@ def make_dialog() -> Dialog:
 
 
 def make_dialogs() -> list[Dialog]:
-    """The declaration and its trip sub-dialog."""
-    return [make_dialog(), trips.trip_dialog()]
+    """The declaration and its sub-dialogs (one trip, one receipt)."""
+    return [make_dialog(), trips.trip_dialog(), receipt_edit.receipt_dialog()]
