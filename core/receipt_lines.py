@@ -69,7 +69,7 @@ class LineView:
         """« 23,40 € » (confirmed, else read), « à lire » while the reading is awaited, else « montant illisible »."""
         if self.line.amount is not None:
             return format_amount(self.line.amount)
-        return "à lire" if self.line.state is LineState.PENDING else "montant illisible"
+        return "à lire" if self.line.state == LineState.PENDING else "montant illisible"
 
     @property
     def problems(self) -> list[str]:
@@ -172,7 +172,7 @@ def confirm(session: Session, efm: EtatDeFrais, receipt_id: int, actor: str) -> 
         raise InvalidInput(f"« {receipt.original_name} » : le montant n'a pas pu être lu. Indiquez-le. Exemple : 23,40")
     before = _snapshot(line)
     line.amount_confirmed = amount
-    if line.state is not LineState.CORRECTED:
+    if line.state != LineState.CORRECTED:
         line.state = LineState.CONFIRMED
     audit.record(session, actor, "receipt_line", line.id, "line_confirmed", before, _snapshot(line))
     _after_change(session, efm, actor)
@@ -270,7 +270,7 @@ def facts_of(session: Session, efm: EtatDeFrais) -> tuple[DeclarationFacts, list
                 to_city=ln.to_city,
                 travel_date=ln.travel_date,
                 nights=ln.nights,
-                pending=ln.state is LineState.PENDING,
+                pending=ln.state == LineState.PENDING,
             )
         )
     return declaration, lines

@@ -144,10 +144,15 @@ def prepare_file(data: bytes, name: str = "") -> PreparedFile:
     return PreparedFile(_as_small_jpeg(data, label), "image/jpeg", f"{stem}.jpg", data, sent)
 
 
+def check_photo_count(count: int) -> None:
+    """Refuse (InvalidInput, French) a number of photos that cannot be joined into one file."""
+    if not 2 <= count <= MAX_JOINED_PHOTOS:
+        raise InvalidInput(f"Réunissez de 2 à {MAX_JOINED_PHOTOS} photos en un seul fichier.")
+
+
 def join_photos(photos: list[bytes]) -> bytes:
     """Several photos of one receipt (front and back, a long ticket) as one PDF, one page each, in order."""
-    if not 2 <= len(photos) <= MAX_JOINED_PHOTOS:
-        raise InvalidInput(f"Réunissez de 2 à {MAX_JOINED_PHOTOS} photos en un seul fichier.")
+    check_photo_count(len(photos))
     pages = []
     for n, data in enumerate(photos, 1):
         if sniff_type(data) not in PHOTO_TYPES:

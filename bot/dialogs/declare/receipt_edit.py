@@ -1,13 +1,12 @@
 """One receipt, opened from the receipts list (a sub-dialog): its line confirmed in one tap (« Montant lu : 23,40 €
 — Utiliser ? », « Ce justificatif est : Restaurant ✓ / autre… »), its amount typed, the receipt removed, its file
-replaced, or moved to another mission; and several photos joined into one PDF receipt.
+replaced, or moved to another mission; and several photos joined into one PDF receipt (``receipt_join``).
 
 Every rule is core's (``core.receipt_lines``, ``core.receipts``); this module renders and calls.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +19,9 @@ from aiogram_dialog.widgets.text import Const, Format
 from sqlalchemy.orm import Session
 
 from bot.dialogs.common import error, say, text_of, when
+from bot.dialogs.declare import receipt_join
 from bot.dialogs.declare.navigation import current_draft, efm_of, forget_draft, header, ids, window
-from bot.dialogs.declare.receipt_files import FILE_HINT, SentFile, fetch, sent_file
+from bot.dialogs.declare.receipt_files import FILE_HINT, fetch, sent_file
 from bot.services import run_db
 from bot.states import ReceiptEdit
 from bot.views import mission_line
@@ -66,7 +66,7 @@ def _card(session: Session, person_id: int, efm_id: int, receipt_id: int) -> Car
         amount_read=format_amount(line.amount_read) if line.amount_read is not None else None,
         amount=view.amount_text,
         settled=line.settled,
-        pending=line.state is LineState.PENDING,
+        pending=line.state == LineState.PENDING,
         justifies=view.justification.justifies if line.kind else "",
         problems=view.problems,
         targets=[(t.id, mission_line(t)) for t in receipts.move_targets(session, efm)],
@@ -320,68 +320,6 @@ async def on_move(callback: CallbackQuery, widget: Any, manager: DialogManager, 
     await manager.done()
 
 
-# ---- several photos joined into one ---------------------------------------------------------------------------
-
-
-def _photos(manager: DialogManager) -> list[dict[str, Any]]:
-    return manager.dialog_data.setdefault("photos", [])
-
-
-async def join_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
-    d = await current_draft(dialog_manager)
-    photos = _photos(dialog_manager)
-    received = "\n".join(f"  📷 {p['name']}" for p in photos) or "  aucune pour l'instant"
-    return {
-        "text": f"{header(d, 'receipts')}\n\nPlusieurs photos d'un même justificatif (recto et verso, un long "
-        f"ticket) : envoyez-les une à une (jusqu'à {receipts.MAX_JOINED_PHOTOS}), puis touchez « Réunir ». "
-        f"Elles formeront un seul fichier PDF.\nPhotos reçues :\n{received}",
-        "count": len(photos),
-        "joinable": len(photos) >= 2,
-    }
-
-
-async def on_join_photo(message: Message, widget: Any, manager: DialogManager) -> None:
-    sent = sent_file(message)
-    if sent is None:
-        await error(manager, InvalidInput(FILE_HINT))
-        return
-    _photos(manager).append({"file_id": sent.file_id, "name": sent.name, "size": sent.size})
-
-
-def _joined(session: Session, person_id: int, efm_id: int, pdf: bytes, name: str, actor: str) -> tuple[str, bool]:
-    efm = efm_of(session, person_id, efm_id)
-    receipt, created = receipts.add_receipt(session, efm, pdf, name, source="chat", actor=actor)
-    return receipt.original_name, created
-
-
-async def on_join_done(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    person_id, efm_id, actor = ids(manager)
-    photos = [SentFile(p["file_id"], p["name"], p["size"]) for p in _photos(manager)]
-    files = []
-    for sent in photos:
-        data = await fetch(manager, sent)
-        if data is None:
-            return
-        files.append(data)
-    name = f"photos-{callback.message.message_id if callback.message else 0}.pdf"
-    try:
-        pdf = await asyncio.to_thread(receipts.join_photos, files)
-        stored, created = await run_db(_joined, person_id, efm_id, pdf, name, actor)
-    except DomainError as exc:
-        await error(manager, exc)
-        return
-    forget_draft(manager)
-    if created:
-        await say(manager, f"✅ Justificatif « {stored} » reçu ({len(files)} photos réunies) : il va être lu.")
-    else:
-        await say(manager, f"Ce justificatif (« {stored} ») était déjà enregistré.")
-    await manager.done()
-
-
-async def on_join_text(message: Message, widget: Any, manager: DialogManager) -> None:
-    await error(manager, InvalidInput(FILE_HINT))
-
-
 def receipt_dialog() -> Dialog:
     """A fresh sub-dialog for one receipt (a router can belong to one dispatcher only)."""
     return Dialog(
@@ -431,17 +369,5 @@ def receipt_dialog() -> Dialog:
             ),
             nav=SUB_NAV,
         ),
-        window(
-            ReceiptEdit.join,
-            join_getter,
-            MessageInput(on_join_photo, content_types=[ContentType.PHOTO, ContentType.DOCUMENT]),
-            MessageInput(on_join_text, content_types=[ContentType.TEXT]),
-            Button(
-                Format("📎 Réunir les {count} photos en un seul fichier"),
-                id="join_done",
-                on_click=on_join_done,
-                when=when("joinable"),
-            ),
-            nav=Row(Button(Const("✖️ Laisser"), id="leave", on_click=on_leave)),
-        ),
+        receipt_join.join_window(),
     )

@@ -37,23 +37,38 @@ from core.parsing import parse_amount
 OPEN_ONE = "Touchez un justificatif (🧾) pour confirmer ou corriger sa nature et son montant."
 
 
+LIST_BUDGET = 3000  # characters of the list in one message (Telegram allows 4 096 with the rest of the screen)
+
+
 @dataclass(frozen=True)
 class ReceiptsList:
     """The receipts of a dossier as the list shows them."""
 
-    lines: list[str]  # one entry per receipt (its line, then its mismatches)
+    lines: list[str]  # one per receipt: kind, amount, what it justifies
+    problems: list[list[str]]  # each receipt's mismatches
     ids: list[int]
     findings: list[str]  # what does not match for the dossier as a whole
     settled: bool  # every line confirmed
 
+    def text(self) -> str:
+        """Each line with its mismatches; only their number (see the receipt) when the whole would be too long."""
+        pairs = list(zip(self.lines, self.problems, strict=True))
+        full = ["\n".join([line, *(f"   ⚠️ {p}" for p in problems)]) for line, problems in pairs]
+        if sum(len(t) + 1 for t in full) <= LIST_BUDGET:
+            return "\n".join(full)
+        short = [
+            line + (f"\n   ⚠️ {len(problems)} remarque(s) : touchez 🧾 {n}" if problems else "")
+            for n, (line, problems) in enumerate(pairs, 1)
+        ]
+        return "\n".join(short)
+
 
 def line_text(n: int, view: receipt_lines.LineView) -> str:
-    """« 1. hotel.pdf — Hôtel (hébergement), 95,00 € ✓ : nuit(s) d'hôtel déclarée(s) », then its mismatches."""
+    """« 1. hotel.pdf — Hôtel (hébergement), 95,00 € ✓ : nuit(s) d'hôtel déclarée(s) »."""
     line = view.line
     mark = " ✓" if line.settled else "" if line.amount is None else " (à confirmer)"
     justifies = f" : {view.justification.justifies}" if line.kind and view.justification.justifies else ""
-    text = f"{n}. {view.receipt.original_name} — {view.kind_label}, {view.amount_text}{mark}{justifies}"
-    return "\n".join([text, *(f"   ⚠️ {p}" for p in view.problems)])
+    return f"{n}. {view.receipt.original_name} — {view.kind_label}, {view.amount_text}{mark}{justifies}"
 
 
 def _list(session: Session, person_id: int, efm_id: int) -> ReceiptsList:
@@ -62,6 +77,7 @@ def _list(session: Session, person_id: int, efm_id: int) -> ReceiptsList:
     findings = receipt_lines.justification_of(session, efm).findings if views else []
     return ReceiptsList(
         [line_text(n, v) for n, v in enumerate(views, 1)],
+        [v.problems for v in views],
         [v.receipt.id for v in views],
         [f.message for f in findings],
         all(v.line.settled for v in views),
@@ -119,7 +135,7 @@ async def receipts_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[
     d = await current_draft(dialog_manager)
     person_id, efm_id, _ = ids(dialog_manager)
     found = await run_db(_list, person_id, efm_id)
-    files = "\n".join(found.lines) or "aucun pour l'instant"
+    files = found.text() or "aucun pour l'instant"
     notes = "".join(f"\n⚠️ {f}" for f in found.findings)
     total = f"\nTotal déclaré : {d.receipts_total or '—'}"
     if found.ids and not found.settled:
