@@ -409,10 +409,11 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 def lines_text(session: Session, efm: EtatDeFrais) -> str:
-    """The dossier's receipts as lines (kind, amount, what each justifies), for a chat message or an e-mail."""
+    """The dossier's receipts as lines (kind, amount, what each justifies, the number that names it in an e-mail
+    « remplacer justificatif n° … »), for a chat message or an e-mail."""
     views = receipt_lines.line_views(session, efm)
     lines = [f"Justificatifs de la mission n° {efm.convocation.mission.number} :"]
-    lines += [f"- {v.text}" for v in views]
+    lines += [f"- {v.text} (n° {v.receipt.id})" for v in views]
     if any(not v.line.settled for v in views):
         lines.append("Confirmez ou corrigez la nature et le montant de chaque justificatif dans la messagerie Imag'in.")
     return "\n".join(lines)
@@ -460,6 +461,10 @@ def record_reading(session: Session, receipt_id: int, reading: dict[str, Any]) -
     if mismatch is not None:
         text += " Attention : " + mismatch.message[0].lower() + mismatch.message[1:]
     text += "\n\n" + lines_text(session, efm)
+    if receipt.source == "email":
+        from core.mail.commands import HOW_TO
+
+        text += "\n" + HOW_TO
     outbox.notify_intervenant(
         session,
         efm.convocation.intervenant,
