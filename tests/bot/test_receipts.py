@@ -200,3 +200,17 @@ async def test_three_photos_joined_into_one_pdf(chat: ChatClient, demo: dict[str
     assert joined.detected_type == "application/pdf" and joined.original_name.endswith(".pdf")
     assert ocr.read(receipt_store().get(joined.storage_key), joined.original_name).pages == 3
     assert f"1. {joined.original_name}" in await chat.last_bot_text(U)  # back to the list
+
+
+def test_a_long_list_shows_each_receipt_with_the_number_of_its_mismatches() -> None:
+    from bot.dialogs.declare.receipts import LIST_BUDGET, ReceiptsList
+
+    problem = "« photo.jpg » (taxi) : aucun trajet de ce type n'est déclaré ; il n'est pas payé. " * 2
+    short = ReceiptsList(["1. a.pdf — Taxi, 12,00 €"], [[problem]], [1], [], False)
+    assert short.text() == f"1. a.pdf — Taxi, 12,00 €\n   ⚠️ {problem}"
+    count = LIST_BUDGET // len(problem) + 1
+    lines = [f"{n}. photo-{n}.jpg — Taxi, 12,00 €" for n in range(1, count + 1)]
+    long = ReceiptsList(lines, [[problem, problem]] * count, list(range(count)), [], False)
+    text = long.text()
+    assert len(text) < LIST_BUDGET and problem not in text
+    assert f"{count}. photo-{count}.jpg — Taxi, 12,00 €\n   ⚠️ 2 remarque(s) : touchez 🧾 {count}" in text

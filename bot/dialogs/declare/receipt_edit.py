@@ -110,10 +110,10 @@ async def _act(manager: DialogManager, action: Any, *args: Any, **kwargs: Any) -
 # ---- the receipt ------------------------------------------------------------------------------------------
 
 
-def _card_text(card: Card) -> str:
+def _card_text(card: Card, editable: bool) -> str:
     lines = [f"Justificatif « {card.name} » (n° {card.receipt_id})"]
     if card.kind is None:
-        lines.append("Ce justificatif est : ? Choisissez sa nature ci-dessous.")
+        lines.append("Ce justificatif est : ? Choisissez sa nature ci-dessous." if editable else "Nature à confirmer.")
     elif card.settled:
         lines.append(f"Ce justificatif est : {card.kind_label} ✓")
     else:
@@ -126,7 +126,8 @@ def _card_text(card: Card) -> str:
         lines.append("Montant : à lire (la lecture automatique est en cours).")
     else:
         lines.append("Montant : illisible.")
-    lines.append(f"Pour corriger le montant, envoyez-le. Exemple : {AMOUNT_EXAMPLE}")
+    if editable:
+        lines.append(f"Pour corriger le montant, envoyez-le. Exemple : {AMOUNT_EXAMPLE}")
     if card.justifies:
         lines.append(f"Justifie : {card.justifies}")
     lines += [f"⚠️ {p}" for p in card.problems]
@@ -140,7 +141,7 @@ async def card_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
         return {"text": f"{header(d, 'receipts')}\n\nCe justificatif n'existe plus.", "editable": False}
     unsettled = d.editable and not card.settled
     return {
-        "text": f"{header(d, 'receipts')}\n\n{_card_text(card)}",
+        "text": f"{header(d, 'receipts')}\n\n{_card_text(card, d.editable)}",
         "editable": d.editable,
         "use_amount": unsettled and card.kind is not None and card.amount_read is not None,
         "amount_read": card.amount_read or "",
@@ -171,6 +172,14 @@ async def on_amount(message: Message, widget: Any, manager: DialogManager) -> No
         await say(manager, f"✅ Montant enregistré : {format_amount(amount)}.")
 
 
+async def on_file_here(message: Message, widget: Any, manager: DialogManager) -> None:
+    await say(
+        manager,
+        "Pour que ce fichier remplace ce justificatif, touchez « 🔁 Remplacer » puis renvoyez-le ; "
+        "pour ajouter un nouveau justificatif, revenez à la liste.",
+    )
+
+
 async def on_leave(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
     await manager.done()
 
@@ -195,6 +204,7 @@ def card_window() -> Window:
         ReceiptEdit.card,
         card_getter,
         MessageInput(on_amount, content_types=[ContentType.TEXT]),
+        MessageInput(on_file_here, content_types=[ContentType.PHOTO, ContentType.DOCUMENT]),
         Button(Format("✅ Utiliser {amount_read}"), id="use_amount", on_click=on_use_amount, when=when("use_amount")),
         Row(
             Button(Format("✓ {kind_label}"), id="use_kind", on_click=on_use_kind, when=when("use_kind")),
