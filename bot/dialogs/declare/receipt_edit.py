@@ -30,9 +30,7 @@ from core.errors import DomainError, InvalidInput, NotFound
 from core.french import format_amount
 from core.justification import KIND_LABELS
 from core.models import LineState
-from core.parsing import parse_amount
-
-AMOUNT_EXAMPLE = "23,40"
+from core.parsing import AMOUNT_EXAMPLE, parse_amount
 
 
 @dataclass(frozen=True)
@@ -78,7 +76,7 @@ def _receipt_id(manager: DialogManager) -> int:
 
 
 async def _load(manager: DialogManager) -> Card | None:
-    """The receipt of this window; None when it is gone (the sub-dialog is closed, the user told)."""
+    """The receipt of this window; None when it is gone (removed or moved meanwhile)."""
     person_id, efm_id, _ = ids(manager)
     try:
         return await run_db(_card, person_id, efm_id, _receipt_id(manager))
