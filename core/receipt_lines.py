@@ -282,9 +282,10 @@ def justification_of(session: Session, efm: EtatDeFrais) -> Justification:
     return justify(declaration, lines)
 
 
-def line_views(session: Session, efm: EtatDeFrais) -> list[LineView]:
-    """Every receipt of the dossier with its line and what it justifies, in the order received."""
-    result = justification_of(session, efm)
+def line_views(session: Session, efm: EtatDeFrais, result: Justification | None = None) -> list[LineView]:
+    """Every receipt of the dossier with its line and what it justifies, in the order received (``result``: the
+    dossier's :func:`justification_of`, when already computed)."""
+    result = result or justification_of(session, efm)
     views = []
     for r in _receipts(session, efm.id):
         j = result.of(r.id)

@@ -73,8 +73,9 @@ def line_text(n: int, view: receipt_lines.LineView) -> str:
 
 def _list(session: Session, person_id: int, efm_id: int) -> ReceiptsList:
     efm = efm_of(session, person_id, efm_id)
-    views = receipt_lines.line_views(session, efm)
-    findings = receipt_lines.justification_of(session, efm).findings if views else []
+    justification = receipt_lines.justification_of(session, efm)
+    views = receipt_lines.line_views(session, efm, justification)
+    findings = justification.findings if views else []
     return ReceiptsList(
         [line_text(n, v) for n, v in enumerate(views, 1)],
         [v.problems for v in views],
