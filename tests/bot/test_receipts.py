@@ -5,6 +5,7 @@ photos joined into one PDF."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 import ocr
 from bot.emulator.client import ChatClient
-from core import jobs, receipts
+from core import estimates, jobs, justification, receipts
 from core.db import session_scope
 from core.filestore import receipt_store
 from core.models import Convocation, EtatDeFrais, LineState, Mission, Receipt
@@ -119,6 +120,59 @@ async def test_the_list_shows_kinds_and_amounts_a_line_is_confirmed_and_a_kind_c
     await chat.press(U, "Retour à la liste")
     listing = await chat.last_bot_text(U)
     assert "2. hotel.jpg — Taxi, 210,00 € ✓" in listing and "Total déclaré : 303,00 €" in listing
+
+
+async def test_the_meal_and_hotel_case_counts_one_night_and_three_meals_once(
+    chat: ChatClient, demo: dict[str, Any]
+) -> None:
+    """Issue 13's case: two days, 3 meals and 1 night, a hotel (95,00 €) and a restaurant (23,40 €) receipt."""
+    p = person(demo, 0)
+    await link(chat, U, p["numero"], p["mot_de_passe"])
+    day = mission_start("DEMO-101")
+    d0, d1 = day.strftime("%d/%m/%Y"), (day + timedelta(days=1)).strftime("%d/%m/%Y")
+    await chat.press(U, "DEMO-101")
+    await chat.press(U, "Déclarer")
+    await chat.press(U, "Oui, effectuée")
+    await chat.send(U, "120")
+    await chat.send(U, f"{d0} 07:00")
+    await chat.send(U, f"{d1} 19:30")
+    await chat.press(U, "Continuer")  # no trip
+    await chat.press(U, "1")
+    await chat.send(U, "95,00")
+    await chat.press(U, "3")
+    await chat.press(U, "Aucun")
+    await chat.send(U, "118,40")
+    await chat.upload(U, receipt_pdf(f"HOTEL DU PORT - Nuitee du {d0} - Total TTC : 95,00 EUR"), "hotel.pdf")
+    await chat.upload(U, receipt_pdf(f"RESTAURANT LE MARIVAUX - {d0} - Total TTC : 23,40 EUR"), "resto.pdf")
+    await read_all("DEMO-101")
+    for n in ("🧾 1", "🧾 2"):  # each line confirmed in one tap
+        await chat.press(U, n)
+        await chat.press(U, "Utiliser")
+        await chat.press(U, "Retour à la liste")
+    listing = await chat.last_bot_text(U)
+    assert "1. hotel.pdf — Hôtel (hébergement), 95,00 € ✓ : nuit(s) d'hôtel déclarée(s)" in listing, listing
+    assert "2. resto.pdf — Restaurant (repas), 23,40 € ✓ : preuve d'un repas" in listing
+    assert "⚠️" not in listing and "Total déclaré : 118,40 €" in listing
+    with session_scope() as session:
+        efm = session.get(EtatDeFrais, efm_id("DEMO-101"))
+        assert efm.receipts_total == Decimal("118.40")  # the sum of the lines, as typed
+        matching = {
+            justification.JUSTIFIES_NOTHING,
+            justification.KIND_UNKNOWN,
+            justification.TICKET_NO_TRIP,
+            justification.TRIP_NO_TICKET,
+            justification.OUTSIDE_MISSION,
+            justification.MEAL_OUTSIDE_WINDOWS,
+            justification.MEAL_RECEIPTS_MISSING,
+            justification.NIGHTS_MISMATCH,
+        }
+        assert not [f.code for f in efm.flags if f.code in matching]  # nothing false flagged
+        estimate = estimates.estimate_for(session, efm)
+    meals = [ln for ln in estimate.lines if ln.category == "meals"]
+    assert [ln.quantity for ln in meals] == [3]  # the meal receipt is proof, not paid again as transport
+    [night] = [ln for ln in estimate.lines if ln.category == "lodging"]  # one night, at most the zone's cap
+    assert night.quantity == 1 and Decimal(0) < night.amount <= Decimal("95.00")
+    assert "transport" not in estimate.by_category()
 
 
 async def test_remove_and_replace_a_receipt(chat: ChatClient, demo: dict[str, Any]) -> None:
