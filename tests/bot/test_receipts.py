@@ -149,6 +149,15 @@ async def test_the_meal_and_hotel_case_counts_one_night_and_three_meals_once(
         await chat.press(U, n)
         await chat.press(U, "Utiliser")
         await chat.press(U, "Retour à la liste")
+    await chat.press(U, "🧾 1")  # the hotel bill's nights, checked against those declared
+    assert "Nuits sur cette facture : non indiquées" in await chat.last_bot_text(U)
+    await chat.press(U, "🌙 2")
+    await chat.press(U, "Retour à la liste")
+    assert "⚠️ Les factures d'hôtel couvrent 2 nuit(s), 1 nuit(s) sont déclarées." in await chat.last_bot_text(U)
+    await chat.press(U, "🧾 1")
+    await chat.press(U, "🌙 1")
+    assert "Nuits sur cette facture : 1" in await chat.last_bot_text(U) and "🌙 1 ✓" in await chat.buttons(U)
+    await chat.press(U, "Retour à la liste")
     listing = await chat.last_bot_text(U)
     assert "1. hotel.pdf — Hôtel (hébergement), 95,00 € ✓ : nuit(s) d'hôtel déclarée(s)" in listing, listing
     assert "2. resto.pdf — Restaurant (repas), 23,40 € ✓ : preuve d'un repas" in listing

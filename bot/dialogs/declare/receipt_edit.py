@@ -32,6 +32,8 @@ from core.justification import KIND_LABELS
 from core.models import LineState
 from core.parsing import AMOUNT_EXAMPLE, parse_amount
 
+NIGHT_CHOICES = 3  # nights offered for a hotel bill at least (more when more are declared)
+
 
 @dataclass(frozen=True)
 class Card:
@@ -48,6 +50,8 @@ class Card:
     justifies: str
     problems: list[str]
     targets: list[tuple[int, str]]  # missions it can be moved to: (état de frais id, label)
+    by_nights: bool  # what it pays is nights (a hotel): how many it covers can be said
+    nights: int | None
 
 
 def _card(session: Session, person_id: int, efm_id: int, receipt_id: int) -> Card:
@@ -68,6 +72,8 @@ def _card(session: Session, person_id: int, efm_id: int, receipt_id: int) -> Car
         justifies=view.justification.justifies if line.kind else "",
         problems=view.problems,
         targets=[(t.id, mission_line(t)) for t in receipts.move_targets(session, efm)],
+        by_nights=view.justification.pays == "nights",
+        nights=line.nights,
     )
 
 
@@ -126,6 +132,8 @@ def _card_text(card: Card, editable: bool) -> str:
         lines.append("Montant : illisible.")
     if editable:
         lines.append(f"Pour corriger le montant, envoyez-le. Exemple : {AMOUNT_EXAMPLE}")
+    if card.by_nights:
+        lines.append(f"Nuits sur cette facture : {card.nights or 'non indiquées'}")
     if card.justifies:
         lines.append(f"Justifie : {card.justifies}")
     lines += [f"⚠️ {p}" for p in card.problems]
@@ -146,6 +154,12 @@ async def card_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
         "use_kind": unsettled and card.kind is not None,
         "kind_label": card.kind_label,
         "movable": d.editable and bool(card.targets),
+        "nights": [
+            {"n": n, "label": f"🌙 {n} ✓" if n == card.nights else f"🌙 {n}"}
+            for n in range(1, min(max(d.nights, NIGHT_CHOICES), receipt_lines.MAX_NIGHTS_PER_RECEIPT) + 1)
+        ]
+        if d.editable and card.by_nights
+        else [],
     }
 
 
@@ -158,6 +172,11 @@ async def on_use_kind(callback: CallbackQuery, button: Button, manager: DialogMa
     card = await _load(manager)
     if card is not None and card.kind and await _act(manager, receipt_lines.correct, kind=card.kind):
         await say(manager, f"✅ Nature confirmée : {card.kind_label}.")
+
+
+async def on_nights(callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str) -> None:
+    if await _act(manager, receipt_lines.correct, nights=int(item_id)):
+        await say(manager, f"✅ Nuits sur cette facture : {item_id}.")
 
 
 async def on_amount(message: Message, widget: Any, manager: DialogManager) -> None:
@@ -207,6 +226,16 @@ def card_window() -> Window:
         Row(
             Button(Format("✓ {kind_label}"), id="use_kind", on_click=on_use_kind, when=when("use_kind")),
             Button(Const("🏷 Autre nature…"), id="kinds", on_click=_to(ReceiptEdit.kind), when=when("editable")),
+        ),
+        Group(
+            Select(
+                Format("{item[label]}"),
+                id="nights",
+                item_id_getter=lambda i: i["n"],
+                items="nights",
+                on_click=on_nights,
+            ),
+            width=4,
         ),
         Row(
             Button(Const("🔁 Remplacer"), id="replace", on_click=_to(ReceiptEdit.replace), when=when("editable")),
