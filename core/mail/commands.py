@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from core import declarations, receipts
-from core.errors import IllegalTransition
+from core.errors import DomainError, IllegalTransition
 from core.models import EtatDeFrais, InboundMail, Intervenant, Receipt
 
 REMOVE, REPLACE = "remove", "replace"
@@ -70,7 +70,7 @@ def replaced(mail: InboundMail) -> set[int]:
 
 
 def to_replace(mail: InboundMail, command: Command | None) -> int | None:
-    """The receipt the next accepted file of the message replaces (the first file only), if any."""
+    """The receipt the next file of the message replaces (until one has replaced it), if any."""
     if command is None or command.action != REPLACE or command.receipt_id in replaced(mail):
         return None
     return command.receipt_id
@@ -87,5 +87,8 @@ def finish(session: Session, efm: EtatDeFrais, mail: InboundMail, command: Comma
     if receipt is None or receipt.efm_id != efm.id:
         return f"Le justificatif {number} avait déjà été supprimé."
     name = receipt.original_name
-    receipts.remove_receipt(session, efm, receipt.id, actor)
+    try:
+        receipts.remove_receipt(session, efm, receipt.id, actor)
+    except DomainError as exc:  # the dossier was sent meanwhile
+        return f"Le justificatif {number} n'a pas été supprimé : {exc.message}"
     return f"Le justificatif {number} (« {name} ») a été supprimé."

@@ -464,11 +464,12 @@ def _finish(session: Session, mail: InboundMail, parsed: IncomingMail) -> None:
             done=done,
         )
         queue_reply(session, mail, address, text, references=parsed.references)
-    if automatic and not (accepted or rejected):
+    if automatic and not (accepted or rejected or done):
         return  # an out-of-office answer to one of our replies: nothing to tell in the chat
     note = mail_replies.notification_text(
         mission_label=label, accepted=len(accepted), rejected=len(rejected), quarantined_reason=None
     )
+    note += "".join(f"\n{d}" for d in done)
     outbox.notify_intervenant(
         session,
         person,
