@@ -391,8 +391,8 @@ def _quarantine(
 def _accept_one(
     session: Session, att: MailAttachment, actor: str, command: mail_commands.Command | None = None
 ) -> None:
-    """Store one held or pending file as a receipt of the message's dossier (or reject it, saying why); the first
-    file of a « remplacer justificatif n° … » message replaces that receipt's file."""
+    """Store one held or pending file as a receipt of the message's dossier (or reject it, saying why); in a
+    « remplacer justificatif n° … » message, the first file that can replaces that receipt's file."""
     if att.state not in (AttachmentState.PENDING, AttachmentState.HELD):
         return
     mail = att.mail
