@@ -172,7 +172,7 @@ def confirm(session: Session, efm: EtatDeFrais, receipt_id: int, actor: str) -> 
         raise InvalidInput(f"« {receipt.original_name} » : le montant n'a pas pu être lu. Indiquez-le. Exemple : 23,40")
     before = _snapshot(line)
     line.amount_confirmed = amount
-    if line.state != LineState.CORRECTED:
+    if line.state != LineState.CORRECTED:  # a plain str once loaded (String column): compare by value
         line.state = LineState.CONFIRMED
     audit.record(session, actor, "receipt_line", line.id, "line_confirmed", before, _snapshot(line))
     _after_change(session, efm, actor)

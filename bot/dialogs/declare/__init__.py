@@ -1,9 +1,11 @@
 """The declaration, step by step: every answer goes through a core use case and is saved at once.
 
 One module per step group, each window with its own getter: ``mission`` (done, quantity), ``times``,
-``trips`` (the list, and one trip as a sub-dialog), ``stay`` (lodging, meals, car), ``receipts`` (the list, and
-one receipt as a sub-dialog in ``receipt_edit``), ``recap``;
+``trips`` (the list, and one trip as a sub-dialog), ``stay`` (lodging, meals, car), ``receipts``, ``recap``;
 ``navigation`` holds the plumbing. Which steps apply, their order and states come from ``core.steps``.
+
+One receipt (confirmed, corrected, removed, replaced, moved) and photos joined into one PDF are a sub-dialog of
+the receipts list: ``receipt_edit`` and ``receipt_join`` (``receipt_files`` fetches the files sent).
 """
 
 from __future__ import annotations
