@@ -122,6 +122,30 @@ async def test_the_list_shows_kinds_and_amounts_a_line_is_confirmed_and_a_kind_c
     assert "2. hotel.jpg — Taxi, 210,00 € ✓" in listing and "Total déclaré : 303,00 €" in listing
 
 
+async def test_an_unreadable_receipt_keeps_the_typed_total_until_its_line_is_given(
+    chat: ChatClient, demo: dict[str, Any]
+) -> None:
+    await to_receipts(chat, demo)  # 100,00 € typed
+    await chat.upload(U, receipt_pdf("TAXI BLEU - Total TTC : 18,00 EUR"), "taxi.pdf")
+    await chat.upload(U, receipt_pdf("Merci de votre visite, a bientot"), "ticket.pdf")  # no amount on it
+    await read_all("DEMO-103")
+    await chat.press(U, "🧾 1")
+    await chat.press(U, "Utiliser 18,00 €")
+    await chat.press(U, "Retour à la liste")
+    listing = await chat.last_bot_text(U)
+    assert "2. ticket.pdf — Nature à confirmer, montant illisible" in listing
+    assert "Total déclaré : 100,00 €" in listing  # one receipt unreadable: the typed total stays
+    await chat.press(U, "🧾 2")
+    assert "Montant : illisible." in await chat.last_bot_text(U)
+    assert not any("Utiliser" in label for label in await chat.buttons(U))
+    await chat.send(U, "12,00")  # its amount typed, then what it is
+    await chat.press(U, "Autre nature")
+    await chat.press(U, "Restaurant (repas)")
+    await chat.press(U, "Retour à la liste")
+    listing = await chat.last_bot_text(U)
+    assert "2. ticket.pdf — Restaurant (repas), 12,00 € ✓" in listing and "Total déclaré : 30,00 €" in listing
+
+
 async def test_the_meal_and_hotel_case_counts_one_night_and_three_meals_once(
     chat: ChatClient, demo: dict[str, Any]
 ) -> None:
