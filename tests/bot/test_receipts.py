@@ -278,8 +278,14 @@ async def test_three_photos_joined_into_one_pdf(chat: ChatClient, demo: dict[str
     await chat.upload(U, RESTAURANT.read_bytes(), "recto.jpg", as_photo=True)
     assert "Réunir" not in " ".join(await chat.buttons(U))  # one photo: nothing to join yet
     await chat.upload(U, heic_of(HOTEL), "verso.heic")
+    await chat.upload(U, receipt_pdf(), "billet.pdf")  # not a photo: core refuses it when joining
+    await chat.press(U, "Réunir les 3 photos en un seul fichier")
+    assert "La pièce n° 3 n'est pas une photo" in (await texts(chat))[-2]
+    await chat.press(U, "Retirer la dernière photo")
+    assert "↩️ « billet.pdf » retirée." in await texts(chat)
     await chat.upload(U, TRAIN.read_bytes(), "suite.jpg", as_photo=True)
-    assert "verso.heic" in await chat.last_bot_text(U)
+    assert "verso.heic" in await chat.last_bot_text(U) and "billet.pdf" not in await chat.last_bot_text(U)
+    assert receipts_of("DEMO-103") == []  # nothing stored before the photos are joined
     await chat.press(U, "Réunir les 3 photos en un seul fichier")
     said = await texts(chat)
     assert any("(3 photos réunies)" in t for t in said), said

@@ -46,15 +46,21 @@ def sent_file(message: Message) -> SentFile | None:
     return None
 
 
+async def too_big(manager: DialogManager, sent: SentFile) -> bool:
+    """Whether Telegram will not hand this file to the bot (the user is told)."""
+    if not sent.size or sent.size <= TELEGRAM_DOWNLOAD_LIMIT:
+        return False
+    await say(
+        manager,
+        f"❗ « {sent.name} » est trop volumineux pour être reçu ici ({format_size(sent.size)}). "
+        f"Envoyez-le comme photo plutôt que comme fichier, ou un fichier de {receipts.MAX_RECEIPT_SIZE} au maximum.",
+    )
+    return True
+
+
 async def fetch(manager: DialogManager, sent: SentFile) -> bytes | None:
     """The file's bytes; None when Telegram cannot hand it over (the user is told why, nothing is stored)."""
-    if sent.size and sent.size > TELEGRAM_DOWNLOAD_LIMIT:
-        await say(
-            manager,
-            f"❗ « {sent.name} » est trop volumineux pour être reçu ici ({format_size(sent.size)}). "
-            f"Envoyez-le comme photo plutôt que comme fichier, ou un fichier de {receipts.MAX_RECEIPT_SIZE} au "
-            "maximum.",
-        )
+    if await too_big(manager, sent):
         return None
     bot: Bot = manager.middleware_data["bot"]
     buffer = io.BytesIO()

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.dialogs.common import error, say, when
 from bot.dialogs.declare.navigation import current_draft, efm_of, forget_draft, header, ids, window
-from bot.dialogs.declare.receipt_files import FILE_HINT, SentFile, fetch, sent_file
+from bot.dialogs.declare.receipt_files import FILE_HINT, SentFile, fetch, sent_file, too_big
 from bot.services import run_db
 from bot.states import ReceiptEdit
 from core import receipts
@@ -48,6 +48,8 @@ async def on_join_photo(message: Message, widget: Any, manager: DialogManager) -
     sent = sent_file(message)
     if sent is None:
         await error(manager, InvalidInput(FILE_HINT))
+        return
+    if await too_big(manager, sent):
         return
     photos = _photos(manager)
     if len(photos) >= 2:
@@ -89,6 +91,12 @@ async def on_join_done(callback: CallbackQuery, button: Button, manager: DialogM
     await manager.done()
 
 
+async def on_drop_last(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    photos = _photos(manager)
+    if photos:
+        await say(manager, f"↩️ « {photos.pop()['name']} » retirée.")
+
+
 async def on_join_text(message: Message, widget: Any, manager: DialogManager) -> None:
     await error(manager, InvalidInput(FILE_HINT))
 
@@ -109,5 +117,6 @@ def join_window() -> Window:
             on_click=on_join_done,
             when=when("joinable"),
         ),
+        Button(Const("↩️ Retirer la dernière photo"), id="drop_last", on_click=on_drop_last, when=when("count")),
         nav=Row(Button(Const("✖️ Laisser"), id="leave", on_click=on_leave)),
     )
