@@ -211,13 +211,14 @@ async def test_the_meal_and_hotel_case_counts_one_night_and_three_meals_once(
 async def test_remove_and_replace_a_receipt(chat: ChatClient, demo: dict[str, Any]) -> None:
     await to_receipts(chat, demo)
     await chat.upload(U, receipt_pdf("Billet SNCF - Total TTC : 32,40 EUR"), "billet-flou.pdf")
-    await chat.upload(U, receipt_pdf("Taxi - Total TTC : 18,00 EUR"), "taxi.pdf")
+    taxi = receipt_pdf("Taxi - Total TTC : 18,00 EUR")  # made once: the PDF holds its creation time
+    await chat.upload(U, taxi, "taxi.pdf")
     first = receipts_of("DEMO-103")[0]
 
     await chat.press(U, "🧾 1")
     await chat.press(U, "Remplacer")
     assert "Envoyez le nouveau fichier du justificatif « billet-flou.pdf »" in await chat.last_bot_text(U)
-    await chat.upload(U, receipt_pdf("Taxi - Total TTC : 18,00 EUR"), "encore-taxi.pdf")  # the other one's file
+    await chat.upload(U, taxi, "encore-taxi.pdf")  # the other one's file
     assert "déjà le justificatif « taxi.pdf »" in (await texts(chat))[-2]
     await chat.upload(U, receipt_pdf("Billet SNCF - Total TTC : 34,20 EUR"), "billet-net.pdf")
     assert "🔁 Fichier remplacé par « billet-net.pdf » : il va être lu à nouveau." in await texts(chat)
