@@ -47,7 +47,6 @@ class ReceiptEdit(StatesGroup):
     a sub-dialog started from the receipts list, finished back to it."""
 
     card = State()
-    amount = State()
     kind = State()
     remove = State()
     replace = State()

@@ -285,7 +285,7 @@ def justification_of(session: Session, efm: EtatDeFrais) -> Justification:
 def line_views(session: Session, efm: EtatDeFrais, result: Justification | None = None) -> list[LineView]:
     """Every receipt of the dossier with its line and what it justifies, in the order received (``result``: the
     dossier's :func:`justification_of`, when already computed)."""
-    result = result or justification_of(session, efm)
+    result = justification_of(session, efm) if result is None else result
     views = []
     for r in _receipts(session, efm.id):
         j = result.of(r.id)
