@@ -43,6 +43,18 @@ class TripEdit(StatesGroup):
     km = State()
 
 
+class ReceiptEdit(StatesGroup):
+    """One receipt (its line confirmed or corrected, removed, replaced, moved), or photos joined into one:
+    a sub-dialog started from the receipts list, finished back to it."""
+
+    card = State()
+    kind = State()
+    remove = State()
+    replace = State()
+    move = State()
+    join = State()
+
+
 class Chef(StatesGroup):
     dates = State()
     day = State()

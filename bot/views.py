@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core import declarations, recap_pdf, receipts
+from core import declarations, recap_pdf
 from core.french import format_amount, format_date, format_duration
 from core.mail import addresses as intake
 from core.models import EtatDeFrais, MissionType
@@ -142,11 +142,6 @@ def draft_of(session: Session, efm: EtatDeFrais) -> Draft:
         admin_meals=efm.admin_meals or 0,
         steps=steps,
     )
-
-
-def receipt_names(session: Session, efm: EtatDeFrais) -> list[str]:
-    """Names of the receipts received for this état de frais (chat, e-mail or console)."""
-    return [r.original_name for r in receipts.receipts_of(session, efm.id)]
 
 
 def _recap_item(line: str) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, declarations, prechecks
 from core.errors import IllegalTransition, InvalidInput, NotFound
+from core.french import format_amount
 from core.justification import (
     KIND_LABELS,
     DeclarationFacts,
@@ -45,6 +46,10 @@ _READ_KINDS = {k.value: k for k in LineKind} | {
     "car_rental": LineKind.CAR_HIRE,
 }
 _LINE_FIELDS = ["state", "kind", "amount_confirmed", "nights"]
+TOTAL_FOLLOWS_LINES = (
+    "Une fois chaque justificatif confirmé, le total déclaré devient leur somme ; tant qu'un justificatif "
+    "ne peut pas être lu, le total reste celui que vous avez saisi."
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,18 @@ class LineView:
     @property
     def kind_label(self) -> str:
         return KIND_LABELS.get(self.line.kind or "", "Nature à confirmer")
+
+    @property
+    def amount_text(self) -> str:
+        """« 23,40 € » (confirmed, else read), « à lire » while the reading is awaited, else « montant illisible »."""
+        if self.line.amount is not None:
+            return format_amount(self.line.amount)
+        return "à lire" if self.line.state == LineState.PENDING else "montant illisible"
+
+    @property
+    def problems(self) -> list[str]:
+        """What does not match for this receipt (French, one sentence each)."""
+        return [p.message for p in self.justification.problems]
 
     @property
     def text(self) -> str:
@@ -267,9 +284,10 @@ def justification_of(session: Session, efm: EtatDeFrais) -> Justification:
     return justify(declaration, lines)
 
 
-def line_views(session: Session, efm: EtatDeFrais) -> list[LineView]:
-    """Every receipt of the dossier with its line and what it justifies, in the order received."""
-    result = justification_of(session, efm)
+def line_views(session: Session, efm: EtatDeFrais, result: Justification | None = None) -> list[LineView]:
+    """Every receipt of the dossier with its line and what it justifies, in the order received (``result``: the
+    dossier's :func:`justification_of`, when already computed)."""
+    result = justification_of(session, efm) if result is None else result
     views = []
     for r in _receipts(session, efm.id):
         j = result.of(r.id)

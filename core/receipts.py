@@ -22,7 +22,7 @@ from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
 from core import audit, outbox, prechecks, receipt_lines
-from core.errors import InvalidInput, NotFound
+from core.errors import IllegalTransition, InvalidInput, NotFound
 from core.filestore import receipt_store, sha256_hex
 from core.french import format_amount, format_size
 from core.models import EtatDeFrais, Receipt, utcnow
@@ -144,10 +144,15 @@ def prepare_file(data: bytes, name: str = "") -> PreparedFile:
     return PreparedFile(_as_small_jpeg(data, label), "image/jpeg", f"{stem}.jpg", data, sent)
 
 
+def check_photo_count(count: int) -> None:
+    """Refuse (InvalidInput, French) a number of photos that cannot be joined into one file."""
+    if not 2 <= count <= MAX_JOINED_PHOTOS:
+        raise InvalidInput(f"Réunissez de 2 à {MAX_JOINED_PHOTOS} photos en un seul fichier.")
+
+
 def join_photos(photos: list[bytes]) -> bytes:
     """Several photos of one receipt (front and back, a long ticket) as one PDF, one page each, in order."""
-    if not 2 <= len(photos) <= MAX_JOINED_PHOTOS:
-        raise InvalidInput(f"Réunissez de 2 à {MAX_JOINED_PHOTOS} photos en un seul fichier.")
+    check_photo_count(len(photos))
     pages = []
     for n, data in enumerate(photos, 1):
         if sniff_type(data) not in PHOTO_TYPES:
@@ -355,6 +360,22 @@ def move_receipt(session: Session, efm: EtatDeFrais, receipt_id: int, target_efm
     return receipt
 
 
+def move_targets(session: Session, efm: EtatDeFrais) -> list[EtatDeFrais]:
+    """The other missions of the same person a receipt of this dossier can be moved to (drafts only)."""
+    from core import declarations
+    from core.missions import efms_of_intervenant
+
+    targets = []
+    for other in efms_of_intervenant(session, efm.convocation.intervenant_id):
+        try:
+            declarations.require_editable(other)
+        except IllegalTransition:
+            continue
+        if other.id != efm.id:
+            targets.append(other)
+    return targets
+
+
 @event.listens_for(Session, "after_commit")
 def _queue_ocr_after_commit(session: Session) -> None:
     if session.in_nested_transaction():  # a SAVEPOINT released: wait for the real commit
@@ -388,10 +409,11 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 def lines_text(session: Session, efm: EtatDeFrais) -> str:
-    """The dossier's receipts as lines (kind, amount, what each justifies), for a chat message or an e-mail."""
+    """The dossier's receipts as lines (kind, amount, what each justifies, the number that names it in an e-mail
+    « remplacer justificatif n° … »), for a chat message or an e-mail."""
     views = receipt_lines.line_views(session, efm)
     lines = [f"Justificatifs de la mission n° {efm.convocation.mission.number} :"]
-    lines += [f"- {v.text}" for v in views]
+    lines += [f"- {v.text} (n° {v.receipt.id})" for v in views]
     if any(not v.line.settled for v in views):
         lines.append("Confirmez ou corrigez la nature et le montant de chaque justificatif dans la messagerie Imag'in.")
     return "\n".join(lines)
@@ -439,6 +461,10 @@ def record_reading(session: Session, receipt_id: int, reading: dict[str, Any]) -
     if mismatch is not None:
         text += " Attention : " + mismatch.message[0].lower() + mismatch.message[1:]
     text += "\n\n" + lines_text(session, efm)
+    if receipt.source == "email":
+        from core.mail.commands import HOW_TO
+
+        text += "\n" + HOW_TO
     outbox.notify_intervenant(
         session,
         efm.convocation.intervenant,

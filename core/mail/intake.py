@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from core import audit, outbox, prechecks, receipts, steps
 from core.db import session_scope
-from core.errors import InvalidInput, NotFound
+from core.errors import DomainError, InvalidInput, NotFound
 from core.filestore import mail_store
 from core.french import format_date
+from core.mail import commands as mail_commands
 from core.mail import policy as reply_policy
 from core.mail import replies as mail_replies
 from core.mail.ledger import ACTOR, queue_reply, usable_address
@@ -131,7 +132,7 @@ def process(mail_id: int, parsed: IncomingMail | None, parse_error: str | None =
             with session_scope() as session:
                 attachment = session.get(MailAttachment, attachment_id)
                 if attachment is not None:
-                    _accept_one(session, attachment, actor)
+                    _accept_one(session, attachment, actor, mail_commands.parse(attachment.mail.subject))
         except Exception as exc:  # noqa: BLE001 - left pending; the message is retried later
             log.exception("mail %s: attachment %s could not be stored", mail_id, attachment_id)
             errors.append(f"{type(exc).__name__}: {exc}")
@@ -236,6 +237,12 @@ def _match(session: Session, mail: InboundMail, parsed: IncomingMail) -> Match:
             problem="L'authentification de l'expéditeur a échoué (" + ", ".join(parsed.auth_failures) + ").",
             advice=mail_replies.ADVICE_AUTH,
         )
+    command = mail_commands.parse(parsed.subject)
+    if command is not None:  # « remplacer justificatif n° 57 »: the receipt names the dossier
+        efm, problem = mail_commands.target(session, person, command)
+        if problem is not None:
+            return Match(person, evidence, problem=problem, advice=mail_commands.HOW_TO)
+        return Match(person, evidence, efm)
     return _match_mission(session, person, evidence, parsed)
 
 
@@ -312,9 +319,20 @@ def _list_advice(efms: Sequence[EtatDeFrais]) -> str:
     return f"{mail_replies.ADVICE_MISSION}\nVos missions en cours :\n{listing}"
 
 
+def _note(att: MailAttachment) -> str | None:
+    """What the reply says beside a file: why refused; for a receipt, its number (for « remplacer … »)."""
+    if (
+        att.state != AttachmentState.ACCEPTED
+        or not att.receipt_id
+        or att.reason == mail_commands.replaced_reason(att.receipt_id)
+    ):
+        return att.reason
+    return f"justificatif n° {att.receipt_id}" + (f", {att.reason}" if att.reason else "")
+
+
 def _lines(mail: InboundMail, *states: AttachmentState) -> list[mail_replies.FileLine]:
     return [
-        mail_replies.file_line(a.filename or None, a.position, a.reason) for a in mail.attachments if a.state in states
+        mail_replies.file_line(a.filename or None, a.position, _note(a)) for a in mail.attachments if a.state in states
     ]
 
 
@@ -370,25 +388,29 @@ def _quarantine(
         )
 
 
-def _accept_one(session: Session, att: MailAttachment, actor: str) -> None:
-    """Store one held or pending file as a receipt of the message's dossier (or reject it, saying why)."""
+def _accept_one(
+    session: Session, att: MailAttachment, actor: str, command: mail_commands.Command | None = None
+) -> None:
+    """Store one held or pending file as a receipt of the message's dossier (or reject it, saying why); in a
+    « remplacer justificatif n° … » message, the first file that can replaces that receipt's file."""
     if att.state not in (AttachmentState.PENDING, AttachmentState.HELD):
         return
     mail = att.mail
     efm = get_efm(session, mail.efm_id) if mail.efm_id else None
     if efm is None:
         raise NotFound("Dossier introuvable.")
+    data = mail_store().get(att.sha256)
+    replace = mail_commands.to_replace(mail, command)
     try:
+        if replace is not None:
+            replacing = receipts.replace_receipt_file(session, efm, replace, data, att.filename, actor)
+            att.state, att.receipt_id = AttachmentState.ACCEPTED, replacing.id
+            att.reason = mail_commands.replaced_reason(replacing.id)
+            return
         receipt, created = receipts.add_receipt(
-            session,
-            efm,
-            mail_store().get(att.sha256),
-            att.filename,
-            source="email",
-            source_ref=f"mail:{mail.id}:{att.position}",
-            actor=actor,
+            session, efm, data, att.filename, source="email", source_ref=f"mail:{mail.id}:{att.position}", actor=actor
         )
-    except InvalidInput as exc:
+    except DomainError as exc:
         att.state, att.reason = AttachmentState.REJECTED, exc.message
         return
     att.state, att.receipt_id = AttachmentState.ACCEPTED, receipt.id
@@ -406,6 +428,8 @@ def _finish(session: Session, mail: InboundMail, parsed: IncomingMail) -> None:
     mail.locked_until = None
     mail.locked_by = None
     mail.processed_at = utcnow()
+    command = mail_commands.parse(mail.subject)
+    done = [mail_commands.finish(session, efm, mail, command, f"intervenant:{person.id}")] if command else []
     accepted = _lines(mail, AttachmentState.ACCEPTED)
     rejected = _lines(mail, AttachmentState.REJECTED)
     if accepted:
@@ -437,13 +461,15 @@ def _finish(session: Session, mail: InboundMail, parsed: IncomingMail) -> None:
             accepted=accepted,
             rejected=rejected,
             missing=still_missing(efm),
+            done=done,
         )
         queue_reply(session, mail, address, text, references=parsed.references)
-    if automatic and not (accepted or rejected):
+    if automatic and not (accepted or rejected or done):
         return  # an out-of-office answer to one of our replies: nothing to tell in the chat
     note = mail_replies.notification_text(
         mission_label=label, accepted=len(accepted), rejected=len(rejected), quarantined_reason=None
     )
+    note += "".join(f"\n{d}" for d in done)
     outbox.notify_intervenant(
         session,
         person,

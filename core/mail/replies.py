@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from core.mail.commands import HOW_TO as RECEIPT_COMMANDS
 from core.receipts import FILE_RULE
 
 EXAMPLE_SUBJECT = "« Justificatifs mission 621 »"
@@ -57,8 +58,10 @@ def accepted_text(
     accepted: Sequence[FileLine],
     rejected: Sequence[FileLine],
     missing: Sequence[str],
+    done: Sequence[str] = (),
 ) -> str:
-    """Answer to a matched message: what was accepted for which mission, what was refused, what is missing."""
+    """Answer to a matched message: what was done (« supprimer justificatif n° … »), what was accepted for which
+    mission, what was refused, what is missing."""
     lines = [
         _greeting(name),
         "",
@@ -66,14 +69,16 @@ def accepted_text(
         f"Il a été rattaché à : {mission_label}.",
         "",
     ]
-    if not accepted and not rejected:
+    if done:
+        lines += [*done, ""]
+    if accepted or rejected:
+        lines += _file_sections(accepted, rejected) + [""]
+    elif not done:
         lines += [
             "Ce message ne contenait aucun justificatif.",
             f"Joignez vos justificatifs ({FILE_RULE}) à un nouveau message.",
             "",
         ]
-    else:
-        lines += _file_sections(accepted, rejected) + [""]
     if rejected:
         lines += [
             f"Formats acceptés : {FILE_RULE}. Vous pouvez renvoyer les "
@@ -86,6 +91,8 @@ def accepted_text(
         lines.append("")
     elif accepted:
         lines += ["Les montants seront lus automatiquement puis vérifiés par la DEC.", ""]
+    if accepted or done:
+        lines += [RECEIPT_COMMANDS, ""]
     return "\n".join(lines + [SIGNATURE])
 
 

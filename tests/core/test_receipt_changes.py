@@ -8,7 +8,6 @@ from io import BytesIO
 from pathlib import Path
 
 import numpy as np
-import pillow_heif
 import pytest
 from PIL import Image
 from sqlalchemy import select
@@ -19,11 +18,10 @@ from core.errors import IllegalTransition, InvalidInput
 from core.filestore import receipt_store
 from core.models import AuditEntry, LineState, Receipt
 from tests.core.helpers import efm_by_mission
+from tests.fixtures.photos import HOTEL, RECEIPTS_FR, RESTAURANT, big_photo, heic_of
 
 ACTOR = "intervenant:test"
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "receipts_fr"
-RESTAURANT = FIXTURES / "fr_01_restaurant_none.jpg"  # total 93,00 €
-HOTEL = FIXTURES / "fr_02_hotel_none.jpg"  # total 217,05 €
+FIXTURES = RECEIPTS_FR
 
 
 @pytest.fixture
@@ -33,29 +31,6 @@ def seeded(db):  # type: ignore[no-untyped-def]
     with db() as s:
         seed_demo(s)
     return db
-
-
-def heic_of(path: Path) -> bytes:
-    """The fixture photo as an iPhone would send it (HEIC), made with pillow-heif."""
-    with Image.open(path) as img:
-        heif = pillow_heif.from_pillow(img.convert("RGB"))
-    out = BytesIO()
-    heif.save(out, quality=90)
-    return out.getvalue()
-
-
-def big_photo(path: Path, target: int = 8 * 1024 * 1024) -> bytes:
-    """The fixture as a phone camera's full-size photo: upscaled, sensor noise, high JPEG quality, over 8 MB."""
-    with Image.open(path) as img:
-        img = img.convert("RGB")
-        img = img.resize((img.width * 3, img.height * 3), Image.Resampling.BICUBIC)
-    rng = np.random.default_rng(7)
-    pixels = np.asarray(img).astype(np.int16) + rng.normal(0, 10, (img.height, img.width, 3)).astype(np.int16)
-    noisy = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
-    out = BytesIO()
-    noisy.save(out, "JPEG", quality=100, subsampling=0)
-    assert out.tell() > target, out.tell()
-    return out.getvalue()
 
 
 def test_a_heic_photo_is_stored_as_jpeg_keeping_the_original_and_read(seeded) -> None:  # type: ignore[no-untyped-def]

@@ -4,6 +4,9 @@ One module per step group, each window with its own getter: ``mission`` (done, q
 ``trips`` (the list, and one trip as a sub-dialog), ``stay`` (lodging, meals, car), ``receipts``, ``recap``
 (and ``confirm``: what Imag'in refuses, the warnings confirmed with « Je confirme » before the dossier number);
 ``navigation`` holds the plumbing. Which steps apply, their order and states come from ``core.steps``.
+
+One receipt (confirmed, corrected, removed, replaced, moved) and photos joined into one PDF are a sub-dialog of
+the receipts list: ``receipt_edit`` and ``receipt_join`` (``receipt_files`` fetches the files sent).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 from aiogram_dialog import Dialog, DialogManager
 
 from bot.dialogs.common import say
-from bot.dialogs.declare import mission, recap, receipts, stay, times, trips
+from bot.dialogs.declare import mission, recap, receipt_edit, receipts, stay, times, trips
 
 
 async def on_start(start_data: Any, manager: DialogManager) -> None:
@@ -36,5 +39,5 @@ def make_dialog() -> Dialog:
 
 
 def make_dialogs() -> list[Dialog]:
-    """The declaration and its trip sub-dialog."""
-    return [make_dialog(), trips.trip_dialog()]
+    """The declaration and its sub-dialogs (one trip, one receipt)."""
+    return [make_dialog(), trips.trip_dialog(), receipt_edit.receipt_dialog()]

@@ -1,23 +1,21 @@
-"""Steps « Montant des justificatifs » and « Justificatifs »: files sent here, checked by core's file rule."""
+"""Steps « Montant des justificatifs » and « Justificatifs »: files sent here, checked by core's file rule; the list
+shows each receipt as a line (kind, amount, what it justifies) and opens one receipt (``receipt_edit``)."""
 
 from __future__ import annotations
 
-import io
-import logging
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from aiogram import Bot
 from aiogram.enums import ContentType
-from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button
-from aiogram_dialog.widgets.text import Const
+from aiogram_dialog.widgets.kbd import Button, Group, Select
+from aiogram_dialog.widgets.text import Const, Format
 from sqlalchemy.orm import Session
 
-from bot.dialogs.common import error, say, text_of
+from bot.dialogs.common import error, say, text_of, when
 from bot.dialogs.declare.navigation import (
     apply,
     current_draft,
@@ -29,22 +27,62 @@ from bot.dialogs.declare.navigation import (
     next_step,
     window,
 )
+from bot.dialogs.declare.receipt_files import FILE_HINT, fetch, sent_file
 from bot.services import run_db
-from bot.states import Declare
-from bot.views import receipt_names
-from core import declarations, receipts
+from bot.states import Declare, ReceiptEdit
+from core import declarations, receipt_lines, receipts
 from core.errors import DomainError, InvalidInput
 from core.parsing import parse_amount
 
-log = logging.getLogger(__name__)
-TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API cannot hand bigger files to bots
-FILE_HINT = (
-    f"Envoyez une photo ou un fichier ({receipts.FILE_RULE}), par exemple la photo du billet ou le PDF de la facture."
-)
+OPEN_ONE = "Touchez un justificatif (🧾) pour confirmer ou corriger sa nature et son montant."
 
 
-def _receipts(session: Session, person_id: int, efm_id: int) -> list[str]:
-    return receipt_names(session, efm_of(session, person_id, efm_id))
+LIST_BUDGET = 3000  # characters of the list in one message (Telegram allows 4 096 with the rest of the screen)
+
+
+@dataclass(frozen=True)
+class ReceiptsList:
+    """The receipts of a dossier as the list shows them."""
+
+    lines: list[str]  # one per receipt: kind, amount, what it justifies
+    problems: list[list[str]]  # each receipt's mismatches
+    ids: list[int]
+    findings: list[str]  # what does not match for the dossier as a whole
+    settled: bool  # every line confirmed
+
+    def text(self) -> str:
+        """Each line with its mismatches; only their number (see the receipt) when the whole would be too long."""
+        pairs = list(zip(self.lines, self.problems, strict=True))
+        full = ["\n".join([line, *(f"   ⚠️ {p}" for p in problems)]) for line, problems in pairs]
+        if sum(len(t) + 1 for t in full) <= LIST_BUDGET:
+            return "\n".join(full)
+        short = [
+            line + (f"\n   ⚠️ {len(problems)} remarque(s) : touchez 🧾 {n}" if problems else "")
+            for n, (line, problems) in enumerate(pairs, 1)
+        ]
+        return "\n".join(short)
+
+
+def line_text(n: int, view: receipt_lines.LineView) -> str:
+    """« 1. hotel.pdf — Hôtel (hébergement), 95,00 € ✓ : nuit(s) d'hôtel déclarée(s) »."""
+    line = view.line
+    mark = " ✓" if line.settled else "" if line.amount is None else " (à confirmer)"
+    justifies = f" : {view.justification.justifies}" if line.kind and view.justification.justifies else ""
+    return f"{n}. {view.receipt.original_name} — {view.kind_label}, {view.amount_text}{mark}{justifies}"
+
+
+def _list(session: Session, person_id: int, efm_id: int) -> ReceiptsList:
+    efm = efm_of(session, person_id, efm_id)
+    justification = receipt_lines.justification_of(session, efm)
+    views = receipt_lines.line_views(session, efm, justification)
+    findings = justification.findings if views else []
+    return ReceiptsList(
+        [line_text(n, v) for n, v in enumerate(views, 1)],
+        [v.problems for v in views],
+        [v.receipt.id for v in views],
+        [f.message for f in findings],
+        all(v.line.settled for v in views),
+    )
 
 
 def _add_receipt(
@@ -62,7 +100,7 @@ async def total_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str
     d = await current_draft(dialog_manager)
     return {
         "text": f"{header(d, 'total')}\n\nMontant total de vos justificatifs (transport, hébergement…) ?\n"
-        f"Exemple : 45,80\nValeur actuelle : {d.receipts_total or '—'}",
+        f"Exemple : 45,80\nValeur actuelle : {d.receipts_total or '—'}\n{receipt_lines.TOTAL_FOLLOWS_LINES}",
         "current": d.receipts_total or "",
     }
 
@@ -97,8 +135,12 @@ async def on_keep(callback: CallbackQuery, button: Button, manager: DialogManage
 async def receipts_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     d = await current_draft(dialog_manager)
     person_id, efm_id, _ = ids(dialog_manager)
-    names = await run_db(_receipts, person_id, efm_id)
-    files = "\n".join(f"  📎 {name}" for name in names) or "  aucun pour l'instant"
+    found = await run_db(_list, person_id, efm_id)
+    files = found.text() or "aucun pour l'instant"
+    notes = "".join(f"\n⚠️ {f}" for f in found.findings)
+    total = f"\nTotal déclaré : {d.receipts_total or '—'}"
+    if found.ids and not found.settled:
+        total += f"\n{receipt_lines.TOTAL_FOLLOWS_LINES}\n{OPEN_ONE}"
     mail = (
         f"\n📧 Envoi par e-mail annoncé : à {d.mail_address}, objet « {d.mail_reference} »."
         if d.receipts_by_email
@@ -106,44 +148,43 @@ async def receipts_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[
     )
     return {
         "text": f"{header(d, 'receipts')}\n\nJustificatifs : {FILE_HINT}\nVous pouvez en envoyer plusieurs, "
-        f"ici même.\nReçus :\n{files}{mail}"
+        f"ici même.\nReçus :\n{files}{notes}{total}{mail}",
+        "receipts": [{"id": rid, "n": n} for n, rid in enumerate(found.ids, 1)],
+        "editable": d.editable,
     }
 
 
 async def on_file(message: Message, widget: Any, manager: DialogManager) -> None:
     person_id, efm_id, actor = ids(manager)
-    if message.photo:
-        item, name = message.photo[-1], f"photo-{message.message_id}.jpg"
-    elif message.document:
-        item, name = message.document, message.document.file_name or f"document-{message.message_id}"
-    else:
+    sent = sent_file(message)
+    if sent is None:
         await error(manager, InvalidInput(FILE_HINT))
         return
-    if item.file_size and item.file_size > TELEGRAM_DOWNLOAD_LIMIT:
-        await error(
-            manager,
-            InvalidInput(f"« {name} » est trop volumineux : {receipts.MAX_RECEIPT_SIZE} au maximum. {FILE_HINT}"),
-        )
-        return
-    bot: Bot = manager.middleware_data["bot"]
-    buffer = io.BytesIO()
-    try:
-        await bot.download(item.file_id, destination=buffer)
-    except TelegramAPIError:  # Telegram could not hand the file over (network, file expired): nothing stored
-        log.warning("download of %s failed", name, exc_info=True)
-        await say(manager, f"❗ « {name} » n'a pas pu être récupéré auprès de Telegram : renvoyez-le. {FILE_HINT}")
+    data = await fetch(manager, sent)
+    if data is None:
         return
     ref = f"telegram:{message.chat.id}:{message.message_id}"
     try:
-        stored, created = await run_db(_add_receipt, person_id, efm_id, buffer.getvalue(), name, ref, actor)
+        stored, created = await run_db(_add_receipt, person_id, efm_id, data, sent.name, ref, actor)
     except DomainError as exc:
         await say(manager, f"❗ {exc.message}\n{FILE_HINT}")
         return
     forget_draft(manager)
     await say(
         manager,
-        f"✅ Justificatif « {stored} » reçu." if created else f"Ce justificatif (« {stored} ») était déjà enregistré.",
+        f"✅ Justificatif « {stored} » reçu : il va être lu automatiquement."
+        if created
+        else f"Ce justificatif (« {stored} ») était déjà enregistré.",
     )
+
+
+async def on_open_receipt(callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str) -> None:
+    efm_id = manager.start_data["efm_id"]  # type: ignore[index]
+    await manager.start(ReceiptEdit.card, data={"efm_id": efm_id, "receipt_id": int(item_id)})
+
+
+async def on_join(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    await manager.start(ReceiptEdit.join, data={"efm_id": manager.start_data["efm_id"]})  # type: ignore[index]
 
 
 async def on_receipt_text(message: Message, widget: Any, manager: DialogManager) -> None:
@@ -175,6 +216,22 @@ def windows() -> list[Window]:
             receipts_getter,
             MessageInput(on_file, content_types=[ContentType.PHOTO, ContentType.DOCUMENT]),
             MessageInput(on_receipt_text, content_types=[ContentType.TEXT]),
+            Group(
+                Select(
+                    Format("🧾 {item[n]}"),
+                    id="receipt",
+                    item_id_getter=lambda i: i["id"],
+                    items="receipts",
+                    on_click=on_open_receipt,
+                ),
+                width=4,
+            ),
+            Button(
+                Const("📸 Réunir plusieurs photos en un seul fichier"),
+                id="join",
+                on_click=on_join,
+                when=when("editable"),
+            ),
             Button(Const("📧 Je les enverrai par e-mail"), id="by_email", on_click=on_by_email),
             Button(Const("➡️ Continuer"), id="receipts_done", on_click=on_keep),
         ),
