@@ -52,6 +52,9 @@ TOTAL_FOLLOWS_LINES = (
 )
 
 
+READING_PENDING = "lecture en cours"  # a receipt whose automatic reading has not come back yet
+
+
 @dataclass(frozen=True)
 class LineView:
     """One receipt with its line and what it justifies, ready to show."""
@@ -66,10 +69,11 @@ class LineView:
 
     @property
     def amount_text(self) -> str:
-        """« 23,40 € » (confirmed, else read), « à lire » while the reading is awaited, else « montant illisible »."""
+        """« 23,40 € » (confirmed, else read), « lecture en cours » while the reading is awaited, else « montant
+        illisible »."""
         if self.line.amount is not None:
             return format_amount(self.line.amount)
-        return "à lire" if self.line.state == LineState.PENDING else "montant illisible"
+        return READING_PENDING if self.line.state == LineState.PENDING else "montant illisible"
 
     @property
     def problems(self) -> list[str]:
@@ -80,7 +84,7 @@ class LineView:
     def text(self) -> str:
         """« hotel.pdf : Hôtel (hébergement), 95,00 € : nuit(s) d'hôtel déclarée(s) »; « … : lecture en cours »."""
         if self.line.state == LineState.PENDING:  # nothing read yet: not « illisible »
-            return f"{self.receipt.original_name} : lecture en cours"
+            return f"{self.receipt.original_name} : {READING_PENDING}"
         return f"{self.receipt.original_name} : {describe(self.justification, self.line.amount)}"
 
 

@@ -79,8 +79,8 @@ async def test_the_list_shows_kinds_and_amounts_a_line_is_confirmed_and_a_kind_c
     await chat.upload(U, RESTAURANT.read_bytes(), "resto.jpg", as_photo=True)
     await chat.upload(U, HOTEL.read_bytes(), "hotel.jpg")
     listing = await chat.last_bot_text(U)
-    assert "1. photo-" in listing and "— Nature à confirmer, à lire" in listing
-    assert "2. hotel.jpg — Nature à confirmer, à lire" in listing
+    assert "1. photo-" in listing and "— Nature à confirmer, lecture en cours" in listing
+    assert "2. hotel.jpg — Nature à confirmer, lecture en cours" in listing
     await read_all("DEMO-103")
     listing = await refresh(chat)
     assert "— Restaurant (repas), 93,00 € (à confirmer)" in listing, listing

@@ -44,7 +44,7 @@ class Card:
     kind: str | None
     kind_label: str
     amount_read: str | None  # formatted
-    amount: str  # confirmed, else read, else « à lire » / « montant illisible »
+    amount: str  # confirmed, else read, else « lecture en cours » / « montant illisible »
     settled: bool
     pending: bool
     justifies: str
@@ -127,7 +127,7 @@ def _card_text(card: Card, editable: bool) -> str:
     elif card.amount_read is not None:
         lines.append(f"Montant lu : {card.amount_read} — Utiliser ?")
     elif card.pending:
-        lines.append("Montant : à lire (la lecture automatique est en cours).")
+        lines.append(f"Montant : {receipt_lines.READING_PENDING}, revenez dans un instant.")
     else:
         lines.append("Montant : illisible.")
     if editable:
