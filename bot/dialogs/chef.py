@@ -11,11 +11,11 @@ from typing import Any
 
 from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.kbd import Back, Button, Column, Row, Select, SwitchTo
+from aiogram_dialog.widgets.kbd import Back, Button, Row, SwitchTo
 from aiogram_dialog.widgets.text import Const, Format
 from sqlalchemy.orm import Session
 
-from bot.dialogs.common import catch_all, error, identity, say, when
+from bot.dialogs.common import catch_all, choices, error, identity, say, when
 from bot.services import run_db
 from bot.states import Chef
 from core import declarations, missions, service_fait
@@ -268,26 +268,14 @@ def make_dialog() -> Dialog:
         Window(
             Format("{text}"),
             catch_all(),
-            Column(
-                Select(
-                    Format("{item[label]}"), id="day", item_id_getter=lambda i: i["id"], items="days", on_click=on_day
-                )
-            ),
+            choices("day", "days", on_day),
             state=Chef.dates,
             getter=dates_getter,
         ),
         Window(
             Format("{text}"),
             catch_all(),
-            Column(
-                Select(
-                    Format("{item[label]}"),
-                    id="one",
-                    item_id_getter=lambda i: i["id"],
-                    items="todo",
-                    on_click=on_pick_one,
-                )
-            ),
+            choices("one", "todo", on_pick_one),
             Button(Const("Attester tout le monde"), id="all", on_click=on_pick_all, when=when("several")),
             SwitchTo(Const("⬅️ Autres dates"), id="dates", state=Chef.dates),
             state=Chef.day,

@@ -7,6 +7,8 @@ from typing import Any
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.widgets.input import MessageInput
+from aiogram_dialog.widgets.kbd import Group, Select
+from aiogram_dialog.widgets.text import Format
 
 from bot.identity import Identity
 from core.errors import DomainError, Forbidden
@@ -42,6 +44,28 @@ def text_of(message: Message) -> str:
 def when(key: str) -> Any:
     """A `when` predicate reading a boolean from the getter data."""
     return lambda data, widget, manager: bool(data.get(key))
+
+
+def choices(
+    widget_id: str,
+    items: str,
+    on_click: Any,
+    *,
+    label: str = "{item[label]}",
+    key: str = "id",
+    width: int = 1,
+    shown_when: str | None = None,
+) -> Group:
+    """One button per item of the getter's list `items` (its `key` is the id passed to `on_click`), `width` a row."""
+    select = Select(
+        Format(label),
+        id=widget_id,
+        item_id_getter=lambda item: item[key],
+        items=items,
+        on_click=on_click,
+        when=when(shown_when) if shown_when else None,
+    )
+    return Group(select, width=width)
 
 
 BUTTONS_PLEASE = "Répondez avec les boutons ci-dessous, s'il vous plaît (ou /aide)."

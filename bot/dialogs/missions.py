@@ -6,11 +6,11 @@ from typing import Any
 
 from aiogram.types import BufferedInputFile, CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.kbd import Back, Button, Column, Select
+from aiogram_dialog.widgets.kbd import Back, Button
 from aiogram_dialog.widgets.text import Const, Format
 from sqlalchemy.orm import Session
 
-from bot.dialogs.common import catch_all, error, identity, when
+from bot.dialogs.common import catch_all, choices, error, identity, when
 from bot.resume import resume_point
 from bot.services import run_db
 from bot.states import Declare, Missions
@@ -97,15 +97,7 @@ def make_dialog() -> Dialog:
         Window(
             Format("{text}"),
             catch_all(),
-            Column(
-                Select(
-                    Format("{item[label]}"),
-                    id="efm",
-                    item_id_getter=lambda item: item["id"],
-                    items="items",
-                    on_click=on_pick,
-                )
-            ),
+            choices("efm", "items", on_pick),
             state=Missions.listing,
             getter=listing_getter,
         ),

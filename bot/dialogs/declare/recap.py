@@ -7,11 +7,11 @@ from typing import Any
 from aiogram import Bot
 from aiogram.types import BufferedInputFile, CallbackQuery
 from aiogram_dialog import DialogManager, ShowMode, Window
-from aiogram_dialog.widgets.kbd import Button, Group, Select
-from aiogram_dialog.widgets.text import Const, Format
+from aiogram_dialog.widgets.kbd import Button
+from aiogram_dialog.widgets.text import Const
 from sqlalchemy.orm import Session
 
-from bot.dialogs.common import say, when
+from bot.dialogs.common import choices, say, when
 from bot.dialogs.declare import confirm
 from bot.dialogs.declare.navigation import efm_of, goto, header, ids, open_step, window
 from bot.resume import save_resume
@@ -106,17 +106,7 @@ def windows() -> list[Window]:
         window(
             Declare.recap,
             recap_getter,
-            Group(
-                Select(
-                    Format("{item[label]}"),
-                    id="open_step",
-                    item_id_getter=lambda i: i["id"],
-                    items="steps",
-                    on_click=on_open_step,
-                    when=when("editable"),
-                ),
-                width=2,
-            ),
+            choices("open_step", "steps", on_open_step, width=2, shown_when="editable"),
             confirm.move_button(),
             Button(Const("✅ Valider ma déclaration"), id="submit", on_click=on_submit, when=when("complete")),
             Button(Const("✏️ Revoir depuis le début"), id="restart", on_click=on_restart, when=when("editable")),

@@ -14,11 +14,11 @@ from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, Select
+from aiogram_dialog.widgets.kbd import Button, Column, Row, Select
 from aiogram_dialog.widgets.text import Const, Format
 from sqlalchemy.orm import Session
 
-from bot.dialogs.common import error, say, text_of, when
+from bot.dialogs.common import choices, error, say, text_of, when
 from bot.dialogs.declare import receipt_join
 from bot.dialogs.declare.navigation import current_draft, efm_of, forget_draft, header, ids, window
 from bot.dialogs.declare.receipt_files import FILE_HINT, fetch, sent_file
@@ -227,16 +227,7 @@ def card_window() -> Window:
             Button(Format("✓ {kind_label}"), id="use_kind", on_click=on_use_kind, when=when("use_kind")),
             Button(Const("🏷 Autre nature…"), id="kinds", on_click=_to(ReceiptEdit.kind), when=when("editable")),
         ),
-        Group(
-            Select(
-                Format("{item[label]}"),
-                id="nights",
-                item_id_getter=lambda i: i["n"],
-                items="nights",
-                on_click=on_nights,
-            ),
-            width=4,
-        ),
+        choices("nights", "nights", on_nights, key="n", width=4),
         Row(
             Button(Const("🔁 Remplacer"), id="replace", on_click=_to(ReceiptEdit.replace), when=when("editable")),
             Button(Const("📂 Autre mission"), id="move", on_click=_to(ReceiptEdit.move), when=when("movable")),
@@ -364,16 +355,7 @@ def receipt_dialog() -> Dialog:
         window(
             ReceiptEdit.kind,
             kind_getter,
-            Group(
-                Select(
-                    Format("{item[label]}"),
-                    id="kind",
-                    item_id_getter=lambda i: i["id"],
-                    items="kinds",
-                    on_click=on_kind,
-                ),
-                width=2,
-            ),
+            choices("kind", "kinds", on_kind, width=2),
             nav=SUB_NAV,
         ),
         window(

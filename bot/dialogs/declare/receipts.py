@@ -11,11 +11,11 @@ from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Group, Select
-from aiogram_dialog.widgets.text import Const, Format
+from aiogram_dialog.widgets.kbd import Button
+from aiogram_dialog.widgets.text import Const
 from sqlalchemy.orm import Session
 
-from bot.dialogs.common import error, say, text_of, when
+from bot.dialogs.common import choices, error, say, text_of, when
 from bot.dialogs.declare.navigation import (
     apply,
     current_draft,
@@ -216,16 +216,7 @@ def windows() -> list[Window]:
             receipts_getter,
             MessageInput(on_file, content_types=[ContentType.PHOTO, ContentType.DOCUMENT]),
             MessageInput(on_receipt_text, content_types=[ContentType.TEXT]),
-            Group(
-                Select(
-                    Format("🧾 {item[n]}"),
-                    id="receipt",
-                    item_id_getter=lambda i: i["id"],
-                    items="receipts",
-                    on_click=on_open_receipt,
-                ),
-                width=4,
-            ),
+            choices("receipt", "receipts", on_open_receipt, label="🧾 {item[n]}", width=4),
             Button(
                 Const("📸 Réunir plusieurs photos en un seul fichier"),
                 id="join",

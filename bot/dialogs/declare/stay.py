@@ -9,10 +9,10 @@ from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Group, Select
-from aiogram_dialog.widgets.text import Const, Format
+from aiogram_dialog.widgets.kbd import Button, Group
+from aiogram_dialog.widgets.text import Const
 
-from bot.dialogs.common import error, text_of
+from bot.dialogs.common import choices, error, text_of
 from bot.dialogs.declare.navigation import apply, current_draft, goto, header, ids, keep, next_step, window
 from bot.states import Declare
 from core import declarations
@@ -24,10 +24,7 @@ MEAL_SHORTCUTS = 9
 
 
 def _choices(widget_id: str, items: str, handler: Any, width: int = 4) -> Group:
-    return Group(
-        Select(Format("{item[label]}"), id=widget_id, item_id_getter=lambda i: i["n"], items=items, on_click=handler),
-        width=width,
-    )
+    return choices(widget_id, items, handler, key="n", width=width)
 
 
 def _numbers(count: int) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, Select
 from aiogram_dialog.widgets.text import Const, Format
 
-from bot.dialogs.common import error, say, text_of
+from bot.dialogs.common import choices, error, say, text_of
 from bot.dialogs.declare.navigation import (
     apply,
     check,
@@ -81,16 +81,7 @@ async def on_trips_done(callback: CallbackQuery, button: Button, manager: Dialog
 
 def list_window() -> Window:
     def trip_buttons(mark: str, widget_id: str, handler: Any) -> Group:
-        return Group(
-            Select(
-                Format(mark + " {item[n]}"),
-                id=widget_id,
-                item_id_getter=lambda i: i["id"],
-                items="trips",
-                on_click=handler,
-            ),
-            width=4,
-        )
+        return choices(widget_id, "trips", handler, label=mark + " {item[n]}", width=4)
 
     return window(
         Declare.trips,
