@@ -4,7 +4,7 @@ trips, receipts and the estimate, the statuses, an attestation and signature blo
 
 from __future__ import annotations
 
-from fpdf import FPDF, FontFace
+from fpdf import FPDF
 from sqlalchemy.orm import Session
 
 from core import declarations, estimates, missions, prechecks, receipt_lines, receipts, steps
@@ -21,6 +21,7 @@ from core.french import (
     to_local,
 )
 from core.models import EtatDeFrais, Mission, MissionType, Trip, utcnow
+from core.pdf_table import Column, draw_table
 from core.rules import RECEIPTS_SOURCE
 from core.settings import Settings, get_settings
 from core.statuses import Part, PartStatus
@@ -176,35 +177,22 @@ class RecapForm(FPDF):
     def fields(self, rows: list[tuple[str, str]]) -> None:
         """Label and value pairs, as on a printed form."""
         self.set_font("helvetica", "", 9.5)
-        with self.table(
-            col_widths=(55, 125),
-            first_row_as_headings=False,
-            borders_layout="HORIZONTAL_LINES",
+        columns = [Column(55, color=MUTED), Column(125, color=INK)]
+        draw_table(
+            self,
+            [[_pdf_text(label), _pdf_text(value)] for label, value in rows],
+            columns,
             line_height=LINE_H,
-            padding=1,
-        ) as table:
-            for label, value in rows:
-                row = table.row()
-                self.set_text_color(*MUTED)
-                row.cell(_pdf_text(label))
-                self.set_text_color(*INK)
-                row.cell(_pdf_text(value))
+            ruled="lines",
+        )
+        self.set_text_color(*INK)
 
     def grid(self, headings: list[str], rows: list[list[str]], widths: tuple[int, ...], right: int = 0) -> None:
         """A ruled table with a shaded heading row; the last ``right`` columns aligned right (amounts)."""
         self.set_font("helvetica", "", 9)
-        align = tuple(["LEFT"] * (len(headings) - right) + ["RIGHT"] * right)
-        with self.table(
-            col_widths=widths,
-            headings_style=FontFace(emphasis="BOLD", fill_color=HEAD_FILL),
-            line_height=LINE_H,
-            padding=1,
-            text_align=align,
-        ) as table:
-            for line in [headings, *rows]:
-                row = table.row()
-                for value in line:
-                    row.cell(_pdf_text(value))
+        columns = [Column(w, "R" if i >= len(widths) - right else "L") for i, w in enumerate(widths)]
+        lines = [[_pdf_text(value) for value in line] for line in [headings, *rows]]
+        draw_table(self, lines, columns, line_height=LINE_H, heading_fill=HEAD_FILL)
 
 
 def _kept(value: str | None) -> str:
