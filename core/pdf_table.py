@@ -1,10 +1,12 @@
-"""Tables on an fpdf2 page, drawn as ``FPDF.table()`` draws them, for a fraction of its cost.
+"""Tables and short text on an fpdf2 page, drawn as ``FPDF.table()`` and ``multi_cell()`` draw them, for a
+fraction of their cost.
 
-``FPDF.table()`` breaks the text of every cell character by character, twice (to size the row, then to
-draw it): about 30 ms for the recap's few tables. Here a cell whose text fits on one line (nearly all)
-is measured once and drawn with ``cell()``; only a longer text goes through fpdf's line breaking. The
-layout is the same: a padding around each cell, text centred vertically in its row, a page break before
-a row that does not fit, the heading row repeated at the top of the new page (and never left alone).
+fpdf breaks lines character by character, measuring the line again for each (``FPDF.table()`` twice per
+cell: to size the row, then to draw it): about 30 ms for the recap's few tables. Here a text that fits
+on one line (nearly all) is measured once and placed where fpdf would put it; only a longer text goes
+through fpdf's line breaking. The layout is the same: a padding around each cell, text centred vertically
+in its row, a page break before a row that does not fit, the heading row repeated at the top of the new
+page (and never left alone).
 """
 
 from __future__ import annotations
@@ -56,7 +58,6 @@ def _layout(pdf: FPDF, texts: Sequence[str], columns: Sequence[Column], line_hei
 def _draw(pdf: FPDF, row: _Row, columns: Sequence[Column], line_height: float, ruled: str, fill: Color | None) -> None:
     x, y = pdf.l_margin, pdf.y
     ink, paint = pdf.text_color, pdf.fill_color
-    margin, pdf.c_margin = pdf.c_margin, PADDING
     pdf.set_font(style="B" if row.bold else "")
     if fill is not None:
         pdf.set_fill_color(*fill)
@@ -66,13 +67,12 @@ def _draw(pdf: FPDF, row: _Row, columns: Sequence[Column], line_height: float, r
         if column.color is not None:
             pdf.set_text_color(*column.color)
         top = y + (row.height - len(lines) * line_height) / 2
-        for k, line in enumerate(lines):
-            pdf.set_xy(x, top + k * line_height)
-            pdf.cell(column.width, line_height, line, align=column.align)
+        for k, line in enumerate(lines):  # where cell(column.width, line_height, line) puts it, padded
+            left = x + column.width - PADDING - pdf.get_string_width(line) if column.align == "R" else x + PADDING
+            pdf.text(left, top + (k + 0.5) * line_height + 0.3 * pdf.font_size, line)
         pdf.text_color = ink
         x += column.width
     pdf.set_font(style="")
-    pdf.c_margin = margin
     if fill is not None and paint is not None:
         pdf.set_fill_color(paint)
     pdf.set_xy(pdf.l_margin, y + row.height)
@@ -103,3 +103,19 @@ def draw_table(
         _draw(pdf, row, columns, line_height, ruled, heading_fill if heading and i == 0 else None)
         if ruled == "lines" and i < len(laid) - 1:
             pdf.line(pdf.l_margin, pdf.y, right, pdf.y)
+
+
+def write_text(pdf: FPDF, w: float, h: float, text: str, *, align: str = "J", new_x: str = "LMARGIN") -> None:
+    """``pdf.multi_cell(w, h, text, align=align, new_x=new_x, new_y="NEXT")``, each line drawn with ``cell()``
+    when every line of ``text`` fits in ``w`` (justified text is left-aligned on its last line: on each, here).
+    fpdf's line breaking costs about half a millisecond even for one short line."""
+    x = pdf.x
+    width = w or pdf.w - pdf.r_margin - x
+    lines = text.split("\n")
+    if any(pdf.get_string_width(line) > width - 2 * pdf.c_margin for line in lines):
+        pdf.multi_cell(w, h, text, align=align, new_x=new_x, new_y="NEXT")
+        return
+    for line in lines:
+        pdf.set_x(x)
+        pdf.cell(width, h, line, align="L" if align == "J" else align, new_x="LEFT", new_y="NEXT")
+    pdf.set_x(x if new_x == "LEFT" else pdf.l_margin)

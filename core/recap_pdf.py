@@ -21,7 +21,7 @@ from core.french import (
     to_local,
 )
 from core.models import EtatDeFrais, Mission, MissionType, Trip, utcnow
-from core.pdf_table import Column, draw_table
+from core.pdf_table import Column, draw_table, write_text
 from core.rules import RECEIPTS_SOURCE
 from core.settings import Settings, get_settings
 from core.statuses import Part, PartStatus
@@ -246,17 +246,17 @@ def render_recap_pdf(session: Session, efm_id: int) -> bytes:
     # Header: the académie on the left, the document and its number on the right.
     top = pdf.get_y()
     pdf.set_font("helvetica", "B", 12)
-    pdf.multi_cell(90, 6, _pdf_text(settings.academie_name), new_x="LMARGIN", new_y="NEXT")
+    write_text(pdf, 90, 6, _pdf_text(settings.academie_name))
     pdf.set_font("helvetica", "", 9)
     service = settings.academie_service + (f"\n{settings.academie_address}" if settings.academie_address else "")
-    pdf.multi_cell(90, 4.5, _pdf_text(service), new_x="LMARGIN", new_y="NEXT")
+    write_text(pdf, 90, 4.5, _pdf_text(service))
     left_bottom = pdf.get_y()
     pdf.set_xy(pdf.l_margin + 95, top)
     pdf.set_font("helvetica", "B", 14)
-    pdf.multi_cell(85, 7, _pdf_text("État de frais de mission\nRécapitulatif"), align="R", new_x="LEFT", new_y="NEXT")
+    write_text(pdf, 85, 7, _pdf_text("État de frais de mission\nRécapitulatif"), align="R", new_x="LEFT")
     pdf.set_font("helvetica", "", 9)
     stamp = f"{dossier}\nÉdité le {format_at(to_local(utcnow()))} (heure de Paris)"
-    pdf.multi_cell(85, 4.5, _pdf_text(stamp), align="R", new_x="LMARGIN", new_y="NEXT")
+    write_text(pdf, 85, 4.5, _pdf_text(stamp), align="R")
     pdf.set_y(max(left_bottom, pdf.get_y()) + 2)
     pdf.set_line_width(0.6)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
@@ -361,7 +361,7 @@ def render_recap_pdf(session: Session, efm_id: int) -> bytes:
         pdf.heading("Points à vérifier")
         pdf.set_font("helvetica", "", 9.5)
         for line in [*flags, *(f"À renseigner : {m}" for m in missing)]:
-            pdf.multi_cell(0, LINE_H, _pdf_text(f"- {line}"), new_x="LMARGIN", new_y="NEXT")
+            write_text(pdf, 0, LINE_H, _pdf_text(f"- {line}"))
 
     # Attestation and signatures, kept together on one page.
     if pdf.will_page_break(62):
