@@ -38,10 +38,30 @@ class _Row:
     bold: bool
 
 
+def _words_wrapped(pdf: FPDF, text: str, width: float) -> list[str] | None:
+    """``text`` broken at single spaces into lines at most ``width`` wide, as fpdf breaks words; None for
+    anything else (several spaces, tabs, line breaks, soft hyphens, a word wider than the line)."""
+    if any(c in text for c in "\n\t\u00ad") or "  " in text:
+        return None
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        candidate = f"{line} {word}" if line else word
+        if pdf.get_string_width(candidate) <= width:
+            line = candidate
+            continue
+        if not line or pdf.get_string_width(word) > width:
+            return None
+        lines.append(line)
+        line = word
+    return [*lines, line]
+
+
 def _lines(pdf: FPDF, text: str, width: float, line_height: float) -> list[str]:
-    """The lines of ``text`` in a cell ``width`` wide (fpdf's line breaking only when it needs more than one)."""
-    if "\n" not in text and pdf.get_string_width(text) <= width - 2 * PADDING:
-        return [text]
+    """The lines of ``text`` in a cell ``width`` wide (fpdf's line breaking only for what words cannot do)."""
+    wrapped = _words_wrapped(pdf, text, width - 2 * PADDING)
+    if wrapped is not None:
+        return wrapped
     padding = Padding.new(PADDING)
     lines = pdf.multi_cell(width, line_height, text, padding=padding, dry_run=True, output=MethodReturnValue.LINES)
     assert isinstance(lines, list)
