@@ -240,7 +240,8 @@ async def declaration(driver: Driver, user: int, k: int) -> None:
     await driver.send(user, "0")  # none at the administrative restaurant (typed: the buttons changed)
     await driver.send(user, "32,40")
     await driver.press(user, "Continuer")
-    await driver.press(user, "Valider")
+    await driver.press(user, "Valider")  # the points to check listed (no receipt received yet)
+    await driver.press(user, "Je confirme")
 
 
 async def bare_chat(driver: Driver, user: int, steps: int) -> None:
@@ -250,7 +251,7 @@ async def bare_chat(driver: Driver, user: int, steps: int) -> None:
         await driver.press(user, "Retour" if i % 2 else "Suivant")
 
 
-STEPS_PER_DECLARATION = 20
+STEPS_PER_DECLARATION = 21
 
 
 def start_server(kind: str, missions: list[int], data_dir: str) -> tuple[subprocess.Popen[str], str]:

@@ -29,6 +29,7 @@ class Declare(StatesGroup):
     receipts_total = State()
     receipts = State()
     recap = State()
+    confirm = State()  # the warnings to confirm (« Je confirme ») before the dossier number
 
 
 class TripEdit(StatesGroup):

@@ -99,6 +99,11 @@ def _misplaced_trips(
     return {day: first} if first is not None else {}
 
 
+def trips_move_target(session: Session, efm: EtatDeFrais) -> EtatDeFrais | None:
+    """The first mission of the day that this mission's trips belong on (None: they are where they belong)."""
+    return next(iter(_misplaced_trips(session, efm).values()), None)
+
+
 def _trip_days(efm: EtatDeFrais) -> set[date]:
     return {t.depart_at.date() for t in efm.trips} | {t.arrive_at.date() for t in efm.trips}
 
@@ -199,7 +204,8 @@ def check_before_submit(
 
 
 def move_trips_to_first_mission(session: Session, efm: EtatDeFrais, actor: str) -> EtatDeFrais:
-    """Move the trips of the mission's day to the first mission of that day (both drafts, audited)."""
+    """Move the trips of the mission's day to the first mission of that day (both drafts, audited); the personal
+    car's horsepower and yearly distance go with them when the first mission has none."""
     from core import declarations, prechecks
 
     misplaced = _misplaced_trips(session, efm)
@@ -221,6 +227,9 @@ def move_trips_to_first_mission(session: Session, efm: EtatDeFrais, actor: str) 
             distance_km=trip.distance_km,
         )
         declarations.remove_trip(session, efm, trip.id, actor)
+    by_car = any(t.mode == "voiture" for t in first.trips)
+    if by_car and first.car_fiscal_hp is None and efm.car_fiscal_hp is not None:  # the car goes with its trips
+        declarations.set_car(session, first, efm.car_fiscal_hp, efm.car_yearly_km, actor)
     prechecks.refresh_flags(session, efm)
     prechecks.refresh_flags(session, first)
     return first

@@ -18,10 +18,9 @@ from core.errors import IllegalTransition, InvalidInput, NotFound
 from core.french import format_at, format_datetime
 from core.missions import has_started, mission_window
 from core.models import EtatDeFrais, MissionType, Trip, utcnow
-from core.parsing import MAX_COUNT
+from core.parsing import MAX_COUNT, MAX_DURATION_MINUTES
 from core.statuses import EDITABLE, Part, PartStatus, next_status
 
-MAX_PRACTICAL_MINUTES = 200 * 60
 MAX_NIGHTS = 31
 MAX_MEALS = 62
 MAX_CITY_LENGTH = 120
@@ -123,7 +122,7 @@ def set_quantity(session: Session, efm: EtatDeFrais, value: int, actor: str) -> 
     field = quantity_field(efm)
     if field is None:
         raise InvalidInput("Cette mission ne demande pas de quantité.")
-    limit = MAX_PRACTICAL_MINUTES if field == "practical_minutes" else MAX_COUNT
+    limit = MAX_DURATION_MINUTES if field == "practical_minutes" else MAX_COUNT
     if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > limit:
         raise InvalidInput(f"Valeur hors limites (0 à {limit}).")
     _save(session, efm, actor, "quantity", **{field: value})

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fpdf import FPDF
 from sqlalchemy.orm import Session
 
-from core import declarations, estimates, missions, prechecks, receipt_lines, receipts, steps
+from core import declarations, estimates, missions, prechecks, receipt_lines, steps
 from core.dec.operators import actor_name
 from core.french import (
     format_amount,
@@ -22,7 +22,7 @@ from core.french import (
 )
 from core.models import EtatDeFrais, Mission, MissionType, Trip, utcnow
 from core.pdf_table import Column, draw_table, write_text
-from core.rules import RECEIPTS_SOURCE
+from core.rules import CATEGORY_LABELS, RECEIPTS_SOURCE, EstimateLine
 from core.settings import Settings, get_settings
 from core.statuses import Part, PartStatus
 
@@ -34,6 +34,7 @@ QUANTITY_LABELS = {
 # Findings that are not a point to check for the intervenant (positive, or the chef de centre's part).
 QUIET_FLAGS = frozenset({prechecks.TOTAL_MATCHES, prechecks.SERVICE_FAIT_MISSING})
 Section = tuple[str, list[str]]
+REFUSED_TITLE = "Validation impossible (Imag'in refuse, à corriger d'abord)"
 
 
 def mission_lines(mission: Mission) -> list[str]:
@@ -89,21 +90,28 @@ def declaration_lines(session: Session, efm: EtatDeFrais) -> list[str]:
     lines.append(f"Repas : {'—' if efm.meals is None else efm.meals}{admin}")
     total = format_amount(efm.receipts_total) if efm.receipts_total is not None else "—"
     lines.append(f"Total des justificatifs déclaré : {total}")
-    names = [r.original_name for r in receipts.receipts_of(session, efm.id)]
+    views = receipt_lines.line_views(session, efm)  # each receipt with its kind, amount and what it justifies
     by_mail = " (envoi par e-mail annoncé)" if efm.receipts_by_email else ""
-    lines.append(f"Justificatifs reçus : {', '.join(names) if names else 'aucun'}{by_mail}")
+    lines.append(f"Justificatifs reçus{by_mail} :" if views else f"Justificatifs reçus : aucun{by_mail}")
+    lines += [f"  {v.text}" for v in views]
     return lines
 
 
+def _estimate_line(line: EstimateLine) -> str:
+    if line.rule_source == RECEIPTS_SOURCE:
+        return f"{line.label_fr} : {format_amount(line.amount)} ({estimates.line_rate(line)})"
+    quantity, rate = estimates.line_quantity(line), estimates.line_rate(line)
+    return f"{line.label_fr} : {quantity} × {rate} = {format_amount(line.amount)}"
+
+
 def estimate_lines(session: Session, efm: EtatDeFrais) -> list[str]:
+    """The estimate by category (« Repas : 60,00 € »), each category's lines under it, then the total."""
     est = estimates.estimate_for(session, efm)
-    lines = [
-        f"{ln.label_fr} : {format_amount(ln.amount)} ({estimates.line_rate(ln)})"
-        if ln.rule_source == RECEIPTS_SOURCE
-        else f"{ln.label_fr} : {estimates.line_quantity(ln)} × {estimates.line_rate(ln)} = {format_amount(ln.amount)}"
-        for ln in est.lines
-    ] or ["Aucune somme due."]
-    return [*lines, f"Total estimé : {format_amount(est.total)}"]
+    lines: list[str] = []
+    for category, amount in est.by_category().items():
+        lines.append(f"{CATEGORY_LABELS[category]} : {format_amount(amount)}")
+        lines += [f"  {_estimate_line(ln)}" for ln in est.lines if ln.category == category]
+    return [*(lines or ["Aucune somme due."]), f"Total estimé : {format_amount(est.total)}"]
 
 
 def flag_lines(session: Session, efm: EtatDeFrais) -> list[str]:
@@ -119,7 +127,11 @@ def recap_sections(session: Session, efm: EtatDeFrais) -> list[Section]:
         ("Déclaration", declaration_lines(session, efm)),
         ("Estimation des sommes dues (indicative)", estimate_lines(session, efm)),
     ]
-    flags = flag_lines(session, efm)
+    found = [f for f in prechecks.compute_flags(session, efm) if f.code not in QUIET_FLAGS]
+    refused = [f.message for f in found if f.severity == "blocking"] if not efm.dossier_number else []
+    if refused:  # a draft: what Imag'in refuses stands apart, before « Valider »
+        sections.append((REFUSED_TITLE, refused))
+    flags = [f.message for f in found if f.message not in refused]
     if flags:
         sections.append(("Points à vérifier", flags))
     missing = steps.missing_answers(efm)

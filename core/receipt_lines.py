@@ -61,7 +61,9 @@ class LineView:
 
     @property
     def text(self) -> str:
-        """« hotel.pdf : Hôtel (hébergement), 95,00 € : nuit(s) d'hôtel déclarée(s) »."""
+        """« hotel.pdf : Hôtel (hébergement), 95,00 € : nuit(s) d'hôtel déclarée(s) »; « … : lecture en cours »."""
+        if self.line.state == LineState.PENDING:  # nothing read yet: not « illisible »
+            return f"{self.receipt.original_name} : lecture en cours"
         return f"{self.receipt.original_name} : {describe(self.justification, self.line.amount)}"
 
 
@@ -155,7 +157,7 @@ def confirm(session: Session, efm: EtatDeFrais, receipt_id: int, actor: str) -> 
         raise InvalidInput(f"« {receipt.original_name} » : le montant n'a pas pu être lu. Indiquez-le. Exemple : 23,40")
     before = _snapshot(line)
     line.amount_confirmed = amount
-    if line.state is not LineState.CORRECTED:
+    if line.state != LineState.CORRECTED:  # a plain str once loaded (String column): compare by value
         line.state = LineState.CONFIRMED
     audit.record(session, actor, "receipt_line", line.id, "line_confirmed", before, _snapshot(line))
     _after_change(session, efm, actor)
@@ -253,7 +255,7 @@ def facts_of(session: Session, efm: EtatDeFrais) -> tuple[DeclarationFacts, list
                 to_city=ln.to_city,
                 travel_date=ln.travel_date,
                 nights=ln.nights,
-                pending=ln.state is LineState.PENDING,
+                pending=ln.state == LineState.PENDING,
             )
         )
     return declaration, lines

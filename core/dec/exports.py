@@ -23,7 +23,7 @@ from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
 from core import audit, receipt_lines
-from core.dec.operators import actor_name
+from core.dec.operators import actor_name, actor_names
 from core.dec.queue import Operator, decisions_of, get_dossier, require_service_fait, visible_dossiers, with_details
 from core.declarations import apply_transition, part_status
 from core.errors import DomainError, NotFound
@@ -289,11 +289,22 @@ def dossier_data(session: Session, op: Operator, efm_id: int) -> dict[str, Any]:
         for v in receipt_lines.line_views(session, efm)
     }
     sf = efm.service_fait
-    history = session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.entity == "etat_de_frais", AuditEntry.entity_id == efm.id)
-        .order_by(AuditEntry.id)
+    history = list(
+        session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity == "etat_de_frais", AuditEntry.entity_id == efm.id)
+            .order_by(AuditEntry.id)
+        )
     )
+    decisions = decisions_of(session, efm.id)
+    names = actor_names(
+        session, [sf.attested_by if sf else None, *(d.actor for d in decisions), *(a.actor for a in history)]
+    )
+
+    def who(actor: str | None) -> dict[str, str | None]:
+        """The actor in words for the reader, and the account it stands for (``staff:3``) for tracing."""
+        return {"par": names.get(actor or "", actor), "compte": actor}
+
     return {
         "dossier": efm.dossier_number,
         "id": efm.id,
@@ -335,7 +346,7 @@ def dossier_data(session: Session, op: Operator, efm_id: int) -> dict[str, Any]:
         ],
         "service_fait": None
         if sf is None
-        else {"effectue": sf.done, "par": sf.attested_by, "source": sf.source, "le": _iso(sf.attested_at)},
+        else {"effectue": sf.done, **who(sf.attested_by), "source": sf.source, "le": _iso(sf.attested_at)},
         "estimation": {
             "remuneration": str(est.pay),
             "deplacement": str(est.travel),
@@ -379,11 +390,11 @@ def dossier_data(session: Session, op: Operator, efm_id: int) -> dict[str, Any]:
             for r in receipts_of(session, efm.id)
         ],
         "decisions": [
-            {"partie": d.part, "decision": d.action, "motif": d.reason, "par": d.actor, "le": _iso(d.created_at)}
-            for d in decisions_of(session, efm.id)
+            {"partie": d.part, "decision": d.action, "motif": d.reason, **who(d.actor), "le": _iso(d.created_at)}
+            for d in decisions
         ],
         "historique": [
-            {"le": _iso(a.at), "par": a.actor, "action": a.action, "avant": a.before, "apres": a.after} for a in history
+            {"le": _iso(a.at), **who(a.actor), "action": a.action, "avant": a.before, "apres": a.after} for a in history
         ],
     }
 

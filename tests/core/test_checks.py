@@ -58,6 +58,23 @@ def test_trips_on_the_second_mission_of_a_day_are_refused_and_moved_to_the_first
             checks.move_trips_to_first_mission(s, first, ACTOR)
 
 
+def test_the_car_goes_with_the_trips_moved_to_the_first_mission(seeded) -> None:  # type: ignore[no-untyped-def]
+    with seeded() as s:
+        first, second = efm_by_mission(s, "DEMO-102"), efm_by_mission(s, "DEMO-103")
+        _declare(s, second, 7, 19)
+        day = second.convocation.mission.start_at.replace(hour=0, minute=0)
+        d.add_trip(
+            s, second, day + timedelta(hours=7), "ST LO", day + timedelta(hours=8), "CAEN", ACTOR,
+            mode="voiture", distance_km=60,
+        )  # fmt: skip
+        d.set_car(s, second, 6, 12000, ACTOR)
+        assert checks.trips_move_target(s, second) is first
+        checks.move_trips_to_first_mission(s, second, ACTOR)
+        assert [(t.mode, t.distance_km) for t in first.trips] == [("voiture", 60)]
+        assert (first.car_fiscal_hp, first.car_yearly_km) == (6, 12000)  # not asked again on the first mission
+        assert checks.trips_move_target(s, second) is None and checks.trips_move_target(s, first) is None
+
+
 def test_times_overlapping_another_mission_are_refused(seeded) -> None:  # type: ignore[no-untyped-def]
     with seeded() as s:
         first, second = efm_by_mission(s, "DEMO-102"), efm_by_mission(s, "DEMO-103")

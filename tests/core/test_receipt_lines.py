@@ -194,3 +194,28 @@ def test_fuel_with_a_personal_car_and_an_other_receipt_justify_nothing(db) -> No
         flags = [f for f in prechecks.compute_flags(s, efm) if f.code == jst.JUSTIFIES_NOTHING]
         assert len(flags) == 1 and "indemnités kilométriques" in flags[0].message
         assert estimate_for(s, efm).by_category()["transport"] == Decimal("6.80")  # the toll, not the fuel
+
+
+def test_lines_loaded_again_keep_their_state(db) -> None:  # type: ignore[no-untyped-def]
+    """As every later request sees them (read back from the database, the state a plain string): a receipt still
+    being read is not « nature à confirmer », and a corrected line confirmed afterwards stays corrected."""
+    from core.models import EtatDeFrais
+
+    session_scope = seeded(db)
+    with session_scope() as s:
+        efm = efm_by_mission(s, "DEMO-101")
+        declare_meals_and_hotel(s, efm)
+        receipt, _ = receipts.add_receipt(s, efm, photo(20), "en-cours.jpg", source="chat", actor=ACTOR)
+        efm_id, receipt_id, day0 = efm.id, receipt.id, efm.convocation.mission.start_at.date()
+    with session_scope() as s:
+        codes = {f.code for f in prechecks.compute_flags(s, s.get(EtatDeFrais, efm_id))}
+        assert prechecks.RECEIPT_PENDING in codes and jst.KIND_UNKNOWN not in codes
+        [view] = receipt_lines.line_views(s, s.get(EtatDeFrais, efm_id))
+        assert view.text == "en-cours.jpg : lecture en cours"
+        receipts.record_reading(s, receipt_id, {"total": "23.40", "date": day0.isoformat(), "confidence": 0.9})
+    with session_scope() as s:
+        assert jst.KIND_UNKNOWN in {f.code for f in prechecks.compute_flags(s, s.get(EtatDeFrais, efm_id))}
+        receipt_lines.correct(s, s.get(EtatDeFrais, efm_id), receipt_id, ACTOR, kind="meal")
+    with session_scope() as s:
+        line = receipt_lines.confirm(s, s.get(EtatDeFrais, efm_id), receipt_id, ACTOR)
+        assert line.state == LineState.CORRECTED and line.amount_confirmed == Decimal("23.40")

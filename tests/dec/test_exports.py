@@ -111,6 +111,22 @@ def test_dossier_zip_has_recap_receipt_and_json(seeded) -> None:  # type: ignore
     assert info["estimation"]["remuneration"] == "500.00"
 
 
+def test_dossier_json_names_who_acted(seeded) -> None:  # type: ignore[no-untyped-def]
+    db, ids = seeded
+    with db() as s:
+        user = staff(s, "dec.demo")
+        g = Operator.of(user)
+        dec.attest(s, g, ids["caen"], True)
+        dec.decide(s, g, ids["caen"], "validate", [Part.PAY])
+        _, data = dossier_zip(s, g, ids["caen"])
+        full_name, account = user.full_name, f"staff:{user.id}"
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        info = json.loads(zf.read("dossier.json"))
+    assert info["service_fait"]["par"] == full_name and info["service_fait"]["compte"] == account
+    assert info["decisions"][-1]["par"] == full_name and info["decisions"][-1]["compte"] == account
+    assert all(not (h["par"] or "").startswith("staff:") for h in info["historique"])
+
+
 def test_attestation_csv_import_reports_bad_lines(seeded) -> None:  # type: ignore[no-untyped-def]
     db, ids = seeded
     text = (

@@ -109,7 +109,10 @@ def test_chat_recap_shows_a_receipts_total_at_its_amount(console) -> None:  # ty
 
     with console.db() as s:
         lines = estimate_lines(s, s.get(EtatDeFrais, console.ids["caen"]))
-    receipts = next(line for line in lines if line.startswith("Transport sur justificatifs"))
+    receipts = next(line for line in lines if line.startswith("  Transport sur justificatifs"))
     # the ticket is paid what it states (80,00 €), not the declared total (85,00 €, flagged as differing)
     assert receipts.endswith(": 80,00 € (montant réel)") and "forfait" not in " ".join(lines)
-    assert "Correction de copies (taux 5) : 100 copies × 5,00 € = 500,00 €" in lines
+    assert "Transport sur justificatifs : 80,00 €" in lines  # its category, the lines under it
+    assert lines.index("Rémunération : 500,00 €") + 1 == lines.index(
+        "  Correction de copies (taux 5) : 100 copies × 5,00 € = 500,00 €"
+    )

@@ -1,7 +1,8 @@
 """The declaration, step by step: every answer goes through a core use case and is saved at once.
 
 One module per step group, each window with its own getter: ``mission`` (done, quantity), ``times``,
-``trips`` (the list, and one trip as a sub-dialog), ``stay`` (lodging, meals, car), ``receipts``, ``recap``;
+``trips`` (the list, and one trip as a sub-dialog), ``stay`` (lodging, meals, car), ``receipts``, ``recap``
+(and ``confirm``: what Imag'in refuses, the warnings confirmed with « Je confirme » before the dossier number);
 ``navigation`` holds the plumbing. Which steps apply, their order and states come from ``core.steps``.
 """
 

@@ -11,13 +11,15 @@ from aiogram_dialog.widgets.kbd import Button, Group, Select
 from aiogram_dialog.widgets.text import Const, Format
 from sqlalchemy.orm import Session
 
-from bot.dialogs.common import error, say, when
+from bot.dialogs.common import say, when
+from bot.dialogs.declare import confirm
 from bot.dialogs.declare.navigation import efm_of, goto, header, ids, open_step, window
 from bot.resume import save_resume
 from bot.services import run_db
 from bot.states import Declare
 from bot.views import Draft, draft_of, recap_text
 from core import declarations
+from core.checks import NeedsConfirmation
 from core.errors import DomainError
 from core.recap_pdf import render_recap_pdf
 from core.steps import StepName, StepState
@@ -25,13 +27,14 @@ from core.steps import StepName, StepState
 _MARKS = {StepState.ANSWERED: "✏️", StepState.MISSING: "❔", StepState.BLOCKED: "⏸"}
 
 
-def _recap(session: Session, person_id: int, efm_id: int) -> tuple[str, Draft]:
+def _recap(session: Session, person_id: int, efm_id: int) -> tuple[str, Draft, confirm.Refusal]:
     efm = efm_of(session, person_id, efm_id)
-    return recap_text(session, efm), draft_of(session, efm)
+    return recap_text(session, efm), draft_of(session, efm), confirm.refusal_of(session, efm)
 
 
-def _submit(session: Session, person_id: int, efm_id: int, actor: str) -> str:
-    return declarations.submit(session, efm_of(session, person_id, efm_id), actor, notify=False)
+def _submit(session: Session, person_id: int, efm_id: int, actor: str, confirmed: list[str]) -> str:
+    efm = efm_of(session, person_id, efm_id)
+    return declarations.submit(session, efm, actor, notify=False, confirmed_warnings=confirmed)
 
 
 def _pdf(session: Session, person_id: int, efm_id: int) -> tuple[bytes, str]:
@@ -43,18 +46,21 @@ def _pdf(session: Session, person_id: int, efm_id: int) -> tuple[bytes, str]:
 
 async def recap_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     person_id, efm_id, _ = ids(dialog_manager)
-    text, draft = await run_db(_recap, person_id, efm_id)
+    text, draft, refusal = await run_db(_recap, person_id, efm_id)
     recap = draft.steps[-1]
     if not draft.editable:
         text += f"\n\n{declarations.READ_ONLY}"
     elif recap.state is StepState.BLOCKED:
         text += f"\n\n{recap.reason}"
+    elif refusal.refused:
+        text += "\n\nCorrigez d'abord ce qu'Imag'in refuse (touchez l'étape concernée), puis validez."
     else:
         text += "\n\nTouchez une étape pour la modifier, ou validez."
     return {
         "text": f"{header(draft, 'recap')}\n\n{text}",
         "editable": draft.editable,
-        "complete": recap.state is StepState.MISSING,
+        "complete": recap.state is StepState.MISSING and not refusal.refused,
+        "move_to": refusal.move_to if draft.editable else None,
         "steps": [
             {"id": s.name.value, "label": f"{_MARKS[s.state]} {s.title}"}
             for s in draft.steps
@@ -68,11 +74,16 @@ async def on_open_step(callback: CallbackQuery, widget: Any, manager: DialogMana
 
 
 async def on_submit(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    """« Valider » (or « Je confirme »): the dossier number once nothing is refused and every warning confirmed."""
     person_id, efm_id, actor = ids(manager)
+    confirmed = confirm.confirmed(manager)
     try:
-        number = await run_db(_submit, person_id, efm_id, actor)
+        number = await run_db(_submit, person_id, efm_id, actor, confirmed)
+    except NeedsConfirmation as exc:
+        await confirm.ask(manager, exc, confirmed)
+        return
     except DomainError as exc:
-        await error(manager, exc)
+        await confirm.refused(manager, exc)
         return
     pdf, sent = await run_db(_pdf, person_id, efm_id)  # after the commit: no lock held while rendering
     await save_resume(manager, efm_id, None)
@@ -106,7 +117,9 @@ def windows() -> list[Window]:
                 ),
                 width=2,
             ),
+            confirm.move_button(),
             Button(Const("✅ Valider ma déclaration"), id="submit", on_click=on_submit, when=when("complete")),
             Button(Const("✏️ Revoir depuis le début"), id="restart", on_click=on_restart, when=when("editable")),
-        )
+        ),
+        confirm.confirm_window(on_submit),
     ]
