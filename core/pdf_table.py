@@ -38,6 +38,15 @@ class _Row:
     bold: bool
 
 
+def _width(pdf: FPDF, text: str) -> float:
+    """``pdf.get_string_width(text)`` for plain text in the current font, from the font's character widths
+    (``get_string_width`` copies the whole graphics state for each call: most of a cell's cost)."""
+    font = pdf.current_font
+    if font is None or pdf.text_shaping or pdf.char_spacing or pdf.font_stretching != 100:
+        return pdf.get_string_width(text)
+    return font.get_text_width(pdf.normalize_text(text), pdf.font_size_pt, None)[1] / pdf.k
+
+
 def _words_wrapped(pdf: FPDF, text: str, width: float) -> list[str] | None:
     """``text`` broken at single spaces into lines at most ``width`` wide, as fpdf breaks words; None for
     anything else (several spaces, tabs, line breaks, soft hyphens, a word wider than the line)."""
@@ -47,10 +56,10 @@ def _words_wrapped(pdf: FPDF, text: str, width: float) -> list[str] | None:
     line = ""
     for word in text.split(" "):
         candidate = f"{line} {word}" if line else word
-        if pdf.get_string_width(candidate) <= width:
+        if _width(pdf, candidate) <= width:
             line = candidate
             continue
-        if not line or pdf.get_string_width(word) > width:
+        if not line or _width(pdf, word) > width:
             return None
         lines.append(line)
         line = word
@@ -88,7 +97,7 @@ def _draw(pdf: FPDF, row: _Row, columns: Sequence[Column], line_height: float, r
             pdf.set_text_color(*column.color)
         top = y + (row.height - len(lines) * line_height) / 2
         for k, line in enumerate(lines):  # where cell(column.width, line_height, line) puts it, padded
-            left = x + column.width - PADDING - pdf.get_string_width(line) if column.align == "R" else x + PADDING
+            left = x + column.width - PADDING - _width(pdf, line) if column.align == "R" else x + PADDING
             pdf.text(left, top + (k + 0.5) * line_height + 0.3 * pdf.font_size, line)
         pdf.text_color = ink
         x += column.width
@@ -132,7 +141,7 @@ def write_text(pdf: FPDF, w: float, h: float, text: str, *, align: str = "J", ne
     x = pdf.x
     width = w or pdf.w - pdf.r_margin - x
     lines = text.split("\n")
-    if any(pdf.get_string_width(line) > width - 2 * pdf.c_margin for line in lines):
+    if any(_width(pdf, line) > width - 2 * pdf.c_margin for line in lines):
         pdf.multi_cell(w, h, text, align=align, new_x=new_x, new_y="NEXT")
         return
     for line in lines:

@@ -7,13 +7,14 @@ import io
 from collections.abc import Callable
 
 import pdfplumber
+import pytest
 from fpdf import FPDF, FontFace
 from fpdf.enums import MethodReturnValue
 from fpdf.util import Padding
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.pdf_table import PADDING, Column, _words_wrapped, draw_table, write_text
+from core.pdf_table import PADDING, Column, _width, _words_wrapped, draw_table, write_text
 
 ROWS = [
     ["N°", "Départ", "Mode", "Montant"],
@@ -92,6 +93,7 @@ def test_short_lines_are_written_where_multi_cell_writes_them() -> None:
 def test_words_are_wrapped_as_fpdf_wraps_them(words: list[str], width: int) -> None:
     pdf = _page()
     text = " ".join(words)
+    assert _width(pdf, text) == pytest.approx(pdf.get_string_width(text))
     ours = _words_wrapped(pdf, text, width - 2 * PADDING)
     if ours is None:  # a word wider than the line: left to fpdf
         return
