@@ -11,14 +11,18 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from core.errors import InvalidInput
 from core.french import format_at, format_date, format_duration, format_number
 from core.models import Convocation, EtatDeFrais
 from core.rules import load_rules
+
+if TYPE_CHECKING:
+    from core.prechecks import FlagData
 
 NOT_FIRST_MISSION = "trips_not_first_mission"  # Imag'in shows "Invalidable"
 TIMES_OVERLAP = "times_overlap_other_mission"
@@ -58,34 +62,40 @@ class NeedsConfirmation(InvalidInput):
 
 
 def _others(session: Session, efm: EtatDeFrais) -> list[EtatDeFrais]:
-    """The person's other états de frais."""
+    """The person's other états de frais, with their convocation and mission (one query)."""
     return list(
         session.scalars(
             select(EtatDeFrais)
             .join(EtatDeFrais.convocation)
+            .options(contains_eager(EtatDeFrais.convocation).joinedload(Convocation.mission))
             .where(Convocation.intervenant_id == efm.convocation.intervenant_id, EtatDeFrais.id != efm.id)
         )
     )
 
 
-def first_mission_of_day(session: Session, efm: EtatDeFrais, day: date) -> EtatDeFrais | None:
-    """The état de frais of the person's first mission starting on ``day``, when it is another one than this."""
+def first_mission_of_day(
+    session: Session, efm: EtatDeFrais, day: date, others: list[EtatDeFrais] | None = None
+) -> EtatDeFrais | None:
+    """The état de frais of the person's first mission starting on ``day``, when it is another one than this
+    (``others``: the person's other états de frais, when already read)."""
     mine = efm.convocation.mission
     earlier = [
         other
-        for other in _others(session, efm)
+        for other in (_others(session, efm) if others is None else others)
         if other.convocation.mission.start_at.date() == day
         and (other.convocation.mission.start_at, other.convocation.mission.number) < (mine.start_at, mine.number)
     ]
     return min(earlier, key=lambda o: (o.convocation.mission.start_at, o.convocation.mission.number), default=None)
 
 
-def _misplaced_trips(session: Session, efm: EtatDeFrais) -> dict[date, EtatDeFrais]:
+def _misplaced_trips(
+    session: Session, efm: EtatDeFrais, others: list[EtatDeFrais] | None = None
+) -> dict[date, EtatDeFrais]:
     """Days on which this mission has trips although another mission of the person comes first that day."""
     if not efm.trips or efm.convocation.mission.start_at.date() not in _trip_days(efm):
         return {}
     day = efm.convocation.mission.start_at.date()
-    first = first_mission_of_day(session, efm, day)
+    first = first_mission_of_day(session, efm, day, others)
     return {day: first} if first is not None else {}
 
 
@@ -98,11 +108,11 @@ def _trip_days(efm: EtatDeFrais) -> set[date]:
     return {t.depart_at.date() for t in efm.trips} | {t.arrive_at.date() for t in efm.trips}
 
 
-def _overlaps(session: Session, efm: EtatDeFrais) -> list[Problem]:
+def _overlaps(efm: EtatDeFrais, others: list[EtatDeFrais]) -> list[Problem]:
     if efm.departure_at is None or efm.return_at is None or not efm.service_done:
         return []
     problems = []
-    for other in _others(session, efm):
+    for other in others:
         if other.departure_at is None or other.return_at is None or other.service_done is False:
             continue
         if efm.departure_at < other.return_at and other.departure_at < efm.return_at:
@@ -157,31 +167,38 @@ def impossible_quantity(efm: EtatDeFrais) -> Problem | None:
 
 def blocking_problems(session: Session, efm: EtatDeFrais) -> list[Problem]:
     """What Imag'in refuses in this declaration."""
+    others = _others(session, efm)
     problems = [
         Problem(
             NOT_FIRST_MISSION,
             f"Deux missions le {format_date(day)} : les trajets se déclarent sur la première mission de la journée "
             f"(n° {first.convocation.mission.number}), pas sur celle-ci. Déplacez-les vers cette mission.",
         )
-        for day, first in _misplaced_trips(session, efm).items()
+        for day, first in _misplaced_trips(session, efm, others).items()
     ]
-    problems += _overlaps(session, efm)
+    problems += _overlaps(efm, others)
     quantity = impossible_quantity(efm)
     if quantity is not None:
         problems.append(quantity)
     return problems
 
 
-def check_before_submit(session: Session, efm: EtatDeFrais) -> SubmitCheck:
-    """Errors that refuse validation, and the warnings the intervenant must confirm."""
+def check_before_submit(
+    session: Session, efm: EtatDeFrais, flags: list[FlagData] | None = None, errors: list[Problem] | None = None
+) -> SubmitCheck:
+    """Errors that refuse validation, and the warnings the intervenant must confirm. ``flags`` and ``errors``:
+    ``prechecks.compute_flags`` and ``blocking_problems`` of this dossier as it is, when already computed."""
     from core import prechecks
 
-    errors = blocking_problems(session, efm)
+    if errors is None:
+        errors = blocking_problems(session, efm)
+    if flags is None:
+        flags = prechecks.compute_flags(session, efm, blocking=errors)
     codes = {e.code for e in errors}
     warnings = [
         Problem(f.code, f.message)
-        for f in prechecks.compute_flags(session, efm)
-        if f.severity == "warning" and f.code not in codes
+        for f in flags
+        if f.severity == "warning" and f.code not in codes and f.code not in prechecks.DEC_ONLY_FLAGS
     ]
     return SubmitCheck(errors, warnings)
 

@@ -352,7 +352,9 @@ def submit(
 
     require_editable(efm)
     require_complete(efm)
-    check = checks.check_before_submit(session, efm)
+    errors = checks.blocking_problems(session, efm)
+    flags = prechecks.compute_flags(session, efm, for_dec=True, blocking=errors)  # the same once submitted
+    check = checks.check_before_submit(session, efm, flags, errors)
     if check.errors:
         raise InvalidInput("Validation impossible : " + " ".join(e.message for e in check.errors))
     if confirmed_warnings is not None and check.unconfirmed(confirmed_warnings):
@@ -362,7 +364,7 @@ def submit(
     if efm.dossier_number is None:
         efm.dossier_number = dossier_number_for(efm)
     efm.submitted_at = utcnow()
-    prechecks.refresh_flags(session, efm)
+    prechecks.store_flags(session, efm, flags)
     if notify:
         mission = efm.convocation.mission
         outbox.notify_intervenant(

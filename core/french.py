@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from math import ceil
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,7 @@ def _plain(text: str) -> str:
     return text.translate(_PLAIN)
 
 
+@lru_cache(maxsize=4096)  # babel's currency formatting costs tens of microseconds; the same amounts recur
 def format_amount(amount: Decimal | int | float | str) -> str:
     """``Decimal("1234.56")`` -> ``"1 234,56 €"``."""
     value = Decimal(str(amount)).quantize(CENT, rounding=ROUND_HALF_UP)

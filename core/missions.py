@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from functools import cache
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from core.errors import NotFound
@@ -54,9 +54,19 @@ def efms_of_intervenant(session: Session, intervenant_id: int) -> list[EtatDeFra
     return list(session.scalars(q).unique())
 
 
+@cache
+def _one_efm_query(of_intervenant: bool) -> Select[EtatDeFrais]:
+    """One état de frais by ``efm_id`` (and ``intervenant_id``), with its trips (nearly always read next: one
+    query, not two): bound parameters, built once (building a statement and its cache key costs more than
+    running it on SQLite)."""
+    q = _efm_query().options(joinedload(EtatDeFrais.trips)).where(EtatDeFrais.id == bindparam("efm_id"))
+    return q.where(Convocation.intervenant_id == bindparam("intervenant_id")) if of_intervenant else q
+
+
 def efm_of_intervenant(session: Session, intervenant_id: int, efm_id: int) -> EtatDeFrais:
     """One état de frais, only if it belongs to this intervenant (else NotFound: no data leaks)."""
-    efm = session.scalar(_efm_query().where(EtatDeFrais.id == efm_id, Convocation.intervenant_id == intervenant_id))
+    params = {"efm_id": efm_id, "intervenant_id": intervenant_id}
+    efm = session.scalars(_one_efm_query(True), params).unique().one_or_none()
     if efm is None:
         raise NotFound("Mission introuvable.")
     return efm
@@ -69,7 +79,7 @@ def efms_of_centre(session: Session, centre_id: int) -> list[EtatDeFrais]:
 
 
 def get_efm(session: Session, efm_id: int) -> EtatDeFrais:
-    efm = session.scalar(_efm_query().where(EtatDeFrais.id == efm_id))
+    efm = session.scalars(_one_efm_query(False), {"efm_id": efm_id}).unique().one_or_none()
     if efm is None:
         raise NotFound("Dossier introuvable.")
     return efm

@@ -244,9 +244,12 @@ def _declaration_flags(efm: EtatDeFrais) -> list[FlagData]:
     return flags
 
 
-def compute_flags(session: Session, efm: EtatDeFrais, *, for_dec: bool = False) -> list[FlagData]:
+def compute_flags(
+    session: Session, efm: EtatDeFrais, *, for_dec: bool = False, blocking: list[checks.Problem] | None = None
+) -> list[FlagData]:
     """The pre-check findings for this dossier, from its current data: what its intervenant may read, or
-    with ``for_dec`` every finding (``DEC_ONLY_FLAGS`` too: those speak of other people)."""
+    with ``for_dec`` every finding (``DEC_ONLY_FLAGS`` too: those speak of other people). ``blocking``:
+    ``checks.blocking_problems`` of this dossier, when already computed."""
     flags: list[FlagData] = []
     if efm.service_done:
         sf = efm.service_fait
@@ -261,7 +264,9 @@ def compute_flags(session: Session, efm: EtatDeFrais, *, for_dec: bool = False) 
                 )
             )
     flags += _declaration_flags(efm)
-    flags += [FlagData(p.code, p.message, "blocking") for p in checks.blocking_problems(session, efm)]
+    if blocking is None:
+        blocking = checks.blocking_problems(session, efm)
+    flags += [FlagData(p.code, p.message, "blocking") for p in blocking]
     flags += _receipt_flags(session, efm)
     return flags if for_dec else [f for f in flags if f.code not in DEC_ONLY_FLAGS]
 
@@ -269,7 +274,11 @@ def compute_flags(session: Session, efm: EtatDeFrais, *, for_dec: bool = False) 
 def refresh_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
     """Recompute and store the flags of one dossier (every flag: stored flags are the DEC's)."""
     session.flush()
-    flags = compute_flags(session, efm, for_dec=True)
+    return store_flags(session, efm, compute_flags(session, efm, for_dec=True))
+
+
+def store_flags(session: Session, efm: EtatDeFrais, flags: list[FlagData]) -> list[FlagData]:
+    """Store ``flags`` (``compute_flags(for_dec=True)`` of this dossier as it is) as its flags."""
     session.execute(delete(Flag).where(Flag.efm_id == efm.id))
     for f in flags:
         session.add(Flag(efm_id=efm.id, code=f.code, severity=f.severity, message=f.message, data=f.data))

@@ -4,7 +4,7 @@ trips, receipts and the estimate, the statuses, an attestation and signature blo
 
 from __future__ import annotations
 
-from fpdf import FPDF, FontFace
+from fpdf import FPDF
 from sqlalchemy.orm import Session
 
 from core import declarations, estimates, missions, prechecks, receipt_lines, steps
@@ -21,6 +21,7 @@ from core.french import (
     to_local,
 )
 from core.models import EtatDeFrais, Mission, MissionType, Trip, utcnow
+from core.pdf_table import Column, draw_table, write_text
 from core.rules import CATEGORY_LABELS, RECEIPTS_SOURCE, EstimateLine
 from core.settings import Settings, get_settings
 from core.statuses import Part, PartStatus
@@ -188,35 +189,22 @@ class RecapForm(FPDF):
     def fields(self, rows: list[tuple[str, str]]) -> None:
         """Label and value pairs, as on a printed form."""
         self.set_font("helvetica", "", 9.5)
-        with self.table(
-            col_widths=(55, 125),
-            first_row_as_headings=False,
-            borders_layout="HORIZONTAL_LINES",
+        columns = [Column(55, color=MUTED), Column(125, color=INK)]
+        draw_table(
+            self,
+            [[_pdf_text(label), _pdf_text(value)] for label, value in rows],
+            columns,
             line_height=LINE_H,
-            padding=1,
-        ) as table:
-            for label, value in rows:
-                row = table.row()
-                self.set_text_color(*MUTED)
-                row.cell(_pdf_text(label))
-                self.set_text_color(*INK)
-                row.cell(_pdf_text(value))
+            ruled="lines",
+        )
+        self.set_text_color(*INK)
 
     def grid(self, headings: list[str], rows: list[list[str]], widths: tuple[int, ...], right: int = 0) -> None:
         """A ruled table with a shaded heading row; the last ``right`` columns aligned right (amounts)."""
         self.set_font("helvetica", "", 9)
-        align = tuple(["LEFT"] * (len(headings) - right) + ["RIGHT"] * right)
-        with self.table(
-            col_widths=widths,
-            headings_style=FontFace(emphasis="BOLD", fill_color=HEAD_FILL),
-            line_height=LINE_H,
-            padding=1,
-            text_align=align,
-        ) as table:
-            for line in [headings, *rows]:
-                row = table.row()
-                for value in line:
-                    row.cell(_pdf_text(value))
+        columns = [Column(w, "R" if i >= len(widths) - right else "L") for i, w in enumerate(widths)]
+        lines = [[_pdf_text(value) for value in line] for line in [headings, *rows]]
+        draw_table(self, lines, columns, line_height=LINE_H, heading_fill=HEAD_FILL)
 
 
 def _kept(value: str | None) -> str:
@@ -270,17 +258,17 @@ def render_recap_pdf(session: Session, efm_id: int) -> bytes:
     # Header: the académie on the left, the document and its number on the right.
     top = pdf.get_y()
     pdf.set_font("helvetica", "B", 12)
-    pdf.multi_cell(90, 6, _pdf_text(settings.academie_name), new_x="LMARGIN", new_y="NEXT")
+    write_text(pdf, 90, 6, _pdf_text(settings.academie_name))
     pdf.set_font("helvetica", "", 9)
     service = settings.academie_service + (f"\n{settings.academie_address}" if settings.academie_address else "")
-    pdf.multi_cell(90, 4.5, _pdf_text(service), new_x="LMARGIN", new_y="NEXT")
+    write_text(pdf, 90, 4.5, _pdf_text(service))
     left_bottom = pdf.get_y()
     pdf.set_xy(pdf.l_margin + 95, top)
     pdf.set_font("helvetica", "B", 14)
-    pdf.multi_cell(85, 7, _pdf_text("État de frais de mission\nRécapitulatif"), align="R", new_x="LEFT", new_y="NEXT")
+    write_text(pdf, 85, 7, _pdf_text("État de frais de mission\nRécapitulatif"), align="R", new_x="LEFT")
     pdf.set_font("helvetica", "", 9)
     stamp = f"{dossier}\nÉdité le {format_at(to_local(utcnow()))} (heure de Paris)"
-    pdf.multi_cell(85, 4.5, _pdf_text(stamp), align="R", new_x="LMARGIN", new_y="NEXT")
+    write_text(pdf, 85, 4.5, _pdf_text(stamp), align="R")
     pdf.set_y(max(left_bottom, pdf.get_y()) + 2)
     pdf.set_line_width(0.6)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
@@ -385,7 +373,7 @@ def render_recap_pdf(session: Session, efm_id: int) -> bytes:
         pdf.heading("Points à vérifier")
         pdf.set_font("helvetica", "", 9.5)
         for line in [*flags, *(f"À renseigner : {m}" for m in missing)]:
-            pdf.multi_cell(0, LINE_H, _pdf_text(f"- {line}"), new_x="LMARGIN", new_y="NEXT")
+            write_text(pdf, 0, LINE_H, _pdf_text(f"- {line}"))
 
     # Attestation and signatures, kept together on one page.
     if pdf.will_page_break(62):

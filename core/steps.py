@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import object_session
 
 from core.declarations import READ_ONLY, part_status, quantity_field
@@ -81,11 +81,14 @@ def _editable(efm: EtatDeFrais) -> bool:
     return not statuses or all(s in EDITABLE for s in statuses)
 
 
+_RECEIPT_COUNT = select(func.count(Receipt.id)).where(Receipt.efm_id == bindparam("efm_id"))  # built once
+
+
 def _receipt_count(efm: EtatDeFrais) -> int:
     session = object_session(efm)
     if session is None:
         return 0
-    return session.scalar(select(func.count(Receipt.id)).where(Receipt.efm_id == efm.id)) or 0
+    return session.scalar(_RECEIPT_COUNT, {"efm_id": efm.id}) or 0
 
 
 def _answers(efm: EtatDeFrais) -> list[tuple[StepName, bool, str, bool]]:

@@ -1,0 +1,150 @@
+"""Tables and short text on an fpdf2 page, drawn as ``FPDF.table()`` and ``multi_cell()`` draw them, for a
+fraction of their cost.
+
+fpdf breaks lines character by character, measuring the line again for each (``FPDF.table()`` twice per
+cell: to size the row, then to draw it): about 30 ms for the recap's few tables. Here a text that fits
+on one line (nearly all) is measured once and placed where fpdf would put it; only a longer text goes
+through fpdf's line breaking. The layout is the same: a padding around each cell, text centred vertically
+in its row, a page break before a row that does not fit, the heading row repeated at the top of the new
+page (and never left alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fpdf import FPDF
+from fpdf.enums import MethodReturnValue
+from fpdf.util import Padding
+
+Color = tuple[int, int, int]
+PADDING = 1.0  # mm on every side of a cell's text
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: its width (mm), alignment ("L" or "R") and text colour."""
+
+    width: float
+    align: str = "L"
+    color: Color | None = None
+
+
+@dataclass(frozen=True)
+class _Row:
+    cells: list[list[str]]  # each cell's lines
+    height: float
+    bold: bool
+
+
+def _width(pdf: FPDF, text: str) -> float:
+    """``pdf.get_string_width(text)`` for plain text in the current font, from the font's character widths
+    (``get_string_width`` copies the whole graphics state for each call: most of a cell's cost)."""
+    font = pdf.current_font
+    if font is None or pdf.text_shaping or pdf.char_spacing or pdf.font_stretching != 100:
+        return pdf.get_string_width(text)
+    return font.get_text_width(pdf.normalize_text(text), pdf.font_size_pt, None)[1] / pdf.k
+
+
+def _words_wrapped(pdf: FPDF, text: str, width: float) -> list[str] | None:
+    """``text`` broken at single spaces into lines at most ``width`` wide, as fpdf breaks words; None for
+    anything else (several spaces, tabs, line breaks, soft hyphens, a word wider than the line)."""
+    if any(c in text for c in "\n\t\u00ad") or "  " in text:
+        return None
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        candidate = f"{line} {word}" if line else word
+        if _width(pdf, candidate) <= width:
+            line = candidate
+            continue
+        if not line or _width(pdf, word) > width:
+            return None
+        lines.append(line)
+        line = word
+    return [*lines, line]
+
+
+def _lines(pdf: FPDF, text: str, width: float, line_height: float) -> list[str]:
+    """The lines of ``text`` in a cell ``width`` wide (fpdf's line breaking only for what words cannot do)."""
+    wrapped = _words_wrapped(pdf, text, width - 2 * PADDING)
+    if wrapped is not None:
+        return wrapped
+    padding = Padding.new(PADDING)
+    lines = pdf.multi_cell(width, line_height, text, padding=padding, dry_run=True, output=MethodReturnValue.LINES)
+    assert isinstance(lines, list)
+    return [str(line) for line in lines] or [""]
+
+
+def _layout(pdf: FPDF, texts: Sequence[str], columns: Sequence[Column], line_height: float, bold: bool) -> _Row:
+    pdf.set_font(style="B" if bold else "")
+    cells = [_lines(pdf, text, column.width, line_height) for text, column in zip(texts, columns, strict=True)]
+    pdf.set_font(style="")
+    return _Row(cells, max(len(lines) for lines in cells) * line_height + 2 * PADDING, bold)
+
+
+def _draw(pdf: FPDF, row: _Row, columns: Sequence[Column], line_height: float, ruled: str, fill: Color | None) -> None:
+    x, y = pdf.l_margin, pdf.y
+    ink, paint = pdf.text_color, pdf.fill_color
+    pdf.set_font(style="B" if row.bold else "")
+    if fill is not None:
+        pdf.set_fill_color(*fill)
+    for lines, column in zip(row.cells, columns, strict=True):
+        if ruled == "grid":
+            pdf.rect(x, y, column.width, row.height, style="DF" if fill is not None else "D")
+        if column.color is not None:
+            pdf.set_text_color(*column.color)
+        top = y + (row.height - len(lines) * line_height) / 2
+        for k, line in enumerate(lines):  # where cell(column.width, line_height, line) puts it, padded
+            left = x + column.width - PADDING - _width(pdf, line) if column.align == "R" else x + PADDING
+            pdf.text(left, top + (k + 0.5) * line_height + 0.3 * pdf.font_size, line)
+        pdf.text_color = ink
+        x += column.width
+    pdf.set_font(style="")
+    if fill is not None and paint is not None:
+        pdf.set_fill_color(paint)
+    pdf.set_xy(pdf.l_margin, y + row.height)
+
+
+def draw_table(
+    pdf: FPDF,
+    rows: Sequence[Sequence[str]],
+    columns: Sequence[Column],
+    *,
+    line_height: float,
+    ruled: str = "grid",
+    heading_fill: Color | None = None,
+) -> None:
+    """Draw ``rows`` at the left margin in the current font. ``ruled``: "grid" (every cell boxed, the first
+    row a bold heading shaded with ``heading_fill``) or "lines" (a rule between two rows, no heading)."""
+    heading = ruled == "grid"
+    laid = [_layout(pdf, row, columns, line_height, heading and i == 0) for i, row in enumerate(rows)]
+    right = pdf.l_margin + sum(c.width for c in columns)
+    for i, row in enumerate(laid):
+        needed = row.height + (laid[1].height if heading and i == 0 and len(laid) > 1 else 0)
+        if pdf.will_page_break(needed):
+            pdf.add_page()
+            if heading and i > 0:
+                _draw(pdf, laid[0], columns, line_height, ruled, heading_fill)
+        if ruled == "lines" and i > 0:  # the rule above this row (fpdf draws it with the one below the last)
+            pdf.line(pdf.l_margin, pdf.y, right, pdf.y)
+        _draw(pdf, row, columns, line_height, ruled, heading_fill if heading and i == 0 else None)
+        if ruled == "lines" and i < len(laid) - 1:
+            pdf.line(pdf.l_margin, pdf.y, right, pdf.y)
+
+
+def write_text(pdf: FPDF, w: float, h: float, text: str, *, align: str = "J", new_x: str = "LMARGIN") -> None:
+    """``pdf.multi_cell(w, h, text, align=align, new_x=new_x, new_y="NEXT")``, each line drawn with ``cell()``
+    when every line of ``text`` fits in ``w`` (justified text is left-aligned on its last line: on each, here).
+    fpdf's line breaking costs about half a millisecond even for one short line."""
+    x = pdf.x
+    width = w or pdf.w - pdf.r_margin - x
+    lines = text.split("\n")
+    if any(_width(pdf, line) > width - 2 * pdf.c_margin for line in lines):
+        pdf.multi_cell(w, h, text, align=align, new_x=new_x, new_y="NEXT")
+        return
+    for line in lines:
+        pdf.set_x(x)
+        pdf.cell(width, h, line, align="L" if align == "J" else align, new_x="LEFT", new_y="NEXT")
+    pdf.set_x(x if new_x == "LEFT" else pdf.l_margin)
