@@ -36,10 +36,6 @@ def _card(session: Session, intervenant_id: int, efm_id: int) -> dict[str, Any]:
     return {"text": text, "editable": permissions.DECLARE in allowed, "has_dossier": permissions.RECAP_PDF in allowed}
 
 
-def _own_efm_id(session: Session, intervenant_id: int, efm_id: int) -> int:
-    return missions.efm_of_intervenant(session, intervenant_id, efm_id).id
-
-
 def _pdf(session: Session, intervenant_id: int, efm_id: int) -> tuple[bytes, str]:
     efm = missions.efm_of_intervenant(session, intervenant_id, efm_id)
     name = f"recapitulatif-{efm.dossier_number or efm.convocation.mission.number}.pdf"
@@ -58,7 +54,13 @@ async def listing_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
     }
 
 
+_CARD_KEY = "bot_card"  # the card read by « on_pick » (which checks the mission is the person's), for its getter
+
+
 async def card_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    card = dialog_manager.middleware_data.pop(_CARD_KEY, None)
+    if card is not None:
+        return card
     ident = identity(dialog_manager)
     return await run_db(_card, ident.person_id, dialog_manager.dialog_data["efm_id"])
 
@@ -67,7 +69,8 @@ async def on_pick(callback: CallbackQuery, widget: Any, manager: DialogManager, 
     """Open a mission card: only one of the person's own missions (a forged button names another's)."""
     if not item_id.isdigit():
         raise NotFound("Mission introuvable.")
-    efm_id = await run_db(_own_efm_id, identity(manager).person_id, int(item_id))
+    efm_id = int(item_id)
+    manager.middleware_data[_CARD_KEY] = await run_db(_card, identity(manager).person_id, efm_id)
     manager.dialog_data["efm_id"] = efm_id
     await manager.switch_to(Missions.card)
 
