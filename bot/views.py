@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core import declarations, recap_pdf
+from core.checks import Problem
 from core.french import format_amount, format_date, format_duration
 from core.mail import addresses as intake
 from core.models import EtatDeFrais, MissionType
@@ -149,10 +150,11 @@ def _recap_item(line: str) -> str:
     return f"      {line.strip()}" if line.startswith("  ") else f"  • {line}"
 
 
-def recap_text(session: Session, efm: EtatDeFrais) -> str:
-    """The recap (same sections as the PDF) as chat text."""
+def recap_text(session: Session, efm: EtatDeFrais, blocking: list[Problem] | None = None) -> str:
+    """The recap (same sections as the PDF) as chat text (``blocking``: ``core.checks.blocking_problems``
+    of this dossier, when already computed)."""
     blocks = []
-    for title, lines in recap_pdf.recap_sections(session, efm):
+    for title, lines in recap_pdf.recap_sections(session, efm, blocking):
         if title in ("Intervenant",):
             continue
         body = "\n".join(line if title == "Mission" else _recap_item(line) for line in lines)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fpdf import FPDF
 from sqlalchemy.orm import Session
 
-from core import declarations, estimates, missions, prechecks, receipt_lines, steps
+from core import checks, declarations, estimates, missions, prechecks, receipt_lines, steps
 from core.dec.operators import actor_name
 from core.french import (
     format_amount,
@@ -118,8 +118,9 @@ def flag_lines(session: Session, efm: EtatDeFrais) -> list[str]:
     return [f.message for f in prechecks.compute_flags(session, efm) if f.code not in QUIET_FLAGS]
 
 
-def recap_sections(session: Session, efm: EtatDeFrais) -> list[Section]:
-    """The recap as titled sections of French lines (the chat and the PDF show the same thing)."""
+def recap_sections(session: Session, efm: EtatDeFrais, blocking: list[checks.Problem] | None = None) -> list[Section]:
+    """The recap as titled sections of French lines (the chat and the PDF show the same thing). ``blocking``:
+    ``checks.blocking_problems`` of this dossier, when already computed."""
     person = efm.convocation.intervenant
     sections: list[Section] = [
         ("Intervenant", [f"{person.display_name} – Numéro Intervenant {person.numero}"]),
@@ -127,7 +128,7 @@ def recap_sections(session: Session, efm: EtatDeFrais) -> list[Section]:
         ("Déclaration", declaration_lines(session, efm)),
         ("Estimation des sommes dues (indicative)", estimate_lines(session, efm)),
     ]
-    found = [f for f in prechecks.compute_flags(session, efm) if f.code not in QUIET_FLAGS]
+    found = [f for f in prechecks.compute_flags(session, efm, blocking=blocking) if f.code not in QUIET_FLAGS]
     refused = [f.message for f in found if f.severity == "blocking"] if not efm.dossier_number else []
     if refused:  # a draft: what Imag'in refuses stands apart, before « Valider »
         sections.append((REFUSED_TITLE, refused))

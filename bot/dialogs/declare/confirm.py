@@ -37,9 +37,9 @@ class Refusal:
     move_to: str | None
 
 
-def refusal_of(session: Session, efm: EtatDeFrais) -> Refusal:
-    """What the recap needs to hide « Valider » and offer the move (the reasons are in the recap's text)."""
-    problems = checks.blocking_problems(session, efm)
+def refusal_of(session: Session, efm: EtatDeFrais, problems: list[checks.Problem]) -> Refusal:
+    """What the recap needs to hide « Valider » and offer the move (the reasons are in the recap's text), from
+    ``checks.blocking_problems`` of this dossier."""
     misplaced = any(p.code == checks.NOT_FIRST_MISSION for p in problems)
     target = checks.trips_move_target(session, efm) if misplaced else None
     return Refusal(bool(problems), target.convocation.mission.number if target is not None else None)

@@ -76,11 +76,21 @@ _DRAFT_KEY = "bot_draft"  # the draft as of now, shared by the handler and the g
 
 async def current_draft(manager: DialogManager) -> Draft:
     """This état de frais as saved, loaded at most once per update."""
-    cached = manager.middleware_data.get(_DRAFT_KEY)
+    cached = cached_draft(manager)
     if cached is None:
         person_id, efm_id, _ = ids(manager)
         cached = manager.middleware_data[_DRAFT_KEY] = await run_db(_load, person_id, efm_id)
     return cached
+
+
+def cached_draft(manager: DialogManager) -> Draft | None:
+    """The draft already read in this update (by the handler), None when there is none yet."""
+    return manager.middleware_data.get(_DRAFT_KEY)
+
+
+def remember_draft(manager: DialogManager, draft: Draft) -> None:
+    """The draft as of now, read by a handler: the next screen of this update shows it without reading it again."""
+    manager.middleware_data[_DRAFT_KEY] = draft
 
 
 def forget_draft(manager: DialogManager) -> None:
@@ -96,7 +106,7 @@ async def apply(manager: DialogManager, action: Callable[[Session, EtatDeFrais],
     except DomainError as exc:
         await error(manager, exc)
         return None
-    manager.middleware_data[_DRAFT_KEY] = draft
+    remember_draft(manager, draft)
     return draft
 
 
@@ -109,7 +119,7 @@ async def check(manager: DialogManager, action: Callable[[EtatDeFrais], Any]) ->
     except DomainError as exc:
         await error(manager, exc)
         return False, None
-    manager.middleware_data[_DRAFT_KEY] = draft
+    remember_draft(manager, draft)
     return True, value
 
 

@@ -13,12 +13,21 @@ from sqlalchemy.orm import Session
 
 from bot.dialogs.common import choices, say, when
 from bot.dialogs.declare import confirm
-from bot.dialogs.declare.navigation import efm_of, goto, header, ids, open_step, window
+from bot.dialogs.declare.navigation import (
+    cached_draft,
+    efm_of,
+    goto,
+    header,
+    ids,
+    open_step,
+    remember_draft,
+    window,
+)
 from bot.resume import save_resume
 from bot.services import run_db
 from bot.states import Declare
 from bot.views import Draft, draft_of, recap_text
-from core import declarations
+from core import checks, declarations
 from core.checks import NeedsConfirmation
 from core.errors import DomainError
 from core.recap_pdf import render_recap_pdf
@@ -27,14 +36,30 @@ from core.steps import StepName, StepState
 _MARKS = {StepState.ANSWERED: "✏️", StepState.MISSING: "❔", StepState.BLOCKED: "⏸"}
 
 
-def _recap(session: Session, person_id: int, efm_id: int) -> tuple[str, Draft, confirm.Refusal]:
+def _recap(session: Session, person_id: int, efm_id: int, draft: Draft | None) -> tuple[str, Draft, confirm.Refusal]:
+    """The recap's text, the draft (``draft``: when the handler already read it) and the refusal, the blocking
+    problems computed once for both."""
     efm = efm_of(session, person_id, efm_id)
-    return recap_text(session, efm), draft_of(session, efm), confirm.refusal_of(session, efm)
+    problems = checks.blocking_problems(session, efm)
+    return (
+        recap_text(session, efm, problems),
+        draft if draft is not None else draft_of(session, efm),
+        confirm.refusal_of(session, efm, problems),
+    )
 
 
-def _submit(session: Session, person_id: int, efm_id: int, actor: str, confirmed: list[str]) -> str:
+def _submit(
+    session: Session, person_id: int, efm_id: int, actor: str, confirmed: list[str]
+) -> str | tuple[NeedsConfirmation, Draft]:
+    """The dossier number; or, while warnings wait for « Je confirme », those and the draft (for the confirm
+    window), nothing written."""
     efm = efm_of(session, person_id, efm_id)
-    return declarations.submit(session, efm, actor, notify=False, confirmed_warnings=confirmed)
+    try:
+        return declarations.submit(session, efm, actor, notify=False, confirmed_warnings=confirmed)
+    except NeedsConfirmation as exc:
+        draft = draft_of(session, efm)
+        session.rollback()
+        return exc, draft
 
 
 def _pdf(session: Session, person_id: int, efm_id: int) -> tuple[bytes, str]:
@@ -46,7 +71,7 @@ def _pdf(session: Session, person_id: int, efm_id: int) -> tuple[bytes, str]:
 
 async def recap_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     person_id, efm_id, _ = ids(dialog_manager)
-    text, draft, refusal = await run_db(_recap, person_id, efm_id)
+    text, draft, refusal = await run_db(_recap, person_id, efm_id, cached_draft(dialog_manager))
     recap = draft.steps[-1]
     if not draft.editable:
         text += f"\n\n{declarations.READ_ONLY}"
@@ -79,11 +104,13 @@ async def on_submit(callback: CallbackQuery, button: Button, manager: DialogMana
     confirmed = confirm.confirmed(manager)
     try:
         number = await run_db(_submit, person_id, efm_id, actor, confirmed)
-    except NeedsConfirmation as exc:
-        await confirm.ask(manager, exc, confirmed)
-        return
     except DomainError as exc:
         await confirm.refused(manager, exc)
+        return
+    if isinstance(number, tuple):
+        exc, draft = number
+        remember_draft(manager, draft)
+        await confirm.ask(manager, exc, confirmed)
         return
     pdf, sent = await run_db(_pdf, person_id, efm_id)  # after the commit: no lock held while rendering
     await save_resume(manager, efm_id, None)
