@@ -274,6 +274,7 @@ async def test_a_ticket_on_another_day_is_flagged_confirmed_then_validated(
     await chat.press(U, "Valider ma déclaration")  # the warnings are listed, nothing sent yet
     window = await chat.last_bot_text(U)
     assert "confirmez avoir vérifié ces points (« Je confirme »)" in window and flagged in window
+    assert window.startswith("Mission n° DEMO-101 – Étape 8/8")  # the draft read with the check heads it
     assert "Aucun billet ni reçu ne correspond au trajet ST LO → CAEN" in window  # the train of the first day
     assert await chat.buttons(U) == ["✅ Je confirme", "⬅️ Retour", "✖️ Annuler"]
     assert not any("Numéro de dossier" in t for t in await texts(chat))
