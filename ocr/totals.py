@@ -91,6 +91,7 @@ class Candidate:
     kind: str  # "keyword", "payment", "cash", "subtotal", "derived", "fallback"
     currency: str | None = None
     reasons: list[str] = field(default_factory=list)
+    confirmed: bool = False  # another line states the same value (repeated, payment, net + tax, sum of items)
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,15 @@ class TotalResult:
     currency: str | None
     candidates: tuple[Candidate, ...]
     doubtful: bool = False  # other lines contradict the total (cash - change, an item dearer than the total)
+
+    @property
+    def confirmed(self) -> bool:
+        """The receipt's own lines agree with the total and none contradicts it: a misread digit would have
+        to be repeated on another line, so a second engine cannot improve on it."""
+        if self.total is None or self.doubtful or not self.candidates:
+            return False
+        best = self.candidates[0]
+        return best.confirmed and best.kind in ("keyword", "derived")
 
 
 def _distance(a: str, b: str) -> int:
@@ -212,7 +222,7 @@ def _vat_tables(lines: list[_Line]) -> tuple[set[int], list[tuple[int, Decimal]]
         head = normalize(lines[i].text)
         has_gross = bool(_GROSS_RE.search(_TVA_RE.sub(" ", head)))
         header = _VAT_HEADER_RE.search(_TVA_RE.sub(" ", head)) or "%" in head
-        if len(lines[i].amounts) >= 2 or not _TVA_RE.search(head) or not header:
+        if lines[i].amounts or not _TVA_RE.search(head) or not header:  # a header names columns, no amount
             i += 1
             continue
         j = i + 1
@@ -229,10 +239,20 @@ def _vat_tables(lines: list[_Line]) -> tuple[set[int], list[tuple[int, Decimal]]
                 others = sorted(v for v in values if v != top)
                 if has_gross and len(others) >= 2 and abs(others[-1] + others[-2] - top) <= Decimal("0.02"):
                     gross.append((last, top))
-                elif not has_gross and len(others) >= 1:
-                    gross.append((last, top + others[-1]))  # net and tax columns only
+                elif not has_gross and others:
+                    gross.append((last, top + _table_tax(top, others)))  # net and tax columns only
         i = max(j, i + 1)
     return rows, gross
+
+
+def _table_tax(net: Decimal, others: list[Decimal]) -> Decimal:
+    """The tax column of a VAT table row without a gross column: the value that is the row's rate (another
+    value of the row, in percent) of the net amount; else the largest other value. A rate column ("6.00")
+    is not the tax."""
+    for tax in others:
+        if any(rate != tax and abs(net * rate / 100 - tax) <= Decimal("0.02") for rate in others):
+            return tax
+    return others[-1]
 
 
 def _collect(lines: list[_Line]) -> _Collector:
@@ -408,16 +428,20 @@ def _agreement(col: _Collector) -> None:
         if repeats:
             c.score += min(repeats, 3) * 1.5
             c.reasons.append(f"répété {repeats} fois")
+            c.confirmed = True
         if kinds_by_value[c.value] & {"payment", "derived", "cash", "subtotal"} - {c.kind}:
             c.score += 1.5
             c.reasons.append("= paiement")
+            c.confirmed = True
         if c.value in ttc:
             c.score += 3
             c.reasons.append("= HT + TVA")
+            c.confirmed = True
         above = [v for i, v in col.items if i < c.line]
         if len(above) >= 2 and sum(above) == c.value:
             c.score += 2.5
             c.reasons.append("= somme des lignes")
+            c.confirmed = True
         if c.value in col.ht and c.value not in ttc and c.value not in col.tva:
             c.score -= 2  # the same figure is printed as the amount before tax
         # A rounded total (cash rounding) replaces the exact one printed above it.

@@ -90,3 +90,19 @@ def test_lines_read_alone_are_inserted_at_their_place() -> None:
     merged = with_lines(ocr, [(200, "TOTAL: 48.15")])
     assert merged.lines == ("Rounding Adj -0.01", "TOTAL: 48.15", "Closed 14:29")
     assert find_total(merged.text).total == Decimal("48.15")
+
+
+def test_total_stated_again_by_another_line_is_confirmed() -> None:
+    """A second engine is only asked when the receipt's own lines do not confirm the total."""
+    assert find_total("Plat 14,50\nCafe 2,20\nTOTAL TTC 16,70\nCB SANS CONTACT 16,70\n").confirmed  # payment
+    assert find_total("Netto 10,00\nMwSt 19% 1,90\nSUMME EUR 11,90\n").confirmed  # net + tax
+    assert find_total("Pain 3,10\nVin 26,00\nTOTAL 29,10\n").confirmed  # sum of the items above
+    assert find_total("TOTAL 18.80\nCASH 50.00\nCHANGE 31.20\n").confirmed  # cash - change
+
+
+def test_total_no_other_line_states_or_one_contradicts_is_not_confirmed() -> None:
+    alone = find_total("Plat 14,50\nCafe 2,20\nTOTAL TTC 17,70\n")
+    assert alone.total == Decimal("17.70") and not alone.confirmed
+    contradicted = find_total("TOTAL 16.00\nCASH 50.00\nCHANGE 31.20\n")
+    assert contradicted.doubtful and not contradicted.confirmed
+    assert not find_total("Ref 1234 12.40\nQte 3 8.00\n").confirmed  # the largest amount, no total word

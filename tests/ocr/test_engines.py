@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from ocr import engine, images, rapid, reading
 from ocr.totals import find_total
 from tests.ocr.receipt_images import jpeg, receipt
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 LINES = [
     "CAFE DE LA GARE",
     "12 rue des Lilas 14000 Caen",
@@ -129,3 +131,46 @@ def test_re_read_keeps_a_total_its_line_confirms() -> None:
     assert result.total == Decimal("48.15") and result.doubtful  # 50.00 - 1.65 = 48.35
     fixed = reading._reread_total_line(img, first, result, reading._Deadline(60), True, True)
     assert fixed is None
+
+
+def test_a_line_read_alone_leaves_the_next_page_read_in_full() -> None:
+    """RapidOCR keeps the steps of its previous call: a line read without detection (the total's line re-read)
+    must not turn detection off for the pages read after it."""
+    img = receipt(LINES)
+    rapid.recognize_line(img.crop((0, 0, img.size[0], 60)))
+    out = rapid.recognize(img)
+    assert len(out.lines) >= len(LINES) - 1
+    assert find_total(out.text).total == Decimal("20.50")
+
+
+def test_a_page_reads_the_same_whatever_the_worker_read_before() -> None:
+    """One in-process Tesseract serves every page of a worker: a page is read as if it were the first, not
+    with what the engine learnt on the pages before (as the tesseract program, started afresh, reads it)."""
+    pages = [_prepared(Image.open(p)) for p in sorted(FIXTURES.glob("receipts_de/*.jpg"))[:4]]
+    first = engine.recognize(pages[0], 60).lines
+    for page in pages[1:]:
+        engine.recognize(page, 60)
+    assert engine.recognize(pages[0], 60).lines == first
+
+
+def _counting_rapid(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the pages RapidOCR reads (the real engine runs)."""
+    calls: list[int] = []
+    real = rapid.recognize
+
+    def counted(img: Image.Image) -> engine.OcrText:
+        calls.append(1)
+        return real(img)
+
+    monkeypatch.setattr(rapid, "recognize", counted)
+    return calls
+
+
+def test_second_engine_reads_only_totals_the_receipt_does_not_confirm(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _counting_rapid(monkeypatch)
+    confirmed = ["BRASSERIE DU PORT", "Plat du jour 14,50", "Cafe 2,20", "TOTAL TTC 16,70", "CB SANS CONTACT 16,70"]
+    result = ocr.read(jpeg(receipt(confirmed)), "ticket.jpg", time_limit=60)
+    assert result.total == Decimal("16.70") and not calls  # the card line states the total again
+    alone = ["BRASSERIE DU PORT", "Plat du jour 14,50", "Cafe 2,20", "TOTAL TTC 17,70"]  # nothing else states it
+    result = ocr.read(jpeg(receipt(alone)), "ticket.jpg", time_limit=60)
+    assert result.total == Decimal("17.70") and calls
