@@ -66,14 +66,14 @@ def _as_array(img: Image.Image) -> tuple[np.ndarray, float]:
 
 
 def group_lines(boxes: list[tuple[float, float, float, str, float]]) -> OcrText:
-    """Boxes (left, top, bottom, text, score 0..1) into lines: a box joins the line whose vertical span (the
-    mean of its boxes', so that a tilted or curved page does not chain rows into one line) it mostly shares;
-    lines top to bottom, boxes left to right."""
+    """Boxes (left, top, bottom, text, score 0..1) into lines: a box joins the line whose box nearest to it
+    across the page shares most of its height (not the whole line's span: on a tilted or curved page that
+    span grows and chains rows into one line); lines top to bottom, boxes left to right."""
     lines: list[list[tuple[float, float, float, str, float]]] = []
     for box in sorted(boxes, key=lambda b: (b[1] + b[2]) / 2):
         left, top, bottom, _, _ = box
         for line in lines:
-            l_top, l_bottom = sum(b[1] for b in line) / len(line), sum(b[2] for b in line) / len(line)
+            _, l_top, l_bottom, _, _ = min(line, key=lambda b: abs(b[0] - left))
             overlap = min(bottom, l_bottom) - max(top, l_top)
             if overlap > 0.5 * min(bottom - top, l_bottom - l_top):
                 line.append(box)

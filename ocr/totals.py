@@ -48,6 +48,7 @@ _FUZZY_SHORT = frozenset(_VOCAB["repair"]["fuzzy_short"])
 
 _ZERO = Decimal("0.00")
 _NICKEL = Decimal("0.05")
+_MAX_TAX_RATE = Decimal("0.30")
 
 
 def _phrase_re(phrase: str) -> re.Pattern[str]:
@@ -226,10 +227,13 @@ def _vat_tables(lines: list[_Line]) -> tuple[set[int], list[tuple[int, Decimal]]
             i += 1
             continue
         j = i + 1
-        while j < len(lines) and j - i <= 8 and len(lines[j].amounts) >= 2:
+        while j < len(lines) and j - i <= 2 and not lines[j].amounts:  # the header's second line: "(excl GST)"
+            j += 1
+        first_row = j
+        while j < len(lines) and j - first_row <= 8 and len(lines[j].amounts) >= 2:
             rows.add(j)
             j += 1
-        body = list(range(i + 1, j))
+        body = list(range(first_row, j))
         if body:
             named = [k for k in body if _keyword_weight(normalize(lines[k].text))[0]]
             last = named[-1] if named else body[-1] if len(body) == 1 else None
@@ -370,15 +374,25 @@ def find_total(text: str) -> TotalResult:
 def _below_pretax(col: _Collector) -> None:
     """A total with tax is never smaller than the amount before tax: a keyword total below it was misread or
     names something else. With one amount before tax and one tax amount, their sum stands in for it."""
-    if len(set(col.ht)) != 1 or len(set(col.tva)) != 1 or col.tva[0] <= _ZERO:
+    if len(set(col.ht)) != 1:
         return
     pretax = col.ht[0]
+    taxes = {t for t in col.tva if _plausible_tax(pretax, t)}
+    if len(taxes) != 1:
+        return
+    tax = taxes.pop()
     low = [c for c in col.cands if c.kind == "keyword" and _ZERO < c.value < pretax]
     for c in low:
         c.score -= 3
         c.reasons.append("inférieur au HT")
     if low:
-        col.add(pretax + col.tva[0], 4.0, max(c.line for c in low), "derived", None, "HT + TVA")
+        col.add(pretax + tax, 4.0, max(c.line for c in low), "derived", None, "HT + TVA")
+
+
+def _plausible_tax(net: Decimal, tax: Decimal) -> bool:
+    """A tax is a fraction of the amount it is levied on (no VAT rate exceeds 30%): a larger "tax" amount is a
+    total whose "incl." was misread, not a tax."""
+    return _ZERO < tax <= net * _MAX_TAX_RATE
 
 
 def _rounded_after(col: _Collector) -> None:
@@ -411,7 +425,7 @@ def _agreement(col: _Collector) -> None:
     for c in col.cands:
         lines_by_value[c.value].add(c.line)
         kinds_by_value[c.value].add(c.kind)
-    ttc = {h + t for h in col.ht for t in col.tva}
+    ttc = {h + t for h in col.ht for t in col.tva if _plausible_tax(h, t)}
     strong = [c for c in col.cands if c.kind == "keyword"]
     for later in strong:
         # A larger total printed after service charge, tax or rounding lines is the final one.
@@ -444,11 +458,18 @@ def _agreement(col: _Collector) -> None:
             c.confirmed = True
         if c.value in col.ht and c.value not in ttc and c.value not in col.tva:
             c.score -= 2  # the same figure is printed as the amount before tax
-        # A rounded total (cash rounding) replaces the exact one printed above it.
+    # A rounded total (cash rounding) replaces the exact one printed above it, however often that one is
+    # confirmed: compared once every other bonus is counted.
+    best_score: dict[Decimal, float] = {}
+    for c in col.cands:
+        best_score[c.value] = max(best_score.get(c.value, c.score), c.score)
+    for c in col.cands:
+        if c.kind == "fallback":
+            continue
         if (c.kind != "derived" or col.rounding) and c.value % _NICKEL == 0 and (col.rounding or c.kind == "keyword"):
             for other in strong:
                 if other.value != c.value and abs(other.value - c.value) < _NICKEL and other.value % _NICKEL:
-                    c.score = max(c.score, other.score + 0.5)
+                    c.score = max(c.score, best_score[other.value] + 0.5)
                     c.reasons.append("total arrondi")
                     break
 

@@ -174,3 +174,14 @@ def test_second_engine_reads_only_totals_the_receipt_does_not_confirm(monkeypatc
     alone = ["BRASSERIE DU PORT", "Plat du jour 14,50", "Cafe 2,20", "TOTAL TTC 17,70"]  # nothing else states it
     result = ocr.read(jpeg(receipt(alone)), "ticket.jpg", time_limit=60)
     assert result.total == Decimal("17.70") and calls
+
+
+def test_rows_of_a_tilted_page_do_not_chain_into_one_line() -> None:
+    """Each box sits a little lower than the one to its left (a tilted or curved ticket): rows stay apart."""
+    boxes = []
+    for row in range(4):
+        for col in range(3):
+            top = 100.0 + 22 * row + 7 * col  # 7 px lower per column, rows 22 px apart, boxes 20 px tall
+            boxes.append((50.0 + 200 * col, top, top + 20, f"r{row}c{col}", 0.9))
+    out = rapid.group_lines(boxes)
+    assert out.lines == tuple(f"r{r}c0 r{r}c1 r{r}c2" for r in range(4))
