@@ -99,9 +99,6 @@ def _api() -> Any | None:
 
 
 def _data_in_process(api: Any, img: Image.Image, timeout: float, psm: int, thresholding: int) -> dict[str, list[Any]]:
-    # Tesseract's adaptive classifier learns from every page it reads: without this, a page's reading would
-    # depend on the pages the same worker read before it (the tesseract program starts afresh each time).
-    api.ClearAdaptiveClassifier()
     api.SetPageSegMode(psm)
     api.SetVariable("thresholding_method", str(thresholding))
     api.SetImage(img if img.mode in ("L", "RGB") else img.convert("L"))

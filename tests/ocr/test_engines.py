@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +15,6 @@ from ocr import engine, images, rapid, reading
 from ocr.totals import find_total
 from tests.ocr.receipt_images import jpeg, receipt
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 LINES = [
     "CAFE DE LA GARE",
     "12 rue des Lilas 14000 Caen",
@@ -141,16 +139,6 @@ def test_a_line_read_alone_leaves_the_next_page_read_in_full() -> None:
     out = rapid.recognize(img)
     assert len(out.lines) >= len(LINES) - 1
     assert find_total(out.text).total == Decimal("20.50")
-
-
-def test_a_page_reads_the_same_whatever_the_worker_read_before() -> None:
-    """One in-process Tesseract serves every page of a worker: a page is read as if it were the first, not
-    with what the engine learnt on the pages before (as the tesseract program, started afresh, reads it)."""
-    pages = [_prepared(Image.open(p)) for p in sorted(FIXTURES.glob("receipts_de/*.jpg"))[:4]]
-    first = engine.recognize(pages[0], 60).lines
-    for page in pages[1:]:
-        engine.recognize(page, 60)
-    assert engine.recognize(pages[0], 60).lines == first
 
 
 def _counting_rapid(monkeypatch: pytest.MonkeyPatch) -> list[int]:
