@@ -64,7 +64,7 @@ def _peer(path: str) -> tuple[str | None, str | None]:
         from rapidocr import RapidOCR
 
         _PEER = RapidOCR(params={"Global.log_level": "critical"})
-    out = _PEER(path)
+    out = _PEER(_peer_image(path))
     boxes = [] if out.boxes is None else [b for b in out.boxes]
     items = sorted(zip(boxes, out.txts or (), strict=True), key=lambda bt: float(bt[0][:, 1].mean()))
     lines: list[list[tuple[float, str]]] = []
@@ -78,6 +78,17 @@ def _peer(path: str) -> tuple[str | None, str | None]:
     texts = [" ".join(t for _, t in sorted(line)) for line in lines]
     ours = find_total("\n".join(texts)).total
     return _peer_rule(texts), None if ours is None else str(ours)
+
+
+def _peer_image(path: str) -> Any:
+    """The image file itself, or a PDF's first page rendered (RapidOCR reads images only)."""
+    if not path.lower().endswith(".pdf"):
+        return path
+    import numpy as np
+
+    from ocr import pdf
+
+    return np.asarray(pdf.render_page(Path(path).read_bytes(), 0).convert("RGB"))
 
 
 def _peer_rule(texts: list[str]) -> str | None:
