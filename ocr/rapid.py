@@ -4,6 +4,7 @@ grouped into lines with positions and confidences, the same shape as Tesseract's
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Any
 
@@ -27,6 +28,9 @@ _PARAMS: dict[str, object] = {
     "EngineConfig.onnxruntime.inter_op_num_threads": 1,
     "EngineConfig.onnxruntime.enable_cpu_mem_arena": False,  # memory back to the system after each page
 }
+# A zero inside a word of letters ("0ct", "B0RDEAUX"): RapidOCR's recogniser often reads an O so. Amounts
+# ("RM0.50", "10,00") and codes with other digits are left alone.
+_ZERO_IN_WORD = re.compile(r"(?<![\w.,])(?=[A-Za-z0]*[A-Za-z]{2})[A-Za-z]*0[A-Za-z0]*(?![\w]|[.,]\d)")
 _local = threading.local()
 _failed: list[str] = []
 
@@ -100,7 +104,8 @@ def recognize(img: Image.Image) -> OcrText:
     for box, text, score in zip(out.boxes, out.txts, out.scores, strict=True):
         ys, xs = box[:, 1] / scale, box[:, 0] / scale
         if text.strip():
-            boxes.append((float(xs.min()), float(ys.min()), float(ys.max()), text.strip(), float(score)))
+            text = _ZERO_IN_WORD.sub(lambda m: m.group(0).replace("0", "O"), text.strip())
+            boxes.append((float(xs.min()), float(ys.min()), float(ys.max()), text, float(score)))
     return group_lines(boxes)
 
 
