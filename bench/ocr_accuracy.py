@@ -3,7 +3,8 @@
 Run: .venv/bin/python bench/ocr_accuracy.py [--workers 2] [--verbose] [--limit N] [--only NAME] [--no-peer]
 Corpora: ../shared/data/receipts-dev split into its tuned part and its sealed part (bench/sealed_receipts.txt),
 then every folder under tests/fixtures holding a labels.jsonl. The peer is the forty-line script a newer
-engine makes possible: RapidOCR, then "the last line naming TOTAL, else the largest amount".
+engine makes possible: RapidOCR, then "the last line naming TOTAL, else the largest amount". The same run also
+scores the peer's lines given to our total extraction alone (ocr.totals.find_total, no second engine, no re-read).
 --verbose prints the misses of every corpus except the sealed part (never looked at while tuning).
 """
 
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import ocr  # noqa: E402
+from ocr.totals import find_total  # noqa: E402
 
 RECEIPTS_DEV = ROOT.parent / "shared" / "data" / "receipts-dev"
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -54,14 +56,15 @@ def _read(path: str) -> str | None:
 _PEER: Any = None
 
 
-def _peer(path: str) -> str | None:
-    """RapidOCR's lines; the amount of the last line naming a total, else the largest amount."""
+def _peer(path: str) -> tuple[str | None, str | None]:
+    """RapidOCR's lines: the amount of the last line naming a total, else the largest amount; and the total our
+    extraction finds in the same lines."""
     global _PEER
     if _PEER is None:
         from rapidocr import RapidOCR
 
         _PEER = RapidOCR(params={"Global.log_level": "critical"})
-    out = _PEER(path)
+    out = _PEER(_peer_image(path))
     boxes = [] if out.boxes is None else [b for b in out.boxes]
     items = sorted(zip(boxes, out.txts or (), strict=True), key=lambda bt: float(bt[0][:, 1].mean()))
     lines: list[list[tuple[float, str]]] = []
@@ -73,6 +76,22 @@ def _peer(path: str) -> str | None:
         lines[-1].append((float(box[:, 0].min()), text))
         last_y = y
     texts = [" ".join(t for _, t in sorted(line)) for line in lines]
+    ours = find_total("\n".join(texts)).total
+    return _peer_rule(texts), None if ours is None else str(ours)
+
+
+def _peer_image(path: str) -> Any:
+    """The image file itself, or a PDF's first page rendered (RapidOCR reads images only)."""
+    if not path.lower().endswith(".pdf"):
+        return path
+    import numpy as np
+
+    from ocr import pdf
+
+    return np.asarray(pdf.render_page(Path(path).read_bytes(), 0).convert("RGB"))
+
+
+def _peer_rule(texts: list[str]) -> str | None:
     for text in reversed(texts):
         amounts = _amounts(text)
         if _TOTAL_WORD.search(text) and amounts:
@@ -140,10 +159,13 @@ def main() -> int:
                         flush=True,
                     )
             elapsed = time.monotonic() - start
-            peer = None if args.no_peer else list(pool.map(_peer, paths))
-            if out and peer is not None:
-                for item, got in zip(labels, peer, strict=True):
-                    print(json.dumps({"corpus": name, "file": item["file"], "peer": got}), file=out, flush=True)
+            both = None if args.no_peer else list(pool.map(_peer, paths))
+            peer = None if both is None else [p for p, _ in both]
+            lines_only = None if both is None else [o for _, o in both]
+            if out and both is not None:
+                for item, (got, mine) in zip(labels, both, strict=True):
+                    record = {"corpus": name, "file": item["file"], "peer": got, "peer_lines_find_total": mine}
+                    print(json.dumps(record), file=out, flush=True)
             good = sum(_exact(got, item["total"]) for item, got in zip(labels, results, strict=True))
             if args.verbose and not sealed:
                 for item, got in zip(labels, results, strict=True):
@@ -153,6 +175,9 @@ def main() -> int:
             accuracy = good / len(labels)
             failed_goal |= accuracy < GOAL or (peer_good is not None and peer_good >= good)
             peer_text = "" if peer_good is None else f"; peer {peer_good}/{len(labels)} = {peer_good / len(labels):.1%}"
+            if lines_only is not None:
+                alone = sum(_exact(g, i["total"]) for i, g in zip(labels, lines_only, strict=True))
+                peer_text += f"; peer's lines into find_total {alone}/{len(labels)} = {alone / len(labels):.1%}"
             line = (
                 f"{name}: {good}/{len(labels)} exact totals = {accuracy:.1%} (goal {GOAL:.0%}){peer_text}; "
                 f"{elapsed / len(labels):.2f} s/item with {args.workers} workers"

@@ -129,39 +129,59 @@ Readings = list[tuple[engine.OcrText, TotalResult]]
 
 
 def _ocr_image(img: Image.Image, deadline: _Deadline) -> tuple[engine.OcrText, TotalResult]:
-    """OCR an image with Tesseract, and with RapidOCR as a second opinion when Tesseract's total is not sure
-    (or alone when Tesseract is missing); the receipt's own lines then decide between the readings, and a
-    total contradicted by them is re-read on its line alone."""
+    """OCR an image: Tesseract's first reading, kept when the receipt's own lines confirm its total (fast);
+    otherwise RapidOCR's reading, kept when its total is sure; otherwise more Tesseract readings (another
+    size, binarisation, orientation) and a vote between all of them. A total that the other lines contradict
+    is then re-read on its line alone. Either engine alone works when the other is missing."""
     use_tesseract, use_rapid = engine.enabled("tesseract"), engine.enabled("rapidocr") and rapid.installed()
     if not use_tesseract and not use_rapid:
         raise engine.OcrUnavailable("no OCR engine enabled (IMAGIN_OCR_ENGINES)")
+    if not use_rapid:
+        _notice(f"RapidOCR not installed or disabled ({engine.ENGINES_ENV}): reading with Tesseract alone")
+    if not use_tesseract:
+        _notice(f"Tesseract disabled ({engine.ENGINES_ENV}): reading with RapidOCR alone")
     img = _prepare(img, deadline)
     readings: Readings = []
+    retry_limit = _RETRY_FLOOR
     if use_tesseract:
         try:
-            img, readings = _tesseract_readings(img, deadline)
+            first, retry_limit = _tesseract_first(img, deadline)
         except engine.OcrUnavailable as exc:
             if not use_rapid:
                 raise
             _notice(f"Tesseract unavailable, reading with RapidOCR alone: {exc}")
-    else:
-        _notice(f"Tesseract disabled ({engine.ENGINES_ENV}): reading with RapidOCR alone")
-    if not use_rapid:
-        _notice(f"RapidOCR not installed or disabled ({engine.ENGINES_ENV}): reading with Tesseract alone")
-    best, best_result = _choose(readings) if readings else (engine.OcrText((), 0.0, 0), find_total(""))
-    if use_rapid and not _sure(best_result) and deadline.left() > 2:
-        try:
-            other = rapid.recognize(img)
-        except engine.OcrUnavailable as exc:
-            _notice(f"RapidOCR unavailable, reading with Tesseract alone: {exc}")
+            use_tesseract = False
         else:
-            readings.append((other, find_total(other.text)))
-            best, best_result = _choose(readings)
+            if first[1].confirmed:
+                return first
+            readings.append(first)
+    if use_rapid:
+        other = _rapid_reading(img, deadline)
+        use_rapid = other is not None
+        if other is not None:
+            readings.append(other)
+            if _sure(other[1]):
+                return other
+    if use_tesseract:
+        img, readings = _tesseract_more(img, readings, deadline, retry_limit, use_rapid)
+    best, best_result = _choose(readings) if readings else (engine.OcrText((), 0.0, 0), find_total(""))
     if best_result.doubtful and deadline.left() > 2:
         reread = _reread_total_line(img, best, best_result, deadline, use_tesseract, use_rapid)
         if reread is not None:
             return best, reread
     return best, best_result
+
+
+def _rapid_reading(img: Image.Image, deadline: _Deadline) -> tuple[engine.OcrText, TotalResult] | None:
+    """RapidOCR's reading of the page; None (and said once) when it cannot run."""
+    if deadline.left() < 2:
+        return None
+    try:
+        other = rapid.recognize(img)
+    except engine.OcrUnavailable as exc:
+        _notice(f"RapidOCR unavailable, reading with Tesseract alone: {exc}")
+        return None
+    return other, find_total(other.text)
 
 
 _NOTICES: set[str] = set()
@@ -191,27 +211,39 @@ def _choose(readings: Readings) -> tuple[engine.OcrText, TotalResult]:
     return best, best_result
 
 
-def _tesseract_readings(img: Image.Image, deadline: _Deadline) -> tuple[Image.Image, Readings]:
-    """Tesseract's readings of an image. Without a sure total: check the orientation when the words are poorly
-    read, then try Sauvola's local binarisation (faded or unevenly lit prints); adaptive Otsu is the last resort
-    when no total was found at all. A total that other lines contradict is read again at another size first."""
+def _tesseract_first(img: Image.Image, deadline: _Deadline) -> tuple[tuple[engine.OcrText, TotalResult], float]:
+    """Tesseract's first reading (double-height lines it dropped read alone) and the time a retry may take."""
     started = time.monotonic()
     first = engine.recognize(img, deadline.left())
     retry_limit = max(_RETRY_FLOOR, (time.monotonic() - started) * _RETRY_TIME)
     first = _read_dropped_lines(img, first, deadline)
-    readings: Readings = [(first, find_total(first.text))]
-    if _sure(readings[0][1]):
+    return (first, find_total(first.text)), retry_limit
+
+
+def _tesseract_more(
+    img: Image.Image, readings: Readings, deadline: _Deadline, retry_limit: float, use_rapid: bool
+) -> tuple[Image.Image, Readings]:
+    """More Tesseract readings when no total is sure yet (readings[0] is Tesseract's first one). A total that
+    other lines contradict is read again at another size first (Tesseract segments the same text differently
+    and often reads the digit right); poorly read words make the orientation checked (RapidOCR then reads the
+    turned page too); Sauvola's local binarisation helps faded or unevenly lit prints; adaptive Otsu is the
+    last resort when no total was found at all."""
+    first = readings[0]
+    if _sure(first[1]):
         return img, readings
     passes = [(img, engine.SAUVOLA)]
-    if readings[0][1].doubtful:
-        # Other lines contradict the total: a digit was probably misread. The same text at another size
-        # is segmented differently by Tesseract, which often reads the digit right.
+    if first[1].doubtful:
         passes.insert(0, (images.rescale_again(img), engine.OTSU))
-    elif first.confidence < _WEAK_WORD_CONFIDENCE:
-        turned = _best_orientation(img, first, deadline, retry_limit)
+    elif first[0].confidence < _WEAK_WORD_CONFIDENCE:
+        turned = _best_orientation(img, first[0], deadline, retry_limit)
         if turned is not None:
             img, reading = turned
             readings = [reading]
+            other = _rapid_reading(img, deadline) if use_rapid else None
+            if other is not None:
+                readings.append(other)
+                if _sure(other[1]):
+                    return img, readings
             passes = [(img, engine.SAUVOLA)]
     passes.append((img, engine.ADAPTIVE_OTSU))
     for view, thresholding in passes:

@@ -48,6 +48,7 @@ _FUZZY_SHORT = frozenset(_VOCAB["repair"]["fuzzy_short"])
 
 _ZERO = Decimal("0.00")
 _NICKEL = Decimal("0.05")
+_MAX_TAX_RATE = Decimal("0.30")
 
 
 def _phrase_re(phrase: str) -> re.Pattern[str]:
@@ -91,6 +92,7 @@ class Candidate:
     kind: str  # "keyword", "payment", "cash", "subtotal", "derived", "fallback"
     currency: str | None = None
     reasons: list[str] = field(default_factory=list)
+    confirmed: bool = False  # another line states the same value (repeated, payment, net + tax, sum of items)
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,15 @@ class TotalResult:
     currency: str | None
     candidates: tuple[Candidate, ...]
     doubtful: bool = False  # other lines contradict the total (cash - change, an item dearer than the total)
+
+    @property
+    def confirmed(self) -> bool:
+        """The receipt's own lines agree with the total and none contradicts it: a misread digit would have
+        to be repeated on another line, so a second engine cannot improve on it."""
+        if self.total is None or self.doubtful or not self.candidates:
+            return False
+        best = self.candidates[0]
+        return best.confirmed and best.kind in ("keyword", "derived")
 
 
 def _distance(a: str, b: str) -> int:
@@ -212,14 +223,17 @@ def _vat_tables(lines: list[_Line]) -> tuple[set[int], list[tuple[int, Decimal]]
         head = normalize(lines[i].text)
         has_gross = bool(_GROSS_RE.search(_TVA_RE.sub(" ", head)))
         header = _VAT_HEADER_RE.search(_TVA_RE.sub(" ", head)) or "%" in head
-        if len(lines[i].amounts) >= 2 or not _TVA_RE.search(head) or not header:
+        if lines[i].amounts or not _TVA_RE.search(head) or not header:  # a header names columns, no amount
             i += 1
             continue
         j = i + 1
-        while j < len(lines) and j - i <= 8 and len(lines[j].amounts) >= 2:
+        while j < len(lines) and j - i <= 2 and not lines[j].amounts:  # the header's second line: "(excl GST)"
+            j += 1
+        first_row = j
+        while j < len(lines) and j - first_row <= 8 and len(lines[j].amounts) >= 2:
             rows.add(j)
             j += 1
-        body = list(range(i + 1, j))
+        body = list(range(first_row, j))
         if body:
             named = [k for k in body if _keyword_weight(normalize(lines[k].text))[0]]
             last = named[-1] if named else body[-1] if len(body) == 1 else None
@@ -229,10 +243,20 @@ def _vat_tables(lines: list[_Line]) -> tuple[set[int], list[tuple[int, Decimal]]
                 others = sorted(v for v in values if v != top)
                 if has_gross and len(others) >= 2 and abs(others[-1] + others[-2] - top) <= Decimal("0.02"):
                     gross.append((last, top))
-                elif not has_gross and len(others) >= 1:
-                    gross.append((last, top + others[-1]))  # net and tax columns only
+                elif not has_gross and others:
+                    gross.append((last, top + _table_tax(top, others)))  # net and tax columns only
         i = max(j, i + 1)
     return rows, gross
+
+
+def _table_tax(net: Decimal, others: list[Decimal]) -> Decimal:
+    """The tax column of a VAT table row without a gross column: the value that is the row's rate (another
+    value of the row, in percent) of the net amount; else the largest other value. A rate column ("6.00")
+    is not the tax."""
+    for tax in others:
+        if any(rate != tax and abs(net * rate / 100 - tax) <= Decimal("0.02") for rate in others):
+            return tax
+    return others[-1]
 
 
 def _collect(lines: list[_Line]) -> _Collector:
@@ -350,15 +374,25 @@ def find_total(text: str) -> TotalResult:
 def _below_pretax(col: _Collector) -> None:
     """A total with tax is never smaller than the amount before tax: a keyword total below it was misread or
     names something else. With one amount before tax and one tax amount, their sum stands in for it."""
-    if len(set(col.ht)) != 1 or len(set(col.tva)) != 1 or col.tva[0] <= _ZERO:
+    if len(set(col.ht)) != 1:
         return
     pretax = col.ht[0]
+    taxes = {t for t in col.tva if _plausible_tax(pretax, t)}
+    if len(taxes) != 1:
+        return
+    tax = taxes.pop()
     low = [c for c in col.cands if c.kind == "keyword" and _ZERO < c.value < pretax]
     for c in low:
         c.score -= 3
         c.reasons.append("inférieur au HT")
     if low:
-        col.add(pretax + col.tva[0], 4.0, max(c.line for c in low), "derived", None, "HT + TVA")
+        col.add(pretax + tax, 4.0, max(c.line for c in low), "derived", None, "HT + TVA")
+
+
+def _plausible_tax(net: Decimal, tax: Decimal) -> bool:
+    """A tax is a fraction of the amount it is levied on (no VAT rate exceeds 30%): a larger "tax" amount is a
+    total whose "incl." was misread, not a tax."""
+    return _ZERO < tax <= net * _MAX_TAX_RATE
 
 
 def _rounded_after(col: _Collector) -> None:
@@ -391,7 +425,7 @@ def _agreement(col: _Collector) -> None:
     for c in col.cands:
         lines_by_value[c.value].add(c.line)
         kinds_by_value[c.value].add(c.kind)
-    ttc = {h + t for h in col.ht for t in col.tva}
+    ttc = {h + t for h in col.ht for t in col.tva if _plausible_tax(h, t)}
     strong = [c for c in col.cands if c.kind == "keyword"]
     for later in strong:
         # A larger total printed after service charge, tax or rounding lines is the final one.
@@ -408,23 +442,34 @@ def _agreement(col: _Collector) -> None:
         if repeats:
             c.score += min(repeats, 3) * 1.5
             c.reasons.append(f"répété {repeats} fois")
+            c.confirmed = True
         if kinds_by_value[c.value] & {"payment", "derived", "cash", "subtotal"} - {c.kind}:
             c.score += 1.5
             c.reasons.append("= paiement")
+            c.confirmed = True
         if c.value in ttc:
             c.score += 3
             c.reasons.append("= HT + TVA")
+            c.confirmed = True
         above = [v for i, v in col.items if i < c.line]
         if len(above) >= 2 and sum(above) == c.value:
             c.score += 2.5
             c.reasons.append("= somme des lignes")
+            c.confirmed = True
         if c.value in col.ht and c.value not in ttc and c.value not in col.tva:
             c.score -= 2  # the same figure is printed as the amount before tax
-        # A rounded total (cash rounding) replaces the exact one printed above it.
+    # A rounded total (cash rounding) replaces the exact one printed above it, however often that one is
+    # confirmed: compared once every other bonus is counted.
+    best_score: dict[Decimal, float] = {}
+    for c in col.cands:
+        best_score[c.value] = max(best_score.get(c.value, c.score), c.score)
+    for c in col.cands:
+        if c.kind == "fallback":
+            continue
         if (c.kind != "derived" or col.rounding) and c.value % _NICKEL == 0 and (col.rounding or c.kind == "keyword"):
             for other in strong:
                 if other.value != c.value and abs(other.value - c.value) < _NICKEL and other.value % _NICKEL:
-                    c.score = max(c.score, other.score + 0.5)
+                    c.score = max(c.score, best_score[other.value] + 0.5)
                     c.reasons.append("total arrondi")
                     break
 

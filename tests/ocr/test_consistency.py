@@ -90,3 +90,56 @@ def test_lines_read_alone_are_inserted_at_their_place() -> None:
     merged = with_lines(ocr, [(200, "TOTAL: 48.15")])
     assert merged.lines == ("Rounding Adj -0.01", "TOTAL: 48.15", "Closed 14:29")
     assert find_total(merged.text).total == Decimal("48.15")
+
+
+def test_total_stated_again_by_another_line_is_confirmed() -> None:
+    """A second engine is only asked when the receipt's own lines do not confirm the total."""
+    assert find_total("Plat 14,50\nCafe 2,20\nTOTAL TTC 16,70\nCB SANS CONTACT 16,70\n").confirmed  # payment
+    assert find_total("Netto 10,00\nMwSt 19% 1,90\nSUMME EUR 11,90\n").confirmed  # net + tax
+    assert find_total("Pain 3,10\nVin 26,00\nTOTAL 29,10\n").confirmed  # sum of the items above
+    assert find_total("TOTAL 18.80\nCASH 50.00\nCHANGE 31.20\n").confirmed  # cash - change
+
+
+def test_total_no_other_line_states_or_one_contradicts_is_not_confirmed() -> None:
+    alone = find_total("Plat 14,50\nCafe 2,20\nTOTAL TTC 17,70\n")
+    assert alone.total == Decimal("17.70") and not alone.confirmed
+    contradicted = find_total("TOTAL 16.00\nCASH 50.00\nCHANGE 31.20\n")
+    assert contradicted.doubtful and not contradicted.confirmed
+    assert not find_total("Ref 1234 12.40\nQte 3 8.00\n").confirmed  # the largest amount, no total word
+
+
+def test_a_tax_line_stating_its_amount_is_not_a_vat_table_header() -> None:
+    """A header names columns; "GST 6% RM0.23" states the tax, and the paid total below it is a total."""
+    text = "Parking Fee RM4.00\nAmount RM3.77\nGST 6.00 % RM0.23\nPaid Total 4.00 RM4.00 RM4.00\nChange RM0.00\n"
+    assert find_total(text).total == Decimal("4.00")
+
+
+def test_vat_table_rate_column_is_not_the_tax() -> None:
+    """A summary with rate, net and tax columns (no gross): gross = net + the tax, not net + the rate."""
+    text = "TOTAL 58.30\nVISA 63.80\nGST Summary % Amount(RM) Tax(RM)\nSR 6.00 60.19 3.61\n"
+    result = find_total(text)
+    assert Decimal("63.80") in {c.value for c in result.candidates if c.kind == "derived"}
+    assert Decimal("66.19") not in {c.value for c in result.candidates}
+
+
+def test_a_total_whose_incl_was_misread_is_neither_excluded_nor_a_tax() -> None:
+    """ "Incl." read "IncI." still says tax included; and a "tax" larger than 30% of the net is not a tax (a
+    total whose label was misread): net + the real tax stands in for a total misread below the net."""
+    assert find_total("Net 73.87\nGST 4.43\nTotal IncI GST 78.30\n").total == Decimal("78.30")
+    result = find_total("Amt excl GST 73.87\nGST AMT 4.43\nGST 78.30\nTOTAL 72.10\n")
+    assert result.total == Decimal("78.30")
+    assert Decimal("152.17") not in {c.value for c in result.candidates}
+
+
+def test_vat_table_with_a_two_line_header_keeps_its_total_row_out() -> None:
+    """The table's header goes on over a second line: its "TOTAL" row (net and tax) is still a table row."""
+    text = (
+        "AMT PAID Incl. GST: RM78.30\nGST AMT: RM4.43\nGST Summary AMT(RM) TAX(RM)\n(excl GST)\n"
+        "SR(6%) 73.87 4.43\nZR(0%) 0.00 0.00\nTOTAL 73.87 4.43\n"
+    )
+    assert find_total(text).total == Decimal("78.30")
+
+
+def test_rounded_total_wins_however_often_the_exact_one_is_repeated() -> None:
+    text = "Item 20.00\nItem 5.44\nTotal Sales 25.44\nRounding Adj 0.01\nAmount 25.45\nVisa 25.44\nTotal Sales 25.44\n"
+    assert find_total(text).total == Decimal("25.45")

@@ -129,3 +129,47 @@ def test_re_read_keeps_a_total_its_line_confirms() -> None:
     assert result.total == Decimal("48.15") and result.doubtful  # 50.00 - 1.65 = 48.35
     fixed = reading._reread_total_line(img, first, result, reading._Deadline(60), True, True)
     assert fixed is None
+
+
+def test_a_line_read_alone_leaves_the_next_page_read_in_full() -> None:
+    """RapidOCR keeps the steps of its previous call: a line read without detection (the total's line re-read)
+    must not turn detection off for the pages read after it."""
+    img = receipt(LINES)
+    rapid.recognize_line(img.crop((0, 0, img.size[0], 60)))
+    out = rapid.recognize(img)
+    assert len(out.lines) >= len(LINES) - 1
+    assert find_total(out.text).total == Decimal("20.50")
+
+
+def _counting_rapid(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the pages RapidOCR reads (the real engine runs)."""
+    calls: list[int] = []
+    real = rapid.recognize
+
+    def counted(img: Image.Image) -> engine.OcrText:
+        calls.append(1)
+        return real(img)
+
+    monkeypatch.setattr(rapid, "recognize", counted)
+    return calls
+
+
+def test_second_engine_reads_only_totals_the_receipt_does_not_confirm(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _counting_rapid(monkeypatch)
+    confirmed = ["BRASSERIE DU PORT", "Plat du jour 14,50", "Cafe 2,20", "TOTAL TTC 16,70", "CB SANS CONTACT 16,70"]
+    result = ocr.read(jpeg(receipt(confirmed)), "ticket.jpg", time_limit=60)
+    assert result.total == Decimal("16.70") and not calls  # the card line states the total again
+    alone = ["BRASSERIE DU PORT", "Plat du jour 14,50", "Cafe 2,20", "TOTAL TTC 17,70"]  # nothing else states it
+    result = ocr.read(jpeg(receipt(alone)), "ticket.jpg", time_limit=60)
+    assert result.total == Decimal("17.70") and calls
+
+
+def test_rows_of_a_tilted_page_do_not_chain_into_one_line() -> None:
+    """Each box sits a little lower than the one to its left (a tilted or curved ticket): rows stay apart."""
+    boxes = []
+    for row in range(4):
+        for col in range(3):
+            top = 100.0 + 22 * row + 7 * col  # 7 px lower per column, rows 22 px apart, boxes 20 px tall
+            boxes.append((50.0 + 200 * col, top, top + 20, f"r{row}c{col}", 0.9))
+    out = rapid.group_lines(boxes)
+    assert out.lines == tuple(f"r{r}c0 r{r}c1 r{r}c2" for r in range(4))
