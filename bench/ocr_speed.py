@@ -69,6 +69,11 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _resident_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def bench_images(paths: list[Path]) -> None:
     ratios: list[float] = []
     seconds: list[float] = []
@@ -86,6 +91,7 @@ def bench_images(paths: list[Path]) -> None:
             seconds.append(took)
             ratios.append(took / bare)
         peak = worker.submit(_peak_mb).result()
+        resident = worker.submit(_resident_mb).result()
     n = len(paths)
     p95 = sorted(seconds)[max(0, int(round(0.95 * n)) - 1)]
     print(
@@ -94,7 +100,10 @@ def bench_images(paths: list[Path]) -> None:
         f"median {statistics.median(ratios):.2f}x (goal <= {SPEED_GOAL}x), p95 "
         f"{sorted(ratios)[max(0, int(round(0.95 * n)) - 1)]:.2f}x"
     )
-    print(f"peak memory of one OCR worker: {peak:.0f} MB RSS (goal < {MEMORY_GOAL_MB} MB)")
+    print(
+        f"peak memory of one OCR worker: {peak:.0f} MB RSS (goal < {MEMORY_GOAL_MB} MB); "
+        f"resident after the last receipt: {resident:.0f} MB"
+    )
 
 
 def _text_pdfs() -> list[bytes]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from PIL import Image
 
-from ocr import engine, images, pdf, rapid
+from ocr import engine, heap, images, pdf, rapid
 from ocr.amounts import detect_currency, find_amounts
 from ocr.fields import TicketTrip, read_fields, settle_currency
 from ocr.sniff import file_kind
@@ -446,6 +446,13 @@ def read(data: bytes, filename: str | None = None, *, time_limit: float = 60.0) 
 
     Never raises for bad input: refused or unreadable files give a Reading with `error` set (French).
     """
+    try:
+        return _read(data, filename, time_limit)
+    finally:
+        heap.give_back()  # a long-lived worker keeps its resident size to one page's worth
+
+
+def _read(data: bytes, filename: str | None, time_limit: float) -> Reading:
     deadline = _Deadline(time_limit)
     if not data:
         return Reading(error=EMPTY)
