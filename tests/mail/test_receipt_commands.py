@@ -74,3 +74,28 @@ def test_a_receipt_is_replaced_then_removed_by_the_subject(service, mail_env, re
     text = _text(reply_for(reply_sink, INES, count=4))
     assert f"Le justificatif n° {ids['hotel.pdf']} ne fait partie d'aucun de vos dossiers." in text
     assert sorted(_receipts(mail_env, efm_id)) == ["taxi-net.pdf"]
+
+
+def _processed(mail_env, message_id: str):  # type: ignore[no-untyped-def]
+    return wait_for(lambda: settled(mail_env, message_id), what="processing")
+
+
+def test_nobody_changes_another_persons_receipt_by_its_number(service, mail_env, reply_sink):  # type: ignore[no-untyped-def]
+    first = factory.message(
+        attachments=[(factory.pdf_bytes("Hotel - Total 95,00 EUR"), "hotel.pdf", "application/pdf")]
+    )
+    send(service.port, first)
+    efm_id = wait_for(lambda: settled(mail_env, first["Message-ID"]), what="processing").efm_id
+    hotel = _receipts(mail_env, efm_id)["hotel.pdf"]
+    other = "paul.durand@example.org"
+    for subject, files in (
+        (f"supprimer justificatif n° {hotel.id}", []),
+        (f"remplacer justificatif n° {hotel.id}", [(factory.pdf_bytes("Total 1,00 EUR"), "x.pdf", "application/pdf")]),
+    ):
+        forged = factory.message(sender=other, subject=subject, attachments=files)
+        send(service.port, forged)
+        assert _processed(mail_env, forged["Message-ID"]).efm_id != efm_id
+    text = _text(reply_for(reply_sink, other, count=2))
+    assert f"Le justificatif n° {hotel.id} ne fait partie d'aucun de vos dossiers." in text
+    kept = _receipts(mail_env, efm_id)
+    assert list(kept) == ["hotel.pdf"] and kept["hotel.pdf"].sha256 == hotel.sha256  # neither removed nor replaced
