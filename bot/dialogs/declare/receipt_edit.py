@@ -14,7 +14,7 @@ from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Column, Row, Select
+from aiogram_dialog.widgets.kbd import Button, Row
 from aiogram_dialog.widgets.text import Const, Format
 from sqlalchemy.orm import Session
 
@@ -377,15 +377,7 @@ def receipt_dialog() -> Dialog:
         window(
             ReceiptEdit.move,
             move_getter,
-            Column(
-                Select(
-                    Format("{item[label]}"),
-                    id="target",
-                    item_id_getter=lambda i: i["id"],
-                    items="targets",
-                    on_click=on_move,
-                )
-            ),
+            choices("target", "targets", on_move),
             nav=SUB_NAV,
         ),
         receipt_join.join_window(),

@@ -12,8 +12,8 @@ from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, Select
-from aiogram_dialog.widgets.text import Const, Format
+from aiogram_dialog.widgets.kbd import Button, Group, Row
+from aiogram_dialog.widgets.text import Const
 
 from bot.dialogs.common import choices, error, say, text_of
 from bot.dialogs.declare.navigation import (
@@ -343,16 +343,8 @@ def _trip_window(state: Any, getter: Any, *widgets: Any) -> Window:
     return window(state, getter, *widgets, nav=TRIP_NAV)
 
 
-def _city_select(widget_id: str) -> Column:
-    return Column(
-        Select(
-            Format("📍 {item[name]}"),
-            id=widget_id,
-            item_id_getter=lambda i: i["id"],
-            items="cities",
-            on_click=on_city_pick,
-        )
-    )
+def _city_select(widget_id: str) -> Group:
+    return choices(widget_id, "cities", on_city_pick, label="📍 {item[name]}")
 
 
 def trip_dialog() -> Dialog:
@@ -381,15 +373,7 @@ def trip_dialog() -> Dialog:
         _trip_window(
             TripEdit.mode,
             mode_getter,
-            Column(
-                Select(
-                    Format("{item[label]}"),
-                    id="mode",
-                    item_id_getter=lambda i: i["id"],
-                    items="modes",
-                    on_click=on_mode,
-                )
-            ),
+            choices("mode", "modes", on_mode),
             keep("current", "keep_tm", on_keep_mode),
         ),
         _trip_window(TripEdit.km, km_getter, _text(on_km), keep("current", "keep_tk", on_keep_km)),
