@@ -49,12 +49,22 @@ def _next_step(efm: EtatDeFrais, done: bool) -> str:
     return "Déclarez vos frais dans la discussion avec l'assistant (commande /missions) pour qu'ils soient payés."
 
 
-def _tell(session: Session, efm: EtatDeFrais, what: str, next_step: str, key: str) -> None:
-    """The intervenant told in the chat (short) and by e-mail (greeting, mission, dossier, what next)."""
+def tell_intervenant(
+    session: Session,
+    efm: EtatDeFrais,
+    *,
+    kind: str,
+    subject: str,
+    what: str,
+    next_step: str,
+    key: str,
+    mail_what: str | None = None,
+) -> None:
+    """What staff did, told to the intervenant: in the chat (``what``, then what next) and by e-mail (greeting,
+    ``mail_what`` or ``what``, the mission, the dossier, what next)."""
     mission, person = efm.convocation.mission, efm.convocation.intervenant
-    subject = f"Imag'in : service fait de la mission n° {mission.number}"
     outbox.notify_intervenant(
-        session, person, kind="service_fait", subject=subject, text=f"{what}\n{next_step}", dedupe_key=key, email=False
+        session, person, kind=kind, subject=subject, text=f"{what}\n{next_step}", dedupe_key=key, email=False
     )
     if person.emails:
         settings = get_settings()
@@ -62,11 +72,11 @@ def _tell(session: Session, efm: EtatDeFrais, what: str, next_step: str, key: st
             session,
             channel="email",
             recipient=person.emails[0].address,
-            kind="service_fait",
+            kind=kind,
             subject=subject,
             text=staff_notice_text(
                 name=person.display_name,
-                what=what,
+                what=mail_what or what,
                 mission_label=mission_label(mission),
                 dossier=efm.dossier_number,
                 next_step=next_step,
@@ -75,6 +85,11 @@ def _tell(session: Session, efm: EtatDeFrais, what: str, next_step: str, key: st
             ),
             dedupe_key=f"{key}:mail",
         )
+
+
+def _tell(session: Session, efm: EtatDeFrais, what: str, next_step: str, key: str) -> None:
+    subject = f"Imag'in : service fait de la mission n° {efm.convocation.mission.number}"
+    tell_intervenant(session, efm, kind="service_fait", subject=subject, what=what, next_step=next_step, key=key)
 
 
 def _notify(session: Session, efm: EtatDeFrais, done: bool) -> None:

@@ -15,11 +15,10 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from core import outbox, service_fait
+from core import service_fait
 from core.declarations import active_parts, apply_transition, part_status
 from core.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from core.french import format_date
-from core.mail.replies import staff_notice_text
 from core.models import (
     Centre,
     Convocation,
@@ -35,8 +34,6 @@ from core.models import (
     utcnow,
 )
 from core.prechecks import FLAG_LABELS
-from core.service_fait import mission_label
-from core.settings import get_settings
 from core.statuses import Part, PartStatus, next_status
 
 PAGE_SIZE = 50
@@ -282,42 +279,22 @@ DECISION_NEXT = {
 
 
 def _notify(session: Session, efm: EtatDeFrais, action: str, parts: list[Part], reason: str) -> None:
-    person = efm.convocation.intervenant
     mission = efm.convocation.mission
     which = " et ".join(p.label for p in parts)
     news = DECISION_NEWS[action].format(which=which, reason=reason)
     head = f"Dossier n° {efm.dossier_number} (mission n° {mission.number} du {format_date(mission.start_at)})"
     stamp = utcnow().isoformat()
     key = f"dec:{efm.id}:{action}:{'+'.join(parts)}:{stamp}"
-    subject = f"Imag'in : dossier n° {efm.dossier_number}, mission n° {mission.number}"
-    outbox.notify_intervenant(
+    service_fait.tell_intervenant(
         session,
-        person,
+        efm,
         kind=f"dec_{action}",
-        subject=subject,
-        text=f"{head} : {news}\n{DECISION_NEXT[action]}",
-        dedupe_key=key,
-        email=False,
+        subject=f"Imag'in : dossier n° {efm.dossier_number}, mission n° {mission.number}",
+        what=f"{head} : {news}",
+        mail_what=f"Concernant votre dossier n° {efm.dossier_number} : {news}",
+        next_step=DECISION_NEXT[action],
+        key=key,
     )
-    if person.emails:
-        settings = get_settings()
-        outbox.enqueue(
-            session,
-            channel="email",
-            recipient=person.emails[0].address,
-            kind=f"dec_{action}",
-            subject=subject,
-            text=staff_notice_text(
-                name=person.display_name,
-                what=f"Concernant votre dossier n° {efm.dossier_number} : {news}",
-                mission_label=mission_label(mission),
-                dossier=efm.dossier_number,
-                next_step=DECISION_NEXT[action],
-                chat_link=settings.chat_link,
-                service=f"{settings.academie_service}, {settings.academie_name}",
-            ),
-            dedupe_key=f"{key}:mail",
-        )
 
 
 def decide(
