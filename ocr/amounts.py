@@ -30,9 +30,11 @@ _D = r"[0-9OoDQSslI|iBZzGg]"  # a digit or a look-alike
 _CUR_BEFORE = r"(?P<cur1>€|EUR\b|EUR(?=\d)|RM|\$|£|CHF)?"
 _CUR_AFTER = r"(?P<cur2>€|EUR(?![A-Za-z])|EUROS?\b|E\b(?![.,]))?"
 
-# 1 234,50 | 1.234,50 | 1,234.50 | 1234.50 | 12,50 | 12, 50 (OCR space) | 12 € | €12
+# 1 234,50 | 1.234,50 | 1,234.50 | 1234.50 | 12,50 | 12, 50 (OCR space) | 12 € | €12; glued to a word or a colon
+# ("TOTAL174.90", "Amt :53.55", "Total8.70") when a real digit follows a letter that is no digit look-alike,
+# or the end of a lower-case word
 _AMOUNT_RE = re.compile(
-    r"(?<![\w.,/:%-])"
+    r"(?:(?<![\w.,/:%-])|(?:(?<=[ACEFHJKLMNPRTUVWXYabcdefhjkmnpqrtuvwxy:])|(?<=[a-z]{2}))(?=(?:RM|€|\$|£)?\d))"
     + _CUR_BEFORE
     + r"\s?(?P<sign>-\s?)?"
     + r"(?P<num>"

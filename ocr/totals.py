@@ -7,7 +7,7 @@ import tomllib
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -78,7 +78,13 @@ _EXCLUDE_RES = [_EXCLUDE_RE, *_CHANGE_RES, *_SUBTOTAL_RES]
 _SURCHARGE = _any_re(
     ["SERVICE", "SERV", "SERVICES", "CHARGE", "POURBOIRE", "TIP", "FRAIS", *_words("tax"), *_words("rounding")]
 )
-_NOT_INCLUDING = re.compile(r"EXCL|HORS|SOUS|SUB|ZWISCHEN|NETTO|ROUNDING|CHANGE")
+_NOT_INCLUDING = re.compile(r"EXCL|HORS|SOUS|SUB|ZWISCHEN|NETTO|(?<!AFTER )ROUNDING|CHANGE")
+_RATE_RE = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,2})?)\s?%")  # a tax rate printed on the tax line
+# A quantity times a unit price: "49,78 L x 1,719 EUR/L", "2 X 5.30", "3 x 2.9000"
+_PRODUCT_RE = re.compile(
+    r"(?<![\d.,])(\d{1,4}(?:[.,]\d{1,3})?)\s?(?:[A-Za-z]{1,3}\s?)?[xX×*]\s?(\d{1,5}[.,]\d{2,4})(?![\d.,]?\d)"
+)
+_CENT = Decimal("0.01")
 _LETTERLIKE = str.maketrans({"0": "O", "1": "I", "5": "S", "4": "A", "8": "B", "|": "I", "$": "S"})
 
 
@@ -200,6 +206,8 @@ class _Collector:
         self.change: list[Decimal] = []
         self.ht: list[Decimal] = []
         self.tva: list[Decimal] = []
+        self.rated_taxes: list[tuple[Decimal, Decimal]] = []  # (rate in percent, tax amount) of "TVA 20% 4,08"
+        self.products: list[tuple[int, Decimal]] = []  # quantity x unit price of a line ("49,78 L x 1,719")
         self.items: list[tuple[int, Decimal]] = []
         self.rounding = False
         self.roundings: list[tuple[int, Decimal]] = []  # rounding lines and their adjustment (absolute)
@@ -271,6 +279,9 @@ def _collect(lines: list[_Line]) -> _Collector:
             col.roundings.append((i, abs(ln.amounts[-1].value)))
         if _SURCHARGE.search(whole):
             col.surcharge_lines.add(i)
+        if product := _PRODUCT_RE.search(ln.text):
+            quantity, price = (Decimal(g.replace(",", ".")) for g in product.groups())
+            col.products.append((i, (quantity * price).quantize(_CENT, ROUND_HALF_UP)))
         if i in table_rows:
             continue
         labelled = _labelled(ln)
@@ -303,6 +314,8 @@ def _score_amount(col: _Collector, i: int, label: str, a: Amount, shadowed: bool
         col.ht.append(a.value)
     elif _TVA_RE.search(label) and not _INCLUDING.search(label):
         col.tva.append(a.value)
+        if rate := _RATE_RE.search(label):
+            col.rated_taxes.append((Decimal(rate[1].replace(",", ".")), a.value))
     if a.value == _ZERO:
         return
     if any(rx.search(label) for rx in _CHANGE_RES):
@@ -371,6 +384,21 @@ def find_total(text: str) -> TotalResult:
     return TotalResult(best.value, _confidence(best, runner), currency, tuple(ranked[:5]), _doubtful(col, best))
 
 
+def _tax_included(gross: Decimal, rate: Decimal) -> Decimal:
+    """The tax contained in an amount that includes it at `rate` percent, to the cent."""
+    return (gross * rate / (100 + rate)).quantize(_CENT, ROUND_HALF_UP)
+
+
+def _states_tax(gross: Decimal, rate: Decimal, tax: Decimal) -> bool:
+    """The printed tax at its printed rate is the one `gross` includes, and is not the one of any amount a
+    misread digit away (at low rates many totals share one tax to the cent: that confirms nothing)."""
+    if not _ZERO < rate <= 30 or _tax_included(gross, rate) != tax:
+        return False
+    text = f"{gross:.2f}"
+    near = {text[:i] + d + text[i + 1 :] for i, ch in enumerate(text) if ch.isdigit() for d in "0123456789"} - {text}
+    return all(_tax_included(Decimal(other), rate) != tax for other in near)
+
+
 def _below_pretax(col: _Collector) -> None:
     """A total with tax is never smaller than the amount before tax: a keyword total below it was misread or
     names something else. With one amount before tax and one tax amount, their sum stands in for it."""
@@ -400,12 +428,18 @@ def _rounded_after(col: _Collector) -> None:
     the adjustment: that amount is the rounded total actually paid (its label often misread)."""
     for at, adjustment in col.roundings:
         totals = [c for c in col.cands if c.kind == "keyword" and c.line < at and c.value % _NICKEL]
+        for later in (c for c in col.cands if c.kind == "keyword" and at < c.line <= at + 2 and adjustment):
+            if any(abs(later.value - c.value) == adjustment for c in totals):
+                later.score += 1.0
+                later.reasons.append("= total + arrondi")
+                later.confirmed = True  # three lines agree: the total, the adjustment and the rounded total
         for i, v in col.items:
             if i <= at or i > at + 2 or v % _NICKEL:
                 continue
             for c in totals:
                 if abs(v - c.value) == adjustment:
                     col.add(v, c.score + 0.5 - col.position(i), i, "derived", c.currency, "total + arrondi")
+                    col.cands[-1].confirmed = True
                     break
 
 
@@ -450,6 +484,14 @@ def _agreement(col: _Collector) -> None:
         if c.value in ttc:
             c.score += 3
             c.reasons.append("= HT + TVA")
+            c.confirmed = True
+        if any(_states_tax(c.value, rate, tax) for rate, tax in col.rated_taxes):
+            c.score += 1.5
+            c.reasons.append("TVA incluse au taux imprimé")
+            c.confirmed = True
+        if any(v == c.value and i != c.line for i, v in col.products):
+            c.score += 1.5
+            c.reasons.append("= quantité x prix")
             c.confirmed = True
         above = [v for i, v in col.items if i < c.line]
         if len(above) >= 2 and sum(above) == c.value:

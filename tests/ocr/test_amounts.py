@@ -33,6 +33,14 @@ from ocr.totals import find_total
         ("TVA 20,00% 3,33", ["3.33"]),  # a rate is not an amount
         ("TOTAL", []),
         ("Tel 04 91 16 27 12", []),
+        # RapidOCR glues a label to its amount: read when a real digit follows a letter that is no look-alike
+        ("NET TOTAL174.90", ["174.90"]),
+        ("Net Amt :53.55", ["53.55"]),
+        ("TOTAL:RM57.80", ["57.80"]),
+        ("Summe:12,40", ["12.40"]),
+        ("Total8.70", ["8.70"]),
+        ("TOTALS174.90", []),  # S may be a 5: not split off a glued number
+        ("Date:12.03.19", []),
     ],
 )
 def test_find_amounts(line: str, expected: list[str]) -> None:
@@ -55,6 +63,9 @@ def test_currency() -> None:
     ("text", "expected"),
     [
         ("Date : 17/03/2026 14:35", date(2026, 3, 17)),
+        ("14/03/20185:57:07PM", date(2018, 3, 14)),  # a time glued to the year (RapidOCR)
+        ("Date: 2018/02/2213:34:14", date(2018, 2, 22)),
+        ("02/03/1805:16", date(2018, 3, 2)),
         ("27/03/25 20:23", date(2025, 3, 27)),
         ("le 3 mars 2025", date(2025, 3, 3)),
         ("03 MAR 2018", date(2018, 3, 3)),

@@ -86,8 +86,8 @@ def test_double_height_line_is_found_below_the_header() -> None:
 def test_lines_read_alone_are_inserted_at_their_place() -> None:
     from ocr.engine import OcrText, with_lines
 
-    ocr = OcrText(("Rounding Adj -0.01", "Closed 14:29"), 90.0, 5, ((100, 130), (300, 330)))
-    merged = with_lines(ocr, [(200, "TOTAL: 48.15")])
+    ocr = OcrText(("Rounding Adj -0.01", "Closed 14:29"), 90.0, 5, ((20, 100, 400, 130), (20, 300, 300, 330)))
+    merged = with_lines(ocr, [(200, "TOTAL: 48.15")], 600)
     assert merged.lines == ("Rounding Adj -0.01", "TOTAL: 48.15", "Closed 14:29")
     assert find_total(merged.text).total == Decimal("48.15")
 
@@ -98,6 +98,37 @@ def test_total_stated_again_by_another_line_is_confirmed() -> None:
     assert find_total("Netto 10,00\nMwSt 19% 1,90\nSUMME EUR 11,90\n").confirmed  # net + tax
     assert find_total("Pain 3,10\nVin 26,00\nTOTAL 29,10\n").confirmed  # sum of the items above
     assert find_total("TOTAL 18.80\nCASH 50.00\nCHANGE 31.20\n").confirmed  # cash - change
+
+
+def test_tax_included_at_its_printed_rate_confirms_a_total_no_digit_misread_could_share() -> None:
+    """ "dont TVA 20% 4,08" is the tax 24,50 includes, and no amount a misread digit away includes the same."""
+    assert find_total("PARKING DU PORT\nA PAYER 24,50 EUR\ndont TVA 20% 4,08\n").confirmed
+    assert find_total("Fahrpreis\nSUMME EUR 30,29\nMwSt 19% 4,84\n").confirmed
+    # At 10% the tax of 39,68 is also the tax of 39,66, 39,67 and 39,69: it tells nothing of the last digit.
+    assert not find_total("TAXI\nMONTANT TTC 39,68\ndont TVA 10% 3,61\n").confirmed
+    assert not find_total("A PAYER 24,80 EUR\ndont TVA 20% 4,08\n").confirmed  # another amount's tax
+
+
+def test_quantity_times_unit_price_confirms_the_total() -> None:
+    """A fuel receipt: litres x price per litre is the amount paid."""
+    result = find_total("SP95-E10\n49,78 L x 1,719 EUR/L\nBetrag 85,57 EUR\nKreditkarte 09,97\n")
+    assert result.total == Decimal("85.57") and result.confirmed
+    assert not find_total("26,17 L x 1,696 EUR/L\nMONTANT 44,83 EUR\n").confirmed  # 44,38 misread
+
+
+def test_cash_paid_and_tax_words_of_english_receipts() -> None:
+    """ "Paid Amount" is the cash handed over: minus the change, it is the total. "Total includes 6% GST 3.98"
+    names the tax, not the total."""
+    assert find_total("Total Amt Payable : 12.00\nPaid Amount 20.00\nChange : 8.00\n").confirmed
+    text = "Burger 18.55\nTotal(incl GST) 70.30\nCash Tendered 70.30\nChange 0.00\nTOTAL INCLUDES 6% GST 3.98\n"
+    assert find_total(text).total == Decimal("70.30")
+
+
+def test_total_after_rounding_is_confirmed_by_the_total_and_the_adjustment() -> None:
+    text = "Total Sales Incl. GST 100.62\nRounding Adjustment -0.02\nTotal After Rounding 100.60\n"
+    result = find_total(text)
+    assert result.total == Decimal("100.60") and result.confirmed
+    assert not find_total("Total Sales 100.62\nRounding Adjustment -0.02\nTotal After Rounding 100.80\n").confirmed
 
 
 def test_total_no_other_line_states_or_one_contradicts_is_not_confirmed() -> None:
