@@ -26,10 +26,12 @@ _MONTH_NAMES = {
 _MONTHS = {name: month for month, names in _MONTH_NAMES.items() for name in names.split()}
 
 _SEP = r"\s?([/.\-])\s?"
-_NUMERIC = re.compile(rf"(?<![\w.,/-])(\d{{1,2}}){_SEP}(\d{{1,2}})\s?\2\s?(\d{{4}}|\d{{2}})(?![\w,/-]?\d)")
+_GLUED_TIME = r"(?=\d{1,2}:\d{2})"  # a time of day glued to the date ("14/03/20185:57PM", RapidOCR)
+_YEAR = rf"(20\d{{2}}{_GLUED_TIME}|\d{{2}}{_GLUED_TIME}|\d{{4}}(?![\w,/-]?\d)|\d{{2}}(?![\w,/-]?\d))"
+_NUMERIC = re.compile(rf"(?<![\w.,/-])(\d{{1,2}}){_SEP}(\d{{1,2}})\s?\2\s?{_YEAR}")
 # A letter touching the day ("Datum:27.03.25" read "Datumig27.03.25"): dots or slashes only, no spaces.
 _NUMERIC_TOUCHING = re.compile(r"(?<=[A-Z])(\d{1,2})([/.])(\d{1,2})\2(\d{4}|\d{2})(?![\w,/-]?\d)")
-_ISO = re.compile(r"(?<![\w.,/-])(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})(?!\d)")
+_ISO = re.compile(rf"(?<![\w.,/-])(\d{{4}})([/.\-])(\d{{1,2}})\2(\d{{2}}{_GLUED_TIME}|\d{{1,2}}(?!\d))")
 _DAY_MONTH = re.compile(
     r"(?<![\w.,])(\d{1,2})(?:ER|ST|ND|RD|TH)?\.?[\s\-./]{0,2}([A-Z]{3,9})\.?[\s\-./,]{0,2}(\d{4}|\d{2})(?![\d,.]\d)"
 )
@@ -58,6 +60,8 @@ _TRANSACTION = re.compile(
     r"\bLE\b|\bDU\b|\bON\b|\bAM\b|\bVOM\b|ALLER|RETOUR|DEPART|ARRIVEE|VOYAGE|TRAVEL|HINFAHRT|FAHRT|GULTIG\s(?:AM|AB)|"
     r"\bTRAJET|\bJOURNEY"
 )
+_DATE_WORD = re.compile(r"\b(?:DATE|DATUM|FECHA|DATA|DATO)\b|\bDAT\w{0,3}\W")
+_DIGIT_PAIRS = re.compile(r"(?<![\d.,])\d{2}\W?\d{2}\W?(?:20)?\d{2}(?![\d.,]\d)")
 _RECENT_YEARS = 10  # a misread year is repaired only into the last ten years
 _CONTEXT = 28  # characters of the same line before a date that tell what it is
 
@@ -70,6 +74,7 @@ class FoundDate:
     start: int
     line: str
     score: float
+    end: int = 0  # where the date's text ends
 
 
 def normalize(text: str) -> str:
@@ -182,17 +187,51 @@ def find_dates(text: str, today: date | None = None) -> list[FoundDate]:
         if d > today:
             score -= 1.0
         score += 0.5 * (counts[d] - 1)
-        out.append(FoundDate(d, start, text[line_start : line_start + len(line)], score))
+        out.append(FoundDate(d, start, text[line_start : line_start + len(line)], score, end))
     return out
 
 
-def best_date(found: list[FoundDate]) -> date | None:
+def best_found(found: list[FoundDate]) -> FoundDate | None:
     """The transaction date among the dates found: the best score, the first printed on a tie; None when only
     due, expiry or birth dates are printed."""
-    if not found:
+    best = max(found, key=lambda f: (f.score, -f.start), default=None)
+    return best if best is not None and best.score >= 0 else None
+
+
+def best_date(found: list[FoundDate]) -> date | None:
+    """The value of `best_found`."""
+    best = best_found(found)
+    return None if best is None else best.value
+
+
+def date_lines(lines: tuple[str, ...] | list[str], limit: int = 4) -> list[int]:
+    """Lines without a readable date that probably print one, the likeliest first: a date word ("Date",
+    "Datum"), then a time of day, then digits in pairs as a date is written ("27 03.25", "150124")."""
+    ranked = []
+    for i, line in enumerate(lines):
+        upper = normalize(line)
+        if _DATE_WORD.search(upper):
+            ranked.append((0, i))
+        elif _TIME.search(upper):
+            ranked.append((1, i))
+        elif _DIGIT_PAIRS.search(upper):
+            ranked.append((2, i))
+    return [i for _, i in sorted(ranked)[:limit]]
+
+
+def reread(text: str, found: FoundDate, other: str, today: date | None = None) -> str | None:
+    """The numeric date `found` (in `text`) as another reading of its line writes it, digits possibly glued to
+    their neighbours (RapidOCR joins a date to the time after it, "14/03/20185:57PM"): that date's text when
+    it is a valid date of the same shape (separator, year length), else None."""
+    shape = re.fullmatch(r"\s*\d{1,2}\s?([/.\-])\s?\d{1,2}\s?[/.\-]\s?(\d{4}|\d{2})\s*", text[found.start : found.end])
+    if shape is None:
         return None
-    best = max(found, key=lambda f: (f.score, -f.start))
-    return best.value if best.score >= 0 else None
+    sep, year_digits = re.escape(shape[1]), len(shape[2])
+    pattern = re.compile(rf"(\d{{1,2}})\s?{sep}\s?(\d{{1,2}})\s?{sep}\s?(\d{{{year_digits}}})")
+    for m in pattern.finditer(_OCR_DIGITS.sub(lambda m: _OCR_DIGIT_VALUES[m[0]], normalize(other))):
+        if _make(int(m[3]), int(m[2]), int(m[1]), today or date.today()):
+            return m[0]
+    return None
 
 
 def find_date(text: str, today: date | None = None) -> date | None:

@@ -48,11 +48,16 @@ class OcrText:
     lines: tuple[str, ...]
     confidence: float
     words: int
-    spans: tuple[tuple[int, int], ...] = ()  # each line's top and bottom (pixels)
+    boxes: tuple[tuple[int, int, int, int], ...] = ()  # each line's left, top, right, bottom (pixels)
 
     @property
     def text(self) -> str:
         return "\n".join(self.lines)
+
+    @property
+    def spans(self) -> tuple[tuple[int, int], ...]:
+        """Each line's top and bottom (pixels)."""
+        return tuple((top, bottom) for _, top, _, bottom in self.boxes)
 
 
 def _as_fast_input(img: Image.Image) -> Image.Image:
@@ -143,7 +148,7 @@ def recognize(img: Image.Image, timeout: float, psm: int = PSM_RECEIPT, threshol
 def _lines(data: dict[str, list[Any]]) -> OcrText:
     rows: dict[tuple[int, int, int, int], list[tuple[int, str]]] = {}
     tops: dict[tuple[int, int, int, int], int] = {}
-    spans: dict[tuple[int, int, int, int], tuple[int, int]] = {}
+    boxes: dict[tuple[int, int, int, int], tuple[int, int, int, int]] = {}
     confs: list[float] = []
     for i, word in enumerate(data["text"]):
         word = word.strip()
@@ -152,28 +157,29 @@ def _lines(data: dict[str, list[Any]]) -> OcrText:
         key = (data["page_num"][i], data["block_num"][i], data["par_num"][i], data["line_num"][i])
         rows.setdefault(key, []).append((data["left"][i], word))
         tops[key] = min(tops.get(key, 1 << 30), data["top"][i] + data["height"][i] // 2)
-        top, bottom = data["top"][i], data["top"][i] + data["height"][i]
-        old_top, old_bottom = spans.get(key, (top, bottom))
-        spans[key] = (min(top, old_top), max(bottom, old_bottom))
+        left, top = data["left"][i], data["top"][i]
+        right, bottom = left + data["width"][i], top + data["height"][i]
+        old = boxes.get(key, (left, top, right, bottom))
+        boxes[key] = (min(left, old[0]), min(top, old[1]), max(right, old[2]), max(bottom, old[3]))
         conf = float(data["conf"][i])
         if conf >= 0:
             confs.append(conf)
     order = sorted(rows, key=lambda k: (k[0], tops[k]))  # top to bottom, whatever the block order
     lines = tuple(" ".join(w for _, w in sorted(rows[k])) for k in order)
     mean = sum(confs) / len(confs) if confs else 0.0
-    return OcrText(lines, mean, len(confs), tuple(spans[k] for k in order))
+    return OcrText(lines, mean, len(confs), tuple(boxes[k] for k in order))
 
 
-def with_lines(ocr: OcrText, extra: list[tuple[int, str]]) -> OcrText:
-    """The reading with lines read separately (top pixel, text) inserted at their place."""
+def with_lines(ocr: OcrText, extra: list[tuple[int, str]], width: int) -> OcrText:
+    """The reading with lines read separately across the page (top pixel, text) inserted at their place."""
     heights = sorted(b - t for t, b in ocr.spans) or [20]
     tall = 2 * heights[len(heights) // 2]  # lines read alone are double-height ones
     merged = sorted(
-        [(span, line) for span, line in zip(ocr.spans, ocr.lines, strict=True)]
-        + [((top, top + tall), line) for top, line in extra],
-        key=lambda item: item[0][0],
+        [(box, line) for box, line in zip(ocr.boxes, ocr.lines, strict=True)]
+        + [((0, top, width, top + tall), line) for top, line in extra],
+        key=lambda item: item[0][1],
     )
-    return OcrText(tuple(line for _, line in merged), ocr.confidence, ocr.words, tuple(span for span, _ in merged))
+    return OcrText(tuple(line for _, line in merged), ocr.confidence, ocr.words, tuple(box for box, _ in merged))
 
 
 def detect_rotation(img: Image.Image, timeout: float, min_confidence: float = 1.0) -> int | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -69,28 +69,46 @@ def _as_array(img: Image.Image) -> tuple[np.ndarray, float]:
     return np.asarray(img.convert("RGB")), scale
 
 
-def group_lines(boxes: list[tuple[float, float, float, str, float]]) -> OcrText:
-    """Boxes (left, top, bottom, text, score 0..1) into lines: a box joins the line whose box nearest to it
-    across the page shares most of its height (not the whole line's span: on a tilted or curved page that
-    span grows and chains rows into one line); lines top to bottom, boxes left to right."""
-    lines: list[list[tuple[float, float, float, str, float]]] = []
-    for box in sorted(boxes, key=lambda b: (b[1] + b[2]) / 2):
-        left, top, bottom, _, _ = box
+class Box(NamedTuple):
+    """One text box found by RapidOCR: its extent on the page (pixels), its text and score (0..1)."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+    text: str
+    score: float
+
+
+def group_lines(boxes: list[Box]) -> OcrText:
+    """Boxes into lines: a box joins the line whose box nearest to it across the page shares most of its height
+    (not the whole line's span: on a tilted or curved page that span grows and chains rows into one line);
+    lines top to bottom, boxes left to right."""
+    lines: list[list[Box]] = []
+    for box in sorted(boxes, key=lambda b: (b.top + b.bottom) / 2):
         for line in lines:
-            _, l_top, l_bottom, _, _ = min(line, key=lambda b: abs(b[0] - left))
-            overlap = min(bottom, l_bottom) - max(top, l_top)
-            if overlap > 0.5 * min(bottom - top, l_bottom - l_top):
+            near = min(line, key=lambda b: abs(b.left - box.left))
+            overlap = min(box.bottom, near.bottom) - max(box.top, near.top)
+            if overlap > 0.5 * min(box.bottom - box.top, near.bottom - near.top):
                 line.append(box)
                 break
         else:
             lines.append([box])
-    lines.sort(key=lambda line: min(b[1] for b in line))
-    texts = tuple(" ".join(b[3] for b in sorted(line)) for line in lines)
-    spans = tuple((int(min(b[1] for b in line)), int(max(b[2] for b in line))) for line in lines)
-    scores = [b[4] for b in boxes]
-    words = sum(len(b[3].split()) for b in boxes)
+    lines.sort(key=lambda line: min(b.top for b in line))
+    texts = tuple(" ".join(b.text for b in sorted(line)) for line in lines)
+    extents = tuple(
+        (
+            int(min(b.left for b in line)),
+            int(min(b.top for b in line)),
+            int(max(b.right for b in line)),
+            int(max(b.bottom for b in line)),
+        )
+        for line in lines
+    )
+    scores = [b.score for b in boxes]
+    words = sum(len(b.text.split()) for b in boxes)
     confidence = 100.0 * sum(scores) / len(scores) if scores else 0.0
-    return OcrText(texts, confidence, words, spans)
+    return OcrText(texts, confidence, words, extents)
 
 
 def recognize(img: Image.Image) -> OcrText:
@@ -105,14 +123,18 @@ def recognize(img: Image.Image) -> OcrText:
         ys, xs = box[:, 1] / scale, box[:, 0] / scale
         if text.strip():
             text = _ZERO_IN_WORD.sub(lambda m: m.group(0).replace("0", "O"), text.strip())
-            boxes.append((float(xs.min()), float(ys.min()), float(ys.max()), text, float(score)))
+            boxes.append(Box(float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()), text, float(score)))
     return group_lines(boxes)
+
+
+def recognize_lines(crops: list[Image.Image]) -> list[tuple[str, float]]:
+    """Read line crops without detection, in one batch: each one's text and confidence (0..100)."""
+    if not crops:
+        return []
+    out = _engine().recognize_txt([_as_array(crop)[0] for crop in crops])
+    return [(text.strip(), 100.0 * float(score)) for text, score in zip(out.txts, out.scores, strict=True)]
 
 
 def recognize_line(img: Image.Image) -> tuple[str, float]:
     """Read one line of text (a crop) without detection: its text and confidence (0..100)."""
-    array, _ = _as_array(img)
-    out = _engine()(array, use_det=False, use_cls=False, use_rec=True)
-    if not getattr(out, "txts", None):
-        return "", 0.0
-    return " ".join(out.txts), 100.0 * float(sum(out.scores) / len(out.scores))
+    return recognize_lines([img])[0]

@@ -14,6 +14,7 @@ from PIL import Image
 
 from ocr import engine, heap, images, pdf, rapid
 from ocr.amounts import detect_currency, find_amounts
+from ocr.dates import best_found, date_lines, find_dates, reread
 from ocr.fields import TicketTrip, read_fields, settle_currency
 from ocr.sniff import file_kind
 from ocr.totals import TotalResult, find_total, settle
@@ -34,6 +35,7 @@ _ORIENTATION_TIME = 8.0  # seconds at least for reading one candidate orientatio
 _ORIENTATION_SIDE = 1400  # candidate orientations are read on a copy this large at most
 _NO_VALUE = Decimal("-999999")
 _OCR_FALLBACK_PAGES = 3  # a text PDF without a readable total is OCRed when it has at most this many pages
+_SECOND_LINE_CONFIDENCE = 80  # RapidOCR's reading of a line replaces Tesseract's above this confidence (0..100)
 
 NO_TOTAL = (
     "Aucun montant total n'a été trouvé sur ce justificatif. Envoyez une photo nette et droite du "
@@ -128,7 +130,10 @@ def _sure(result: TotalResult) -> bool:
 Readings = list[tuple[engine.OcrText, TotalResult]]
 
 
-def _ocr_image(img: Image.Image, deadline: _Deadline) -> tuple[engine.OcrText, TotalResult]:
+Page = tuple[Image.Image, engine.OcrText, TotalResult]  # the view read (cleaned, turned), its reading, its total
+
+
+def _ocr_image(img: Image.Image, deadline: _Deadline) -> Page:
     """OCR an image: Tesseract's first reading, kept when the receipt's own lines confirm its total (fast);
     otherwise RapidOCR's reading, kept when its total is sure; otherwise more Tesseract readings (another
     size, binarisation, orientation) and a vote between all of them. A total that the other lines contradict
@@ -153,7 +158,10 @@ def _ocr_image(img: Image.Image, deadline: _Deadline) -> tuple[engine.OcrText, T
             use_tesseract = False
         else:
             if first[1].confirmed:
-                return first
+                return img, *first
+            second = _second_opinion(img, first[0]) if use_rapid and first[1].total is not None else None
+            if second is not None:
+                return img, *second
             readings.append(first)
     if use_rapid:
         other = _rapid_reading(img, deadline)
@@ -161,15 +169,42 @@ def _ocr_image(img: Image.Image, deadline: _Deadline) -> tuple[engine.OcrText, T
         if other is not None:
             readings.append(other)
             if _sure(other[1]):
-                return other
+                return img, *other
     if use_tesseract:
         img, readings = _tesseract_more(img, readings, deadline, retry_limit, use_rapid)
     best, best_result = _choose(readings) if readings else (engine.OcrText((), 0.0, 0), find_total(""))
     if best_result.doubtful and deadline.left() > 2:
         reread = _reread_total_line(img, best, best_result, deadline, use_tesseract, use_rapid)
         if reread is not None:
-            return best, reread
-    return best, best_result
+            return img, best, reread
+    return img, best, best_result
+
+
+def _second_opinion(img: Image.Image, first: engine.OcrText) -> tuple[engine.OcrText, TotalResult] | None:
+    """Tesseract's total is not confirmed: RapidOCR reads again, cropped by Tesseract's boxes, each line that
+    states an amount (no detection over the whole page: a fraction of its time), and its readings replace
+    Tesseract's. Kept when the receipt's lines then confirm the total (two engines agreeing on one line is not
+    enough: the line may be the wrong one, a VAT row); None otherwise (RapidOCR reads the whole page next)."""
+    picks = [i for i, line in enumerate(first.lines[: len(first.boxes)]) if find_amounts(line)]
+    try:
+        read = rapid.recognize_lines([_line_crop(img, first.boxes[i]) for i in picks])
+    except engine.OcrUnavailable:
+        return None
+    lines = list(first.lines)
+    for i, (text, score) in zip(picks, read, strict=True):
+        if text and score >= _SECOND_LINE_CONFIDENCE:
+            lines[i] = text
+    merged = engine.OcrText(tuple(lines), first.confidence, first.words, first.boxes)
+    again = find_total(merged.text)
+    return (merged, again) if again.confirmed else None
+
+
+def _line_crop(img: Image.Image, box: tuple[int, int, int, int]) -> Image.Image:
+    left, top, right, bottom = box
+    pad_y, pad_x = max(2, (bottom - top) // 4), max(4, (bottom - top) // 2)
+    return img.crop(
+        (max(0, left - pad_x), max(0, top - pad_y), min(img.size[0], right + pad_x), min(img.size[1], bottom + pad_y))
+    )
 
 
 def _rapid_reading(img: Image.Image, deadline: _Deadline) -> tuple[engine.OcrText, TotalResult] | None:
@@ -363,7 +398,7 @@ def _read_dropped_lines(img: Image.Image, ocr: engine.OcrText, deadline: _Deadli
             break
         if line.lines and line.confidence >= _BAND_CONFIDENCE:
             extra.append((top, " ".join(line.lines)))
-    return engine.with_lines(ocr, extra) if extra else ocr
+    return engine.with_lines(ocr, extra, img.size[0]) if extra else ocr
 
 
 def _quality(word_confidence: float) -> float:
@@ -403,8 +438,45 @@ def _finish(
 
 
 def _read_image(data: bytes, deadline: _Deadline) -> Reading:
-    ocr, result = _ocr_image(images.load_image(data), deadline)
+    view, ocr, result = _ocr_image(images.load_image(data), deadline)
+    ocr = _date_second_look(view, ocr)
     return _finish([ocr.text], _quality(ocr.confidence), "ocr", 1, deadline, result)
+
+
+def _date_second_look(img: Image.Image, ocr: engine.OcrText) -> engine.OcrText:
+    """The transaction date's line read again by RapidOCR (better at digits: 2018 read 2016, 03 read 08): when
+    it shows a valid date of the same shape, that date replaces the one read first in the text. No date read
+    at all: the few lines that look like they print one are read again, and the first whose second reading
+    shows a date replaces its first reading."""
+    if not engine.enabled("rapidocr") or not rapid.installed():
+        return ocr
+    text = ocr.text
+    found = best_found(find_dates(text))
+    if found is None:
+        rows = [i for i in date_lines(ocr.lines) if i < len(ocr.boxes)]
+    else:
+        rows = [text.count("\n", 0, found.start)]
+    if not rows or rows[0] >= len(ocr.boxes):
+        return ocr
+    try:
+        others = rapid.recognize_lines([_line_crop(img, ocr.boxes[row]) for row in rows])
+    except engine.OcrUnavailable:
+        return ocr
+    for row, (other, score) in zip(rows, others, strict=True):
+        if score < _SECOND_LINE_CONFIDENCE:
+            continue
+        line = ocr.lines[row]
+        if found is None:
+            fixed = other if best_found(find_dates(other)) is not None else None
+        elif (written := reread(text, found, other)) is not None:
+            offset = text.rfind("\n", 0, found.start) + 1
+            fixed = line[: found.start - offset] + written + line[found.end - offset :]
+        else:
+            fixed = None
+        if fixed is not None:
+            lines = (*ocr.lines[:row], fixed, *ocr.lines[row + 1 :])
+            return engine.OcrText(lines, ocr.confidence, ocr.words, ocr.boxes)
+    return ocr
 
 
 def _read_pdf(data: bytes, deadline: _Deadline) -> Reading:
@@ -434,7 +506,7 @@ def _read_pdf_pages(data: bytes, texts: list[str | None], pages: int, deadline: 
         if deadline.left() < 2:
             raise engine.OcrTimeout()
         used_ocr = True
-        ocr, _ = _ocr_image(pdf.render_page(data, index), deadline)
+        _, ocr, _ = _ocr_image(pdf.render_page(data, index), deadline)
         out.append(ocr.text)
         qualities.append(_quality(ocr.confidence))
     quality = min(qualities) if qualities else 0.0

@@ -4,6 +4,7 @@ re-read when the receipt's other lines contradict it."""
 from __future__ import annotations
 
 import logging
+from datetime import date
 from decimal import Decimal
 
 import numpy as np
@@ -12,6 +13,7 @@ from PIL import Image, ImageFilter
 
 import ocr
 from ocr import engine, images, rapid, reading
+from ocr.dates import find_date
 from ocr.totals import find_total
 from tests.ocr.receipt_images import jpeg, receipt
 
@@ -40,7 +42,11 @@ def test_rapidocr_gives_lines_with_positions_and_confidences() -> None:
 
 
 def test_boxes_on_one_row_form_one_line_left_to_right() -> None:
-    boxes = [(300.0, 101.0, 121.0, "20,50", 0.9), (40.0, 100.0, 120.0, "TOTAL", 0.95), (40.0, 140.0, 160.0, "X", 0.9)]
+    boxes = [
+        rapid.Box(300.0, 101.0, 380.0, 121.0, "20,50", 0.9),
+        rapid.Box(40.0, 100.0, 140.0, 120.0, "TOTAL", 0.95),
+        rapid.Box(40.0, 140.0, 60.0, 160.0, "X", 0.9),
+    ]
     out = rapid.group_lines(boxes)
     assert out.lines == ("TOTAL 20,50", "X")
 
@@ -112,12 +118,64 @@ def test_misread_total_is_re_read_on_its_line_and_cash_minus_change_decides() ->
     first = engine.recognize(img, 30)
     misread = tuple(line.replace("48.15", "43.15") for line in first.lines)
     assert misread != first.lines  # the line was read and then "misread"
-    wrong = engine.OcrText(misread, first.confidence, first.words, first.spans)
+    wrong = engine.OcrText(misread, first.confidence, first.words, first.boxes)
     result = find_total(wrong.text)
     assert result.total == Decimal("43.15") and result.doubtful
     deadline = reading._Deadline(60)
     fixed = reading._reread_total_line(img, wrong, result, deadline, use_tesseract=True, use_rapid=True)
     assert fixed is not None and fixed.total == Decimal("48.15")
+
+
+def test_second_engine_rereads_the_amount_lines_and_the_receipt_then_agrees() -> None:
+    """Tesseract's total unconfirmed (a misread digit): RapidOCR reads again only the lines stating an amount,
+    cropped by Tesseract's boxes from the real image; cash - change then confirms the total's true value."""
+    lines = ["Pain 3.10", "Fromage 20.05", "Vin 26.00", "Remise -1.00", "TOTAL 48.15", "CASH 50.00", "CHANGE 1.85"]
+    img = _prepared(receipt(lines, size=30))
+    first = engine.recognize(img, 30)
+    misread = tuple(line.replace("48.15", "43.15") for line in first.lines)
+    assert misread != first.lines
+    wrong = engine.OcrText(misread, first.confidence, first.words, first.boxes)
+    assert not find_total(wrong.text).confirmed
+    second = reading._second_opinion(img, wrong)
+    assert second is not None and second[1].total == Decimal("48.15") and second[1].confirmed
+    assert "Pain" in second[0].text  # the lines without an amount stay Tesseract's
+
+
+def test_date_line_misread_by_tesseract_is_read_again_by_the_second_engine() -> None:
+    """Tesseract took the 8 of 2018 for a 6: RapidOCR reads the date's line again, cropped from the real image,
+    and its date replaces the first one; the rest of the text stays Tesseract's."""
+    img = _prepared(receipt(["CAFE DU PORT", "Date: 14/03/2018 17:57", "TOTAL 12.40", "Merci"], size=30))
+    first = engine.recognize(img, 30)
+    misread = engine.OcrText(
+        tuple(line.replace("2018", "2016") for line in first.lines), first.confidence, first.words, first.boxes
+    )
+    assert "2016" in misread.text
+    fixed = reading._date_second_look(img, misread)
+    assert "14/03/2018" in fixed.text and "CAFE" in fixed.text
+    assert ocr.read(jpeg(receipt(["CAFE DU PORT", "Date: 14/03/2018 17:57", "TOTAL 12.40"], size=30))).date == date(
+        2018, 3, 14
+    )
+
+
+def test_a_date_tesseract_did_not_read_at_all_is_looked_for_on_the_lines_that_may_print_one() -> None:
+    """Tesseract lost the dots of the date ("150124 11:20"): no date in its text; the line with a time of day
+    is read again by RapidOCR and its date is kept."""
+    img = _prepared(receipt(["BACKEREI MULLER", "Kaffee 4,35", "Summe 5,45", "15.01.24 11:20"], size=30))
+    first = engine.recognize(img, 30)
+    assert any("15.01.24" in line for line in first.lines)
+    lost = engine.OcrText(
+        tuple(line.replace("15.01.24", "150124") for line in first.lines), first.confidence, first.words, first.boxes
+    )
+    assert find_date(lost.text) is None
+    assert find_date(reading._date_second_look(img, lost).text) == date(2024, 1, 15)
+
+
+def test_second_engine_agreeing_on_a_lone_total_is_not_enough() -> None:
+    """Nothing else on the receipt states the total: two engines reading the same line do not confirm it."""
+    img = _prepared(receipt(["CAFE DU PORT", "TOTAL 12.40", "Merci"], size=30))
+    first = engine.recognize(img, 30)
+    assert find_total(first.text).total == Decimal("12.40")
+    assert reading._second_opinion(img, first) is None
 
 
 def test_re_read_keeps_a_total_its_line_confirms() -> None:
@@ -170,6 +228,6 @@ def test_rows_of_a_tilted_page_do_not_chain_into_one_line() -> None:
     for row in range(4):
         for col in range(3):
             top = 100.0 + 22 * row + 7 * col  # 7 px lower per column, rows 22 px apart, boxes 20 px tall
-            boxes.append((50.0 + 200 * col, top, top + 20, f"r{row}c{col}", 0.9))
+            boxes.append(rapid.Box(50.0 + 200 * col, top, 150.0 + 200 * col, top + 20, f"r{row}c{col}", 0.9))
     out = rapid.group_lines(boxes)
     assert out.lines == tuple(f"r{r}c0 r{r}c1 r{r}c2" for r in range(4))

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from ocr.dates import find_date
+from ocr.dates import best_found, date_lines, find_date, find_dates, reread
 from ocr.fields import find_currency, find_trip, read_fields
 from ocr.kinds import guess_kind
 
@@ -75,3 +75,25 @@ def test_currency_from_marks_then_country() -> None:
 def test_fields_of_a_non_ticket_have_no_trip() -> None:
     fields = read_fields("BRASSERIE DU PORT\nDe 12h à 14h\nMenu 15,00\nTOTAL 15,00", today=TODAY)
     assert fields.kind == "meal" and fields.trip is None and fields.merchant == "BRASSERIE DU PORT"
+
+
+@pytest.mark.parametrize(
+    ("first", "other", "expected"),
+    [
+        ("06/02/2016 20:01", "06/03/2018 20:01", "06/03/2018"),  # digits misread at first
+        ("Date 6/3/2018 22 52 33", "Date:5/3/201822:52:33", "5/3/2018"),  # glued to the time after it
+        ("Receipt : 71857936 02/03/18 05:16", "Receipt : 7185793602/03/18 05:16", "02/03/18"),  # and before it
+        ("02/07/25 19:55", "02/07/2519:55", "02/07/25"),  # a two-digit year stays two digits
+        ("Aller le 05/06/2025", "Aller le 050/2025", None),  # no date of that shape: nothing to say
+        ("le 31/01/2025", "le 31/13/2025", None),  # not a date
+    ],
+)
+def test_a_date_read_again_keeps_its_shape(first: str, other: str, expected: str | None) -> None:
+    found = best_found(find_dates(first, date(2026, 1, 1)))
+    assert found is not None
+    assert reread(first, found, other, date(2026, 1, 1)) == expected
+
+
+def test_lines_that_may_print_a_date_the_likeliest_first() -> None:
+    lines = ["STERN-APOTHEKE", "Summe 7,46", "1570124 11:20", "Datum:-27 03.25", "Kasse 2", "Ref 27 03 25"]
+    assert date_lines(lines) == [3, 2, 5]
