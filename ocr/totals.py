@@ -424,11 +424,14 @@ def _plausible_tax(net: Decimal, tax: Decimal) -> bool:
 
 
 def _rounded_after(col: _Collector) -> None:
-    """A rounding line (under 5 cents) between a total and an unlabelled amount that differs from it by exactly
-    the adjustment: that amount is the rounded total actually paid (its label often misread)."""
+    """A rounding line (under 5 cents) between a total and an amount that differs from it by exactly the
+    adjustment: that amount is the rounded total actually paid, confirmed by the two lines above it. Unlabelled
+    (its label often misread), it becomes a candidate."""
     for at, adjustment in col.roundings:
+        if not adjustment:
+            continue
         totals = [c for c in col.cands if c.kind == "keyword" and c.line < at and c.value % _NICKEL]
-        for later in (c for c in col.cands if c.kind == "keyword" and at < c.line <= at + 2 and adjustment):
+        for later in (c for c in col.cands if c.kind == "keyword" and at < c.line <= at + 2):
             if any(abs(later.value - c.value) == adjustment for c in totals):
                 later.score += 1.0
                 later.reasons.append("= total + arrondi")
