@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import uvloop
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -146,7 +147,7 @@ async def serve(kind: str, port: int, missions: list[int]) -> None:
     bot = make_bot(DEFAULT_TOKEN, emulator.url)
     if kind == "bare":
         dp = Dispatcher()
-        dp.update.outer_middleware(AckMiddleware())
+        dp.update.outer_middleware(AckMiddleware(emulator.state))
         states, dialog = bare_dialog()
 
         @dp.message(CommandStart())
@@ -157,7 +158,7 @@ async def serve(kind: str, port: int, missions: list[int]) -> None:
         setup_dialogs(dp)
     else:
         seed(missions)
-        dp = build_dispatcher(emulator_ack=True)
+        dp = build_dispatcher(emulator=emulator.state)
     print("ready", flush=True)
     await dp.start_polling(bot, handle_signals=True, polling_timeout=10)
 
@@ -425,6 +426,6 @@ if __name__ == "__main__":
     parser.add_argument("--missions", default="1", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(serve(args.serve, args.port, [int(n) for n in args.missions.split(",")]))
+        uvloop.run(serve(args.serve, args.port, [int(n) for n in args.missions.split(",")]))
     else:
-        asyncio.run(main(args.users, args.rounds, args.solo_rounds, args.load_users, args.load_seconds))
+        uvloop.run(main(args.users, args.rounds, args.solo_rounds, args.load_users, args.load_seconds))

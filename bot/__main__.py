@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import signal
 
+import uvloop
+
 from bot.runner import run_bot
 from core.db import init_db
 from core.ops.logs import configure_logging
@@ -21,4 +23,4 @@ async def _main() -> None:
 if __name__ == "__main__":
     configure_logging("bot")
     init_db()
-    asyncio.run(_main())
+    uvloop.run(_main())

@@ -1,7 +1,8 @@
 """Tell the local emulator when an update has been handled (only installed against the emulator).
 
 Telegram has no such call; the emulator uses it to let its users (tests, benchmark, web page)
-wait for the bot's complete answer instead of guessing with sleeps.
+wait for the bot's complete answer instead of guessing with sleeps. An emulator running in the bot's own
+process (``imagin run`` without a token, the benchmark) is told directly, without a Bot API round trip.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 from aiogram import BaseMiddleware, Bot
 from aiogram.methods.base import TelegramMethod
 from aiogram.types import Update
+
+from bot.emulator.state import EmulatorState
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +30,11 @@ class EmulatorAck(TelegramMethod[bool]):
 
 
 class AckMiddleware(BaseMiddleware):
-    """Outer update middleware: acknowledge every update to the emulator once handled."""
+    """Outer update middleware: acknowledge every update to the emulator once handled; `state`: the emulator
+    runs in this process (acknowledged in place), else through its `emulatorAck` method."""
+
+    def __init__(self, state: EmulatorState | None = None) -> None:
+        self.state = state
 
     async def __call__(
         self, handler: Callable[[Update, dict[str, Any]], Awaitable[Any]], event: Update, data: dict[str, Any]
@@ -35,8 +42,14 @@ class AckMiddleware(BaseMiddleware):
         try:
             return await handler(event, data)
         finally:
-            bot: Bot = data["bot"]
-            try:
-                await bot(EmulatorAck(update_id=event.update_id))
-            except Exception:  # noqa: BLE001 - the ack only helps waiting clients; never break a handler
-                log.debug("emulator ack failed", exc_info=True)
+            if self.state is not None:
+                self.state.ack(event.update_id)
+            else:
+                await self._ack_over_http(data["bot"], event.update_id)
+
+    @staticmethod
+    async def _ack_over_http(bot: Bot, update_id: int) -> None:
+        try:
+            await bot(EmulatorAck(update_id=update_id))
+        except Exception:  # noqa: BLE001 - the ack only helps waiting clients; never break a handler
+            log.debug("emulator ack failed", exc_info=True)

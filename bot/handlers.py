@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Router
+from aiogram.enums import ContentType
 from aiogram.filters import Command, CommandStart, ExceptionTypeFilter, Filter
 from aiogram.types import CallbackQuery, ErrorEvent, Message, User
 from aiogram_dialog import DialogManager, ShowMode, StartMode
@@ -13,6 +14,7 @@ from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, Unknown
 from aiogram_dialog.api.internal import CONTEXT_KEY
 from aiogram_dialog.utils import CB_SEP
 
+from bot.dialogs.common import ContentTypes
 from bot.dialogs.link import LINK_FIRST
 from bot.identity import Identity, forget_identities, load_identity
 from bot.services import run_db
@@ -41,6 +43,14 @@ class Unlinked(Filter):
             return False
         context = data.get(CONTEXT_KEY)
         return context is None or context.state.group is not Link
+
+
+class Forged(Filter):
+    """A button no dialog made (its data lacks aiogram-dialog's separator). Filters here are coroutines: aiogram
+    runs a plain function one (`F.data...`) in a worker thread, a thread round trip for every update."""
+
+    async def __call__(self, callback: CallbackQuery) -> bool:
+        return CB_SEP not in (callback.data or "")
 
 
 async def home(manager: DialogManager, identity: Identity | None) -> None:
@@ -143,9 +153,9 @@ def make_routers() -> tuple[Router, Router]:
     router.message.register(unlink, Command("deconnexion"))
     router.message.register(gate_message, Unlinked())
     router.callback_query.register(gate_callback, Unlinked())
-    router.callback_query.register(stray_callback, ~F.data.contains(CB_SEP))  # no dialog made it: forged
+    router.callback_query.register(stray_callback, Forged())
     fallback = Router(name="fallback")
-    fallback.message.register(stray_file, F.photo | F.document)
+    fallback.message.register(stray_file, ContentTypes(ContentType.PHOTO, ContentType.DOCUMENT))
     fallback.message.register(stray_message)
     fallback.callback_query.register(stray_callback)
     router.errors.register(stale_button, ExceptionTypeFilter(UnknownIntent, UnknownState, OutdatedIntent))

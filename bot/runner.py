@@ -8,11 +8,13 @@ import gc
 import logging
 import secrets
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlparse
 
+import orjson
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
+from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.methods import (
@@ -42,6 +44,7 @@ from bot.ack import AckMiddleware, EmulatorAck
 from bot.dedup import DedupMiddleware
 from bot.dialogs import chef, declare, link, missions
 from bot.emulator import DEFAULT_TOKEN, RunningEmulator, start_emulator
+from bot.emulator.state import EmulatorState
 from bot.identity import IdentityMiddleware
 from bot.notifier import Notifier
 from bot.storage import SqlStorage, StorageFlushMiddleware, make_storage
@@ -68,13 +71,16 @@ def _random_intent_id() -> int:
 dialog_stack.new_int_id = _random_intent_id
 
 
-def build_dispatcher(storage: BaseStorage | None = None, *, emulator_ack: bool = False) -> Dispatcher:
-    """The dispatcher with every router and dialog; `emulator_ack` reports handled updates to the emulator."""
+def build_dispatcher(
+    storage: BaseStorage | None = None, *, emulator_ack: bool = False, emulator: EmulatorState | None = None
+) -> Dispatcher:
+    """The dispatcher with every router and dialog; `emulator_ack` reports handled updates to the emulator,
+    `emulator` to the one running in this process (in place, not through the Bot API)."""
     storage = storage or make_storage()
     isolation = storage.create_isolation() if hasattr(storage, "create_isolation") else SimpleEventIsolation()
     dp = Dispatcher(storage=storage, events_isolation=isolation)
-    if emulator_ack:
-        dp.update.outer_middleware(AckMiddleware())
+    if emulator_ack or emulator is not None:
+        dp.update.outer_middleware(AckMiddleware(emulator))
     dp.update.outer_middleware(DedupMiddleware())
     if isinstance(storage, SqlStorage):
         dp.update.outer_middleware(StorageFlushMiddleware(storage))
@@ -139,10 +145,15 @@ _RESPONSE_MODELS = [
 ]
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def make_bot(token: str, api_base: str | None = None) -> Bot:
-    """A bot on Telegram, or on the Bot API server at `api_base` (the emulator)."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
-    return Bot(token, session=session)
+    """A bot on Telegram, or on the Bot API server at `api_base` (the emulator); its requests and answers
+    encoded and decoded with orjson."""
+    api = TelegramAPIServer.from_base(api_base) if api_base else PRODUCTION
+    return Bot(token, session=AiohttpSession(api=api, json_loads=orjson.loads, json_dumps=_json_dumps))
 
 
 @dataclass
@@ -198,7 +209,7 @@ async def run_bot(stop_event: asyncio.Event | None = None) -> None:
         emulator = await start_emulator(port=settings.emulator_port)
         log.info("No IMAGIN_BOT_TOKEN: local Telegram emulator with its web chat at %s/", emulator.url)
         bot = make_bot(DEFAULT_TOKEN, emulator.url)
-    app = BotApp(bot, build_dispatcher(emulator_ack=emulator is not None), emulator)
+    app = BotApp(bot, build_dispatcher(emulator=emulator.state if emulator else None), emulator)
     try:
         await bot.set_my_commands(COMMANDS)
         notifier = asyncio.create_task(Notifier(bot).run(stop))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvloop
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
@@ -110,7 +111,7 @@ def run(
     configure_logging(",".join(wanted) if role else "all")
     get_settings().data_dir.mkdir(parents=True, exist_ok=True)
     init_db()
-    asyncio.run(_run_roles({name: available[name].load() for name in wanted}))  # type: ignore[attr-defined]
+    uvloop.run(_run_roles({name: available[name].load() for name in wanted}))  # type: ignore[attr-defined]
 
 
 async def _run_roles(roles: dict[str, object]) -> None:

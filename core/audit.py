@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from core.models import AuditEntry
+
+_INSERT = cast(Table, AuditEntry.__table__).insert()  # built once: a plain INSERT, no ORM object
 
 
 def record(
@@ -18,16 +21,18 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
-    """Add an audit entry (who, what, before/after) to the current transaction."""
-    session.add(
-        AuditEntry(
-            actor=actor,
-            entity=entity,
-            entity_id=entity_id,
-            action=action,
-            before=jsonable(before),
-            after=jsonable(after),
-        )
+    """Add an audit entry (who, what, before/after) to the current transaction (written at once: one INSERT,
+    several times cheaper than an ORM object flushed with the change)."""
+    session.execute(
+        _INSERT,
+        {
+            "actor": actor,
+            "entity": entity,
+            "entity_id": entity_id,
+            "action": action,
+            "before": jsonable(before),
+            "after": jsonable(after),
+        },
     )
 
 

@@ -23,6 +23,10 @@ CENT = Decimal("0.01")
 _PLAIN = str.maketrans({"\u202f": " ", "\xa0": " "})
 
 
+# babel's date formatting costs tens of microseconds; the same dates recur (every screen shows its mission's)
+_DATE_CACHE = lru_cache(maxsize=4096)
+
+
 def _plain(text: str) -> str:
     return text.translate(_PLAIN)
 
@@ -52,6 +56,7 @@ def format_quantity(quantity: Decimal | int, unit: str) -> str:
     return f"{format_number(number)} {unit}"
 
 
+@_DATE_CACHE
 def format_date(value: date) -> str:
     """``date(2022, 12, 2)`` -> ``"02/12/2022"``."""
     return babel_dates.format_date(value, "dd/MM/yyyy", locale=LOCALE)
@@ -67,16 +72,19 @@ def format_long_date(value: date) -> str:
     return babel_dates.format_date(value, "EEEE d MMMM y", locale=LOCALE)
 
 
+@_DATE_CACHE
 def format_weekday_date(value: date) -> str:
     """``date(2022, 12, 2)`` -> ``"vendredi 02/12/2022"``."""
     return babel_dates.format_date(value, "EEEE dd/MM/yyyy", locale=LOCALE)
 
 
+@_DATE_CACHE
 def format_time(value: time | datetime) -> str:
     """``time(8, 30)`` -> ``"08:30"``."""
     return babel_dates.format_time(value, "HH:mm", locale=LOCALE)
 
 
+@_DATE_CACHE
 def format_datetime(value: datetime) -> str:
     """A local (mission, trip) date and time: ``"02/12/2022 08:30"``."""
     return babel_dates.format_datetime(value, "dd/MM/yyyy HH:mm", locale=LOCALE)

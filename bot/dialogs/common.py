@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram.enums import ContentType
+from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.widgets.input import MessageInput
@@ -66,6 +68,23 @@ def choices(
         when=when(shown_when) if shown_when else None,
     )
     return Group(select, width=width)
+
+
+class ContentTypes(Filter):
+    """The message is of one of these content types: a coroutine, awaited in place (aiogram runs a plain
+    function filter, as the `F.content_type` one of MessageInput's `content_types`, in a worker thread: a
+    thread round trip for every message)."""
+
+    def __init__(self, *types: ContentType) -> None:
+        self.types = frozenset(types)
+
+    async def __call__(self, message: Message) -> bool:
+        return message.content_type in self.types
+
+
+def message_input(on_message: Any, *types: ContentType) -> MessageInput:
+    """A MessageInput taking only messages of these content types."""
+    return MessageInput(on_message, filter=ContentTypes(*types))
 
 
 BUTTONS_PLEASE = "Répondez avec les boutons ci-dessous, s'il vous plaît (ou /aide)."

@@ -18,7 +18,7 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Row
 from aiogram_dialog.widgets.text import Const, Format
 
-from bot.dialogs.common import error, say, text_of
+from bot.dialogs.common import error, message_input, say, text_of
 from bot.identity import forget_identities, load_identity
 from bot.services import run_db
 from bot.states import Chef, Link, Missions
@@ -120,7 +120,7 @@ def make_dialog() -> Dialog:
                 "Étape 1/3 – Pour relier votre compte, envoyez l'identifiant figurant sur votre convocation "
                 "(Numéro Intervenant ou identifiant Imag'in).\nExemple : N123456"
             ),
-            MessageInput(on_identifier, content_types=[ContentType.TEXT]),
+            message_input(on_identifier, ContentType.TEXT),
             MessageInput(on_not_text),
             state=Link.identifier,
         ),
@@ -131,7 +131,7 @@ def make_dialog() -> Dialog:
                 "si vous l'avez déjà choisi) ; chef de centre : celui de votre compte de la console DEC.\n"
                 "🔒 Votre message sera effacé de la discussion aussitôt lu."
             ),
-            MessageInput(on_password, content_types=[ContentType.TEXT]),
+            message_input(on_password, ContentType.TEXT),
             MessageInput(on_not_text),
             RESTART,
             state=Link.password,
@@ -142,7 +142,7 @@ def make_dialog() -> Dialog:
                 f"{accounts.MIN_CODE_LENGTH} caractères, avec des lettres et des chiffres). Il remplace le mot de "
                 "passe de la convocation.\nExemple : Jury2026bac\n🔒 Votre message sera effacé aussitôt lu."
             ),
-            MessageInput(on_new_code, content_types=[ContentType.TEXT]),
+            message_input(on_new_code, ContentType.TEXT),
             MessageInput(on_not_text),
             RESTART,
             state=Link.new_code,

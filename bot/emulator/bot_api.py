@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -13,6 +12,7 @@ from aiohttp import ClientSession, ClientTimeout, web
 
 from bot.emulator.keys import STATE, TOKEN
 from bot.emulator.state import BOT_USER, EmulatorState, plain_text
+from bot.emulator.wire import json_response, loads
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class ApiError(Exception):
 
 def _json_field(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in "[{":
-        return json.loads(value)
+        return loads(value)
     return value
 
 
@@ -40,7 +40,7 @@ async def _read_params(request: web.Request) -> tuple[Params, dict[str, bytes]]:
     files: dict[str, bytes] = {}
     filenames: dict[str, str] = {}
     if request.content_type == "application/json" and request.can_read_body:
-        params.update(await request.json())
+        params.update(await request.json(loads=loads))
     elif request.can_read_body:
         form = await request.post()
         for key, value in form.items():
@@ -309,11 +309,11 @@ METHODS: dict[str, Handler] = {
 
 def _answer(result: Any = None, error: ApiError | None = None) -> web.Response:
     if error is None:
-        return web.json_response({"ok": True, "result": result})
+        return json_response({"ok": True, "result": result})
     body: dict[str, Any] = {"ok": False, "error_code": error.code, "description": error.description}
     if error.parameters:
         body["parameters"] = error.parameters
-    return web.json_response(body, status=error.code)
+    return json_response(body, status=error.code)
 
 
 async def handle_method(request: web.Request) -> web.Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from typing import Any
 
@@ -10,6 +11,7 @@ from aiohttp import web
 
 from bot.emulator.keys import STATE
 from bot.emulator.state import BOT_USER, ChatLog, EmulatorState, FloodRule
+from bot.emulator.wire import json_response, loads
 
 ACK_TIMEOUT = 15.0
 TAIL = 3  # messages of the chat returned with an answered action ("last")
@@ -26,31 +28,32 @@ def _user_id(value: Any) -> int:
         raise _bad("user_id must be an integer") from exc
 
 
-def render_chat(log: ChatLog) -> dict[str, Any]:
-    """The chat as the user sees it: `{"version", "messages": [...]}` in order."""
-    messages = []
-    for message in log.messages.values():
-        buttons = [
-            [{"text": b.get("text", ""), "data": b.get("callback_data"), "url": b.get("url")} for b in row]
-            for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
-        ]
-        document = message.get("document")
-        photo = message.get("photo")
-        attached = None
-        if document:
-            attached = {"name": document.get("file_name"), "size": document.get("file_size")}
-        elif photo:
-            attached = {"name": message.get("_photo_name", "photo.jpg"), "size": photo[-1].get("file_size")}
-        messages.append(
-            {
-                "id": message["message_id"],
-                "from": "bot" if message["from"] is BOT_USER else "user",
-                "text": message.get("text") or message.get("caption") or "",
-                "buttons": buttons,
-                "document": attached,
-            }
-        )
-    return {"version": log.version, "messages": messages}
+def render_chat(log: ChatLog, last: int | None = None) -> dict[str, Any]:
+    """The chat as the user sees it: `{"version", "messages": [...]}` in order (`last`: only the last ones)."""
+    messages = log.messages.values()
+    shown = list(messages) if last is None else list(itertools.islice(reversed(messages), last))[::-1]
+    return {"version": log.version, "messages": [_rendered(message) for message in shown]}
+
+
+def _rendered(message: dict[str, Any]) -> dict[str, Any]:
+    buttons = [
+        [{"text": b.get("text", ""), "data": b.get("callback_data"), "url": b.get("url")} for b in row]
+        for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    ]
+    document = message.get("document")
+    photo = message.get("photo")
+    attached = None
+    if document:
+        attached = {"name": document.get("file_name"), "size": document.get("file_size")}
+    elif photo:
+        attached = {"name": message.get("_photo_name", "photo.jpg"), "size": photo[-1].get("file_size")}
+    return {
+        "id": message["message_id"],
+        "from": "bot" if message["from"] is BOT_USER else "user",
+        "text": message.get("text") or message.get("caption") or "",
+        "buttons": buttons,
+        "document": attached,
+    }
 
 
 async def _wait_ack(state: EmulatorState, update_id: int, future: asyncio.Future[bool] | None) -> bool:
@@ -74,14 +77,14 @@ async def _finish(
     acked = await _wait_ack(state, update_id, future)
     answer = {"update_id": update_id, "acked": acked, "version": log.version, **extra}
     if wait:
-        answer["last"] = render_chat(log)["messages"][-TAIL:]
-    return web.json_response(answer)
+        answer["last"] = render_chat(log, TAIL)["messages"]
+    return json_response(answer)
 
 
 async def send(request: web.Request) -> web.Response:
     """A user's text message. Body: {"user_id", "text", "first_name"?, "wait"?}."""
     state: EmulatorState = request.app[STATE]
-    body = await request.json()
+    body = await request.json(loads=loads)
     log = state.chat(_user_id(body.get("user_id")), body.get("first_name"))
     text = str(body.get("text") or "")
     if not text:
@@ -144,7 +147,7 @@ async def press(request: web.Request) -> web.Response:
 
     ``forged``: send ``data`` even though no button of the message carries it, as a modified client can."""
     state: EmulatorState = request.app[STATE]
-    body = await request.json()
+    body = await request.json(loads=loads)
     log = state.chat(_user_id(body.get("user_id")))
     message = log.messages.get(int(body.get("message_id") or 0))
     data = body.get("data")
@@ -177,13 +180,13 @@ async def chat(request: web.Request) -> web.Response:
                     await asyncio.wait_for(state.changed.wait(), remaining)
                 except TimeoutError:
                     break
-    return web.json_response(render_chat(log))
+    return json_response(render_chat(log))
 
 
 async def flood(request: web.Request) -> web.Response:
     """Make the next `count` bot calls (optionally of `methods`) answer 429 with `retry_after` seconds."""
     state: EmulatorState = request.app[STATE]
-    body = await request.json()
+    body = await request.json(loads=loads)
     methods = body.get("methods")
     state.flood.append(
         FloodRule(
@@ -192,12 +195,12 @@ async def flood(request: web.Request) -> web.Response:
             methods=frozenset(methods) if methods else None,
         )
     )
-    return web.json_response({"ok": True})
+    return json_response({"ok": True})
 
 
 async def calls(request: web.Request) -> web.Response:
     """The bot's API calls so far: [{"method", "at", "status"}]."""
-    return web.json_response({"calls": request.app[STATE].calls})
+    return json_response({"calls": request.app[STATE].calls})
 
 
 async def file(request: web.Request) -> web.Response:

@@ -7,11 +7,10 @@ from typing import Any
 from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, Window
-from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Row
 from aiogram_dialog.widgets.text import Const
 
-from bot.dialogs.common import text_of
+from bot.dialogs.common import message_input, text_of
 from bot.dialogs.declare.navigation import apply, current_draft, header, ids, keep, next_step, window
 from bot.states import Declare
 from core import declarations
@@ -79,7 +78,7 @@ def windows() -> list[Window]:
         window(
             Declare.quantity,
             quantity_getter,
-            MessageInput(on_quantity, content_types=[ContentType.TEXT]),
+            message_input(on_quantity, ContentType.TEXT),
             keep("current", "keep_q", on_keep),
         ),
     ]

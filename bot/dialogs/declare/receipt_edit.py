@@ -13,12 +13,11 @@ from typing import Any
 from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Row
 from aiogram_dialog.widgets.text import Const, Format
 from sqlalchemy.orm import Session
 
-from bot.dialogs.common import choices, error, say, text_of, when
+from bot.dialogs.common import choices, error, message_input, say, text_of, when
 from bot.dialogs.declare import receipt_join
 from bot.dialogs.declare.navigation import current_draft, efm_of, forget_draft, header, ids, window
 from bot.dialogs.declare.receipt_files import FILE_HINT, fetch, sent_file
@@ -220,8 +219,8 @@ def card_window() -> Window:
     return window(
         ReceiptEdit.card,
         card_getter,
-        MessageInput(on_amount, content_types=[ContentType.TEXT]),
-        MessageInput(on_file_here, content_types=[ContentType.PHOTO, ContentType.DOCUMENT]),
+        message_input(on_amount, ContentType.TEXT),
+        message_input(on_file_here, ContentType.PHOTO, ContentType.DOCUMENT),
         Button(Format("✅ Utiliser {amount_read}"), id="use_amount", on_click=on_use_amount, when=when("use_amount")),
         Row(
             Button(Format("✓ {kind_label}"), id="use_kind", on_click=on_use_kind, when=when("use_kind")),
@@ -370,8 +369,8 @@ def receipt_dialog() -> Dialog:
         window(
             ReceiptEdit.replace,
             replace_getter,
-            MessageInput(on_replacement, content_types=[ContentType.PHOTO, ContentType.DOCUMENT]),
-            MessageInput(on_replacement_text, content_types=[ContentType.TEXT]),
+            message_input(on_replacement, ContentType.PHOTO, ContentType.DOCUMENT),
+            message_input(on_replacement_text, ContentType.TEXT),
             nav=SUB_NAV,
         ),
         window(

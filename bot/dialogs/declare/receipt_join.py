@@ -13,12 +13,11 @@ from typing import Any
 from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, Window
-from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Row
 from aiogram_dialog.widgets.text import Const, Format
 from sqlalchemy.orm import Session
 
-from bot.dialogs.common import error, say, when
+from bot.dialogs.common import error, message_input, say, when
 from bot.dialogs.declare.navigation import current_draft, efm_of, forget_draft, header, ids, window
 from bot.dialogs.declare.receipt_files import FILE_HINT, SentFile, fetch, sent_file, too_big
 from bot.services import run_db
@@ -109,8 +108,8 @@ def join_window() -> Window:
     return window(
         ReceiptEdit.join,
         join_getter,
-        MessageInput(on_join_photo, content_types=[ContentType.PHOTO, ContentType.DOCUMENT]),
-        MessageInput(on_join_text, content_types=[ContentType.TEXT]),
+        message_input(on_join_photo, ContentType.PHOTO, ContentType.DOCUMENT),
+        message_input(on_join_text, ContentType.TEXT),
         Button(
             Format("📎 Réunir les {count} photos en un seul fichier"),
             id="join_done",

@@ -10,12 +10,11 @@ from typing import Any
 from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, Window
-from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button
 from aiogram_dialog.widgets.text import Const
 from sqlalchemy.orm import Session
 
-from bot.dialogs.common import choices, error, say, text_of, when
+from bot.dialogs.common import choices, error, message_input, say, text_of, when
 from bot.dialogs.declare.navigation import (
     apply,
     current_draft,
@@ -207,15 +206,15 @@ def windows() -> list[Window]:
         window(
             Declare.receipts_total,
             total_getter,
-            MessageInput(on_total, content_types=[ContentType.TEXT]),
+            message_input(on_total, ContentType.TEXT),
             Button(Const("Aucun justificatif (0,00 €)"), id="no_receipt", on_click=on_no_receipt),
             keep("current", "keep_total", on_keep),
         ),
         window(
             Declare.receipts,
             receipts_getter,
-            MessageInput(on_file, content_types=[ContentType.PHOTO, ContentType.DOCUMENT]),
-            MessageInput(on_receipt_text, content_types=[ContentType.TEXT]),
+            message_input(on_file, ContentType.PHOTO, ContentType.DOCUMENT),
+            message_input(on_receipt_text, ContentType.TEXT),
             choices("receipt", "receipts", on_open_receipt, label="🧾 {item[n]}", width=4),
             Button(
                 Const("📸 Réunir plusieurs photos en un seul fichier"),

@@ -12,7 +12,7 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Group
 from aiogram_dialog.widgets.text import Const
 
-from bot.dialogs.common import choices, error, text_of
+from bot.dialogs.common import choices, error, message_input, text_of
 from bot.dialogs.declare.navigation import apply, current_draft, goto, header, ids, keep, next_step, window
 from bot.states import Declare
 from core import declarations
@@ -264,7 +264,7 @@ async def on_keep_admin(callback: CallbackQuery, button: Button, manager: Dialog
 
 
 def _text(handler: Any) -> MessageInput:
-    return MessageInput(handler, content_types=[ContentType.TEXT])
+    return message_input(handler, ContentType.TEXT)
 
 
 def windows() -> list[Window]:

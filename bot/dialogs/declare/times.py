@@ -7,11 +7,10 @@ from typing import Any
 from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, Window
-from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button
 from aiogram_dialog.widgets.text import Const
 
-from bot.dialogs.common import error, text_of, when
+from bot.dialogs.common import error, message_input, text_of, when
 from bot.dialogs.declare.navigation import (
     apply,
     check,
@@ -115,14 +114,14 @@ def windows() -> list[Window]:
         window(
             Declare.departure,
             departure_getter,
-            MessageInput(on_departure, content_types=[ContentType.TEXT]),
+            message_input(on_departure, ContentType.TEXT),
             Button(Const("➡️ Garder les horaires actuels"), id="keep_t", on_click=on_keep_both, when=when("both")),
             keep("current", "keep_dep", on_keep_departure),
         ),
         window(
             Declare.return_at,
             return_getter,
-            MessageInput(on_return, content_types=[ContentType.TEXT]),
+            message_input(on_return, ContentType.TEXT),
             keep("current", "keep_ret", on_keep_return),
         ),
     ]

@@ -15,7 +15,7 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Group, Row
 from aiogram_dialog.widgets.text import Const
 
-from bot.dialogs.common import choices, error, say, text_of
+from bot.dialogs.common import choices, error, message_input, say, text_of
 from bot.dialogs.declare.navigation import (
     apply,
     check,
@@ -330,7 +330,7 @@ async def on_leave_trip(callback: CallbackQuery, button: Button, manager: Dialog
 
 
 def _text(handler: Any) -> MessageInput:
-    return MessageInput(handler, content_types=[ContentType.TEXT])
+    return message_input(handler, ContentType.TEXT)
 
 
 TRIP_NAV = Row(
