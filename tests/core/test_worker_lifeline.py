@@ -34,6 +34,12 @@ def _gone(proc: psutil.Process) -> bool:
         return True
 
 
+def _consumer_processes(parent: psutil.Process) -> int:
+    """How many processes the consumer under `imagin run` has started (0 while there is no single consumer)."""
+    children = parent.children()
+    return len(children[0].children()) if len(children) == 1 else 0
+
+
 @pytest.fixture
 def worker_role(tmp_path: Path) -> Iterator[psutil.Process]:
     """``imagin run --role worker`` with two OCR worker processes (SQLite task queue), its tree left clean."""
@@ -44,8 +50,8 @@ def worker_role(tmp_path: Path) -> Iterator[psutil.Process]:
     parent = psutil.Process(proc.pid)
     tree: list[psutil.Process] = []
     try:
-        # consumer + scheduler + 2 workers
-        _wait(lambda: len(parent.children(recursive=True)) >= 4, 60, "the consumer and its processes")
+        # consumer + scheduler + 2 workers (counted under the consumer: another process may start first)
+        _wait(lambda: _consumer_processes(parent) >= 3, 60, "the consumer and its processes")
         tree = parent.children(recursive=True)
         yield parent
     finally:
