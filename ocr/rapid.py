@@ -204,7 +204,7 @@ def recognize(img: Image.Image) -> OcrText:
 
 
 def recognize_lines(crops: list[Image.Image]) -> list[tuple[str, float]]:
-    """Read line crops without detection, in one batch: each one's text and confidence (0..100)."""
+    """Read line crops without detection, in one call: each one's text and confidence (0..100)."""
     if not crops:
         return []
     out = _engine().recognize_txt([_as_array(crop)[0] for crop in crops])
