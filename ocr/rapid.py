@@ -32,9 +32,6 @@ _PARAMS: dict[str, object] = {
     "Global.use_cls": False,  # pages are turned upright before; the 180° classifier costs time per box
     "Det.limit_type": "max",
     "Det.limit_side_len": _DET_SIDE,
-    # One line at a time: a batch is padded to its widest line, and six wide lines took about 100 MB more
-    # (and more time) than one.
-    "Rec.rec_batch_num": 1,
     "EngineConfig.onnxruntime.intra_op_num_threads": 1,  # one core per worker, like Tesseract
     "EngineConfig.onnxruntime.inter_op_num_threads": 1,
     "EngineConfig.onnxruntime.enable_cpu_mem_arena": False,  # memory back to the system after each page
@@ -204,7 +201,7 @@ def recognize(img: Image.Image) -> OcrText:
 
 
 def recognize_lines(crops: list[Image.Image]) -> list[tuple[str, float]]:
-    """Read line crops without detection, in one call: each one's text and confidence (0..100)."""
+    """Read line crops without detection, in one batch: each one's text and confidence (0..100)."""
     if not crops:
         return []
     out = _engine().recognize_txt([_as_array(crop)[0] for crop in crops])
