@@ -107,10 +107,14 @@ def _data_in_process(api: Any, img: Image.Image, timeout: float, psm: int, thres
     api.SetPageSegMode(psm)
     api.SetVariable("thresholding_method", str(thresholding))
     api.SetImage(img if img.mode in ("L", "RGB") else img.convert("L"))
-    if not api.Recognize(timeout=int(timeout * 1000)):
-        raise OcrTimeout()
+    try:
+        if not api.Recognize(timeout=int(timeout * 1000)):
+            raise OcrTimeout()
+        tsv = api.GetTSVText(0)
+    finally:
+        api.Clear()  # the page's copies and results (over 100 MB for a large scan) are not kept until the next
     data: dict[str, list[Any]] = {k: [] for k in (*_TSV_FIELDS, "conf", "text")}
-    for row in api.GetTSVText(0).splitlines():
+    for row in tsv.splitlines():
         cells = row.split("\t")
         if len(cells) < 12 or cells[0] != "5":
             continue

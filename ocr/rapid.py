@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from PIL import Image
 
+from ocr import heap
 from ocr.engine import OcrText, OcrUnavailable
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,13 @@ _MAX_SIDE = 2000  # larger pages are reduced first; lines are recognised on crop
 # Text boxes are detected on a copy whose longer side is at most this. The library's default (shorter side
 # enlarged to 736) makes tall receipts huge: slower, and hundreds of MB of activations per page.
 _DET_SIDE = 1280
+# A larger detection copy (a wide page: about 140 bytes of activations per pixel) is detected in bands of
+# about this many pixels, at the same resolution; two bands share _DET_OVERLAP rows, more than twice the
+# tallest text line, and a box is kept from the band whose share of the overlap holds its middle. Bands
+# change a few boxes (the detector sees less of the page): at 800 000 pixels, two receipts of receipts-dev
+# were misread, so only pages wider than about 900 × 1280 pixels (detection copy) are cut.
+_DET_PIXELS = 1_200_000
+_DET_OVERLAP = 192
 _PARAMS: dict[str, object] = {
     "Global.log_level": "critical",
     "Global.use_cls": False,  # pages are turned upright before; the 180° classifier costs time per box
@@ -46,6 +54,7 @@ def _engine() -> Any:
         except ImportError as exc:  # the wheel or onnxruntime is missing on this machine
             _failed.append(f"rapidocr: {exc}")
             raise OcrUnavailable(_failed[0]) from exc
+        heap.map_large_blocks()
         eng = RapidOCR(params=_PARAMS)
         _local.engine = eng
     return eng
@@ -111,15 +120,79 @@ def group_lines(boxes: list[Box]) -> OcrText:
     return OcrText(texts, confidence, words, extents)
 
 
-def recognize(img: Image.Image) -> OcrText:
-    """Detect and read every text box of a page."""
-    array, scale = _as_array(img)
-    # Every step named: RapidOCR keeps the steps of the previous call (a line read without detection).
-    out = _engine()(array, use_det=True, use_cls=False, use_rec=True)
-    if getattr(out, "boxes", None) is None or not out.txts:  # nothing detected: another output type
-        return OcrText((), 0.0, 0)
+def _detection_size(array: np.ndarray) -> tuple[int, int]:
+    """Width and height of the page as RapidOCR's detector resizes it: longer side _DET_SIDE at most, sides
+    multiples of 32."""
+    h, w = array.shape[:2]
+    ratio = min(1.0, _DET_SIDE / max(h, w))
+    return max(32, round(int(w * ratio) / 32) * 32), max(32, round(int(h * ratio) / 32) * 32)
+
+
+def _bands(width: int, height: int) -> tuple[int, list[int]]:
+    """Rows per band and the bands' top rows on a detection copy of this size: one band when it is small,
+    else as few bands of equal height (a multiple of 32) as keep each within _DET_PIXELS."""
+    most = max(2 * _DET_OVERLAP, _DET_PIXELS // width // 32 * 32)
+    if height <= most:
+        return height, [0]
+    count = -(-(height - _DET_OVERLAP) // (most - _DET_OVERLAP))
+    rows = -(-((height - _DET_OVERLAP) // count + _DET_OVERLAP) // 32) * 32
+    return rows, [round(i * (height - rows) / (count - 1)) for i in range(count)]
+
+
+def _gap(small: np.ndarray, start: int, end: int) -> int:
+    """Where two bands overlapping on rows start..end part: the lightest row of the overlap's middle half
+    (between two text lines), the middle one among equals; a line's boxes then all fall on one side of it."""
+    quarter = (end - start) // 4
+    rows = np.arange(start + quarter, end - quarter)
+    light = small[rows].mean(axis=(1, 2)) - np.abs(rows - (start + end) / 2) * 1e-3
+    return int(rows[np.argmax(light)])
+
+
+def _read_in_bands(eng: Any, array: np.ndarray, rows: int, tops: list[int]) -> tuple[list[Any], list[Any], list[Any]]:
+    """Text boxes detected on bands of the detection copy (`rows` rows from each of `tops`), then read on
+    crops of `array`: boxes (corner points in `array` pixels), texts and scores, as RapidOCR gives them."""
+    import cv2
+    from rapidocr.ch_ppocr_rec import TextRecInput
+    from rapidocr.utils.process_img import get_rotate_crop_image
+
+    small = cv2.resize(array, _detection_size(array))
+    cuts = [
+        0,
+        *(_gap(small, following, top + rows) for top, following in zip(tops, tops[1:], strict=False)),
+        len(small),
+    ]
+    factor = np.array([array.shape[1] / small.shape[1], array.shape[0] / small.shape[0]], dtype=np.float32)
+    detector = eng._load_det_model()
     boxes = []
-    for box, text, score in zip(out.boxes, out.txts, out.scores, strict=True):
+    for index, top in enumerate(tops):
+        found = detector(small[top : top + rows]).boxes
+        for box in [] if found is None else found:
+            middle = top + float(box[:, 1].mean())
+            if cuts[index] <= middle < cuts[index + 1]:
+                boxes.append(((box + [0, top]) * factor).astype(np.float32))
+    if not boxes:
+        return [], [], []
+    crops = [get_rotate_crop_image(array, box.copy()) for box in boxes]
+    out = eng._load_rec_model()(TextRecInput(img=crops))
+    kept = [i for i, score in enumerate(out.scores) if score >= eng.text_score]
+    return [boxes[i] for i in kept], [out.txts[i] for i in kept], [out.scores[i] for i in kept]
+
+
+def recognize(img: Image.Image) -> OcrText:
+    """Detect and read every text box of a page (a large one in bands: see _DET_PIXELS)."""
+    array, scale = _as_array(img)
+    eng = _engine()
+    rows, tops = _bands(*_detection_size(array))
+    if len(tops) > 1:
+        found, txts, scores = _read_in_bands(eng, array, rows, tops)
+    else:
+        # Every step named: RapidOCR keeps the steps of the previous call (a line read without detection).
+        out = eng(array, use_det=True, use_cls=False, use_rec=True)
+        if getattr(out, "boxes", None) is None or not out.txts:  # nothing detected: another output type
+            return OcrText((), 0.0, 0)
+        found, txts, scores = list(out.boxes), list(out.txts), list(out.scores)
+    boxes = []
+    for box, text, score in zip(found, txts, scores, strict=True):
         ys, xs = box[:, 1] / scale, box[:, 0] / scale
         if text.strip():
             text = _ZERO_IN_WORD.sub(lambda m: m.group(0).replace("0", "O"), text.strip())

@@ -231,3 +231,25 @@ def test_rows_of_a_tilted_page_do_not_chain_into_one_line() -> None:
             boxes.append(rapid.Box(50.0 + 200 * col, top, 150.0 + 200 * col, top + 20, f"r{row}c{col}", 0.9))
     out = rapid.group_lines(boxes)
     assert out.lines == tuple(f"r{r}c0 r{r}c1 r{r}c2" for r in range(4))
+
+
+def test_bands_cover_a_wide_page_each_within_the_budget() -> None:
+    for width, height in [(1120, 1280), (1280, 1056), (1280, 960), (1280, 1280)]:
+        rows, tops = rapid._bands(width, height)
+        assert len(tops) > 1 and rows % 32 == 0 and width * rows <= rapid._DET_PIXELS
+        assert tops[0] == 0 and tops[-1] + rows == height
+        assert all(top + rows - following >= rapid._DET_OVERLAP for top, following in zip(tops, tops[1:], strict=False))
+    assert rapid._bands(896, 1280) == (1280, [0])  # a receipt: detected whole
+
+
+def test_a_wide_page_read_in_bands_reads_every_line_once() -> None:
+    """Lines near where two bands meet are read once and whole."""
+    lines = [f"Article {i:02d} quantite {i % 7 + 1}          {i + 3},{i % 10}0" for i in range(34)]
+    img = receipt([*lines, "TOTAL EUR 99,90"], width=1300)
+    _, tops = rapid._bands(*rapid._detection_size(rapid._as_array(img)[0]))
+    assert len(tops) == 2
+    out = rapid.recognize(img)
+    assert len(out.lines) == len(lines) + 1 and find_total(out.text).total == Decimal("99.90")
+    for i, line in enumerate(lines):  # each line once, whole: its number and its amount
+        assert out.text.count(f"Article {i:02d}") == 1
+        assert next(read for read in out.lines if f"Article {i:02d}" in read).endswith(line.split()[-1])
