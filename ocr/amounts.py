@@ -27,6 +27,7 @@ _CONFUSIONS = str.maketrans(
     }
 )
 _D = r"[0-9OoDQSslI|iBZzGg]"  # a digit or a look-alike
+CENT = Decimal("0.01")
 _CUR_BEFORE = r"(?P<cur1>€|EUR\b|EUR(?=\d)|RM|\$|£|CHF)?"
 _CUR_AFTER = r"(?P<cur2>€|EUR(?![A-Za-z])|EUROS?\b|E\b(?![.,]))?"
 
@@ -87,7 +88,7 @@ def parse_number(raw: str) -> Decimal | None:
         whole, frac = s, ""
     whole = whole.replace(",", "").replace(".", "")
     try:
-        return Decimal(f"{whole or '0'}.{frac or '0'}").quantize(Decimal("0.01"))
+        return Decimal(f"{whole or '0'}.{frac or '0'}").quantize(CENT)
     except InvalidOperation:
         return None
 

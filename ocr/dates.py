@@ -87,6 +87,11 @@ def normalize(text: str) -> str:
     return "".join(out)
 
 
+def _digits_repaired(text: str) -> str:
+    """`normalize`, then O, I and L read between the digits of a date turned back into digits (same length)."""
+    return _OCR_DIGITS.sub(lambda m: _OCR_DIGIT_VALUES[m[0]], normalize(text))
+
+
 def _repair_year(year: int, today: date) -> int:
     """A four-digit year misread in one digit (2048, 2118 for 2018): the only recent year one digit away."""
     if year < 100 or 2000 <= year <= today.year + 1:
@@ -155,7 +160,7 @@ def find_dates(text: str, today: date | None = None) -> list[FoundDate]:
     """Every date printed on a receipt, in text order, each scored: the words before it on its line (a due or
     expiry date scores low, "Date :" or "Aller le" high), a time of day on the same line, repetition."""
     today = today or date.today()
-    upper = _OCR_DIGITS.sub(lambda m: _OCR_DIGIT_VALUES[m[0]], normalize(text))
+    upper = _digits_repaired(text)
     upper = _MIXED_DOTS.sub(r"\1.\2.\3", upper)  # same length: positions kept
     raw = sorted(_candidates(upper, today))
     kept: list[tuple[int, int, date]] = []
@@ -228,7 +233,7 @@ def reread(text: str, found: FoundDate, other: str, today: date | None = None) -
         return None
     sep, year_digits = re.escape(shape[1]), len(shape[2])
     pattern = re.compile(rf"(\d{{1,2}})\s?{sep}\s?(\d{{1,2}})\s?{sep}\s?(\d{{{year_digits}}})")
-    for m in pattern.finditer(_OCR_DIGITS.sub(lambda m: _OCR_DIGIT_VALUES[m[0]], normalize(other))):
+    for m in pattern.finditer(_digits_repaired(other)):
         if _make(int(m[3]), int(m[2]), int(m[1]), today or date.today()):
             return m[0]
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -186,17 +187,26 @@ def _second_opinion(img: Image.Image, first: engine.OcrText) -> tuple[engine.Ocr
     Tesseract's. Kept when the receipt's lines then confirm the total (two engines agreeing on one line is not
     enough: the line may be the wrong one, a VAT row); None otherwise (RapidOCR reads the whole page next)."""
     picks = [i for i, line in enumerate(first.lines[: len(first.boxes)]) if find_amounts(line)]
-    try:
-        read = rapid.recognize_lines([_line_crop(img, first.boxes[i]) for i in picks])
-    except engine.OcrUnavailable:
-        return None
-    lines = list(first.lines)
-    for i, (text, score) in zip(picks, read, strict=True):
-        if text and score >= _SECOND_LINE_CONFIDENCE:
-            lines[i] = text
-    merged = engine.OcrText(tuple(lines), first.confidence, first.words, first.boxes)
+    merged = _with_lines_read(first, dict(_second_readings(img, first, picks)))
     again = find_total(merged.text)
     return (merged, again) if again.confirmed else None
+
+
+def _second_readings(img: Image.Image, ocr: engine.OcrText, rows: list[int]) -> list[tuple[int, str]]:
+    """RapidOCR's readings of these lines of `ocr`, cropped by their boxes from `img`, each with its row: those
+    it is sure of (none when it cannot run)."""
+    try:
+        read = rapid.recognize_lines([_line_crop(img, ocr.boxes[row]) for row in rows])
+    except engine.OcrUnavailable:
+        return []
+    return [
+        (row, text) for row, (text, score) in zip(rows, read, strict=True) if text and score >= _SECOND_LINE_CONFIDENCE
+    ]
+
+
+def _with_lines_read(ocr: engine.OcrText, texts: dict[int, str]) -> engine.OcrText:
+    """The reading with these rows' texts replaced (boxes and confidence kept)."""
+    return dataclasses.replace(ocr, lines=tuple(texts.get(i, line) for i, line in enumerate(ocr.lines)))
 
 
 def _line_crop(img: Image.Image, box: tuple[int, int, int, int]) -> Image.Image:
@@ -452,30 +462,18 @@ def _date_second_look(img: Image.Image, ocr: engine.OcrText) -> engine.OcrText:
         return ocr
     text = ocr.text
     found = best_found(find_dates(text))
-    if found is None:
-        rows = [i for i in date_lines(ocr.lines) if i < len(ocr.boxes)]
-    else:
-        rows = [text.count("\n", 0, found.start)]
-    if not rows or rows[0] >= len(ocr.boxes):
-        return ocr
-    try:
-        others = rapid.recognize_lines([_line_crop(img, ocr.boxes[row]) for row in rows])
-    except engine.OcrUnavailable:
-        return ocr
-    for row, (other, score) in zip(rows, others, strict=True):
-        if score < _SECOND_LINE_CONFIDENCE:
-            continue
-        line = ocr.lines[row]
+    rows = date_lines(ocr.lines) if found is None else [text.count("\n", 0, found.start)]
+    for row, other in _second_readings(img, ocr, [row for row in rows if row < len(ocr.boxes)]):
         if found is None:
             fixed = other if best_found(find_dates(other)) is not None else None
         elif (written := reread(text, found, other)) is not None:
             offset = text.rfind("\n", 0, found.start) + 1
+            line = ocr.lines[row]
             fixed = line[: found.start - offset] + written + line[found.end - offset :]
         else:
             fixed = None
         if fixed is not None:
-            lines = (*ocr.lines[:row], fixed, *ocr.lines[row + 1 :])
-            return engine.OcrText(lines, ocr.confidence, ocr.words, ocr.boxes)
+            return _with_lines_read(ocr, {row: fixed})
     return ocr
 
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ocr.amounts import Amount, find_amounts
+from ocr.amounts import CENT, Amount, find_amounts
 
 _VOCABULARY_FILE = Path(__file__).with_name("vocabulary.toml")
 
@@ -84,7 +84,6 @@ _RATE_RE = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,2})?)\s?%")  # a tax rate
 _PRODUCT_RE = re.compile(
     r"(?<![\d.,])(\d{1,4}(?:[.,]\d{1,3})?)\s?(?:[A-Za-z]{1,3}\s?)?[xX×*]\s?(\d{1,5}[.,]\d{2,4})(?![\d.,]?\d)"
 )
-_CENT = Decimal("0.01")
 _LETTERLIKE = str.maketrans({"0": "O", "1": "I", "5": "S", "4": "A", "8": "B", "|": "I", "$": "S"})
 
 
@@ -281,7 +280,7 @@ def _collect(lines: list[_Line]) -> _Collector:
             col.surcharge_lines.add(i)
         if product := _PRODUCT_RE.search(ln.text):
             quantity, price = (Decimal(g.replace(",", ".")) for g in product.groups())
-            col.products.append((i, (quantity * price).quantize(_CENT, ROUND_HALF_UP)))
+            col.products.append((i, (quantity * price).quantize(CENT, ROUND_HALF_UP)))
         if i in table_rows:
             continue
         labelled = _labelled(ln)
@@ -386,13 +385,13 @@ def find_total(text: str) -> TotalResult:
 
 def _tax_included(gross: Decimal, rate: Decimal) -> Decimal:
     """The tax contained in an amount that includes it at `rate` percent, to the cent."""
-    return (gross * rate / (100 + rate)).quantize(_CENT, ROUND_HALF_UP)
+    return (gross * rate / (100 + rate)).quantize(CENT, ROUND_HALF_UP)
 
 
 def _states_tax(gross: Decimal, rate: Decimal, tax: Decimal) -> bool:
     """The printed tax at its printed rate is the one `gross` includes, and is not the one of any amount a
     misread digit away (at low rates many totals share one tax to the cent: that confirms nothing)."""
-    if not _ZERO < rate <= 30 or _tax_included(gross, rate) != tax:
+    if not _ZERO < rate <= 100 * _MAX_TAX_RATE or _tax_included(gross, rate) != tax:
         return False
     text = f"{gross:.2f}"
     near = {text[:i] + d + text[i + 1 :] for i, ch in enumerate(text) if ch.isdigit() for d in "0123456789"} - {text}
