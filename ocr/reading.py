@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 TEXT_LIMIT = 4000  # characters of recognised text kept in a Reading
 _WEAK_WORD_CONFIDENCE = 58  # below this mean word confidence and without a sure total, check the orientation
 _SURE_TOTAL = 0.5  # a total found with less confidence is read again another way
-_OSD_MAX_SIDE = 1000  # orientation detection works on a reduced copy
+_OSD_MAX_SIDE = 1400  # orientation detection works on a reduced copy (smaller, it is often wrong)
 _RETRY_TIME = 2.5  # a second reading may take this many times the first one, at most (a loaded machine)
 _RETRY_FLOOR = 1.0  # seconds always allowed to a second reading (small images)
 _DOUBT_PENALTY = 0.6  # a total that other lines contradict loses against one they do not
@@ -149,6 +149,7 @@ def _ocr_image(img: Image.Image, deadline: _Deadline) -> Page:
     img = _prepare(img, deadline)
     readings: Readings = []
     retry_limit = _RETRY_FLOOR
+    other_angles: list[int] = []
     if use_tesseract:
         try:
             first, retry_limit = _tesseract_first(img, deadline)
@@ -160,6 +161,11 @@ def _ocr_image(img: Image.Image, deadline: _Deadline) -> Page:
         else:
             if first[1].confirmed:
                 return img, *first
+            turned, other_angles = _turned_first(img, first[0], deadline, retry_limit)
+            if turned is not None:
+                img, first = turned
+                if first[1].confirmed:
+                    return img, *first
             second = _second_opinion(img, first[0]) if use_rapid and first[1].total is not None else None
             if second is not None:
                 return img, *second
@@ -172,7 +178,7 @@ def _ocr_image(img: Image.Image, deadline: _Deadline) -> Page:
             if _sure(other[1]):
                 return img, *other
     if use_tesseract:
-        img, readings = _tesseract_more(img, readings, deadline, retry_limit, use_rapid)
+        img, readings = _tesseract_more(img, readings, deadline, retry_limit, use_rapid, other_angles)
     best, best_result = _choose(readings) if readings else (engine.OcrText((), 0.0, 0), find_total(""))
     if best_result.doubtful and deadline.left() > 2:
         reread = _reread_total_line(img, best, best_result, deadline, use_tesseract, use_rapid)
@@ -266,12 +272,17 @@ def _tesseract_first(img: Image.Image, deadline: _Deadline) -> tuple[tuple[engin
 
 
 def _tesseract_more(
-    img: Image.Image, readings: Readings, deadline: _Deadline, retry_limit: float, use_rapid: bool
+    img: Image.Image,
+    readings: Readings,
+    deadline: _Deadline,
+    retry_limit: float,
+    use_rapid: bool,
+    other_angles: list[int],
 ) -> tuple[Image.Image, Readings]:
     """More Tesseract readings when no total is sure yet (readings[0] is Tesseract's first one). A total that
     other lines contradict is read again at another size first (Tesseract segments the same text differently
-    and often reads the digit right); poorly read words make the orientation checked (RapidOCR then reads the
-    turned page too); Sauvola's local binarisation helps faded or unevenly lit prints; adaptive Otsu is the
+    and often reads the digit right); poorly read words make the orientations not tried yet tried (RapidOCR then
+    reads the turned page too); Sauvola's local binarisation helps faded or unevenly lit prints; adaptive Otsu is the
     last resort when no total was found at all."""
     first = readings[0]
     if _sure(first[1]):
@@ -279,8 +290,8 @@ def _tesseract_more(
     passes = [(img, engine.SAUVOLA)]
     if first[1].doubtful:
         passes.insert(0, (images.rescale_again(img), engine.OTSU))
-    elif first[0].confidence < _WEAK_WORD_CONFIDENCE:
-        turned = _best_orientation(img, first[0], deadline, retry_limit)
+    elif other_angles:
+        turned = _turned_reading(img, first[0], other_angles, deadline, retry_limit)
         if turned is not None:
             img, reading = turned
             readings = [reading]
@@ -311,14 +322,34 @@ def _text_score(ocr: engine.OcrText, result: TotalResult) -> float:
     return ocr.confidence * min(1.0, ocr.words / 20) + (20.0 if result.total is not None else 0.0)
 
 
-def _best_orientation(
+def _turned_first(
     img: Image.Image, first: engine.OcrText, deadline: _Deadline, limit: float
+) -> tuple[tuple[Image.Image, tuple[engine.OcrText, TotalResult]] | None, list[int]]:
+    """Poorly read words, before another engine reads the page: it may be upside down or turned the wrong way
+    (RapidOCR would read its lines backwards). One turn is tried now, the one Tesseract's orientation detection
+    is sure of, else a half turn (it also undoes a quarter turn made the wrong way); kept when its text scores
+    better. Returns that reading, if kept, and the angles still worth trying later (none once turned)."""
+    if first.confidence >= _WEAK_WORD_CONFIDENCE:
+        return None, []
+    angle = _osd(img, deadline, min_confidence=_SURE_ORIENTATION) or 180
+    turned = _turned_reading(img, first, [angle], deadline, limit)
+    return turned, [] if turned is not None else [a for a in (180, 90, 270) if a != angle]
+
+
+def _turned_reading(
+    img: Image.Image, first: engine.OcrText, candidates: list[int], deadline: _Deadline, limit: float
 ) -> tuple[Image.Image, tuple[engine.OcrText, TotalResult]] | None:
-    """Poorly read words: the page may be turned. Orientation detection decides when it is sure; otherwise
-    every other orientation is read (on a reduced copy) and the one whose text scores best is kept."""
-    rotation = _osd(img, deadline, min_confidence=_SURE_ORIENTATION)
-    candidates = [rotation] if rotation else [180, 90, 270]
+    """The page turned by the candidate angle whose reading scores better than `first` (one candidate: read at
+    full size; several: each read on a reduced copy, the best read again at full size); None when none does."""
     base = _text_score(first, find_total(first.text))
+    if len(candidates) == 1:
+        turned = img.rotate(-candidates[0], expand=True, fillcolor=255)
+        try:
+            ocr = engine.recognize(turned, min(deadline.left(), max(_ORIENTATION_TIME, limit)))
+        except engine.OcrTimeout:
+            return None
+        result = find_total(ocr.text)
+        return (turned, (ocr, result)) if _text_score(ocr, result) > base else None
     best: tuple[float, int] | None = None
     for angle in candidates:
         if deadline.left() < 4:

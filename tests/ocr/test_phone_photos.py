@@ -45,3 +45,29 @@ def test_a_ticket_photographed_and_sent_through_telegram_is_read(kind: str, shar
     ticket = Image.open(CORPUS / label["file"]).convert("L")
     reading = ocr.read(telegram_photo(ticket, share, seed=len(kind)), "photo.jpg", time_limit=60)
     assert reading.error is None and reading.total == Decimal(label["total"])
+
+
+def turned_photo(name: str, angle: int) -> bytes:
+    """A corpus photo turned by `angle` degrees (counter-clockwise), reduced to 1280 pixels, as Telegram sends it."""
+    photo = Image.open(CORPUS / name).convert("RGB").rotate(angle, expand=True)
+    photo.thumbnail((1280, 1280), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    photo.save(buf, "JPEG", quality=80)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "angle"),
+    [
+        ("fr_42_parking_photo-shadow.jpg", 270),  # orientation detection picks the wrong quarter turn
+        ("fr_01_restaurant_none.jpg", 180),
+        ("fr_04_taxi_none.jpg", 90),
+    ],
+)
+def test_a_turned_photo_is_read_the_right_way_up(name: str, angle: int) -> None:
+    """A page that reads poorly is tried the right way up before another engine reads it: upside down, or turned
+    a quarter the wrong way, its lines would be read backwards and the total taken from the wrong one."""
+    label = next(item for item in LABELS if item["file"] == name)
+    reading = ocr.read(turned_photo(name, angle), "photo.jpg")
+    assert reading.total == Decimal(label["total"])
+    assert reading.date is not None and reading.date.isoformat() == label["date"]
