@@ -19,7 +19,7 @@ from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder,
 from aiogram.types import TelegramObject
 from sqlalchemy import Engine, bindparam, select
 
-from bot.services import in_db_thread
+from bot.services import call_db
 from core.models.bot_state import BotState
 from core.settings import get_settings
 
@@ -83,7 +83,7 @@ class SqlStorage(BaseStorage):
         name = self.key_builder.build(key)
         entry = self._cache.get(name)
         if entry is None:
-            loaded = await in_db_thread(self.engine, self._load, name)
+            loaded = await call_db(self.engine, self._load, name)
             # a write to this key made while it was being read wins over what was read
             entry = self._cache.setdefault(name, loaded)
         return name, entry
@@ -101,10 +101,10 @@ class SqlStorage(BaseStorage):
                 return
             names, self._dirty = self._dirty, set()
             # entries are replaced, never changed in place (set_data stores a copy, get_data hands out
-            # copies): the ones taken here stay as they are while the worker thread saves them
+            # copies): the ones taken here stay as they are while they are saved
             entries = {name: self._cache[name] for name in names}
             try:
-                await in_db_thread(self.engine, self._store, entries)
+                await call_db(self.engine, self._store, entries)
             except BaseException:
                 self._dirty |= names
                 raise

@@ -14,6 +14,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from core.settings import get_settings
 
 MIGRATION_LOCK = 0x1A9A61  # PostgreSQL advisory lock key held while migrating
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # how long a SQLite connection waits for another's write lock
 _engine: Engine | None = None
 _sessionmaker: sessionmaker[Session] | None = None
 
@@ -23,7 +24,7 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.close()
 
 

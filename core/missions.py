@@ -6,10 +6,10 @@ from datetime import datetime, time, timedelta
 from functools import cache
 
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from core.errors import NotFound
-from core.models import Convocation, EtatDeFrais, Mission
+from core.models import Convocation, EtatDeFrais, Mission, Trip
 
 # Travel the day before and the day after the mission is part of it.
 TRAVEL_MARGIN = timedelta(days=1)
@@ -56,10 +56,29 @@ def efms_of_intervenant(session: Session, intervenant_id: int) -> list[EtatDeFra
 
 @cache
 def _one_efm_query(of_intervenant: bool) -> Select[EtatDeFrais]:
-    """One état de frais by ``efm_id`` (and ``intervenant_id``), with its trips (nearly always read next: one
-    query, not two): bound parameters, built once (building a statement and its cache key costs more than
-    running it on SQLite)."""
-    q = _efm_query().options(joinedload(EtatDeFrais.trips)).where(EtatDeFrais.id == bindparam("efm_id"))
+    """One état de frais by ``efm_id`` (and ``intervenant_id``) with what ``_efm_query`` loads and its trips
+    (nearly always read next): one query, each table joined once and read into its relationship (cheaper to
+    load than aliased eager joins); bound parameters, built once (building a statement and its cache key costs
+    more than running it on SQLite)."""
+    convocation = contains_eager(EtatDeFrais.convocation)
+    mission = convocation.contains_eager(Convocation.mission)
+    q = (
+        select(EtatDeFrais)
+        .join(EtatDeFrais.convocation)
+        .join(Convocation.intervenant)
+        .join(Convocation.mission)
+        .join(Mission.exam)
+        .join(Mission.centre)
+        .outerjoin(EtatDeFrais.trips)
+        .options(
+            convocation.contains_eager(Convocation.intervenant),
+            mission.contains_eager(Mission.exam),
+            mission.contains_eager(Mission.centre),
+            contains_eager(EtatDeFrais.trips),
+        )
+        .where(EtatDeFrais.id == bindparam("efm_id"))
+        .order_by(Trip.depart_at, Trip.id)  # the trips relationship's order
+    )
     return q.where(Convocation.intervenant_id == bindparam("intervenant_id")) if of_intervenant else q
 
 

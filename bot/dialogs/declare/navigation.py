@@ -42,7 +42,7 @@ STATES = {state.state: state for state in (*Declare.__all_states__, *TripEdit.__
 TO_RECAP = "to_recap"  # in dialog_data: this step was opened from the recap and goes back to it
 
 
-# ---- core calls (run in a worker thread, one transaction each) ---------------------------------
+# ---- core calls (through bot.services, one transaction each) -----------------------------------
 
 
 def efm_of(session: Session, person_id: int, efm_id: int) -> EtatDeFrais:
