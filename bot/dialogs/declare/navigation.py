@@ -164,11 +164,30 @@ def header(draft: Draft, step: str) -> str:
 
 
 async def on_back(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    """One screen back: the one shown before this one, else (a resumed declaration has no history) the screen
+    before it in the declaration's order; from the first step, out of the declaration."""
     history = manager.dialog_data.get("history") or []
-    if not history:
+    if history:
+        await manager.switch_to(STATES[history.pop()])
+        return
+    previous = previous_screen(manager.current_context().state, await current_draft(manager))
+    if previous is None:
         await manager.done()
         return
-    await manager.switch_to(STATES[history.pop()])
+    await manager.switch_to(previous)
+
+
+def previous_screen(state: State, draft: Draft) -> State | None:
+    """The screen before `state` in the declaration: its step's first screen, else the first screen of the
+    previous step that applies; None from the first step (or outside the declaration's steps)."""
+    step = STEP_OF.get(state.state)
+    if step is None:
+        return None
+    if state != SCREENS[step][0]:
+        return SCREENS[step][0]
+    names = draft.step_names
+    index = names.index(step) if step in names else len(names)
+    return SCREENS[names[index - 1]][0] if index > 0 else None
 
 
 async def on_cancel(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
