@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.emulator.client import ChatClient
-from tests.bot.helpers import link, mission_start, person
+from tests.bot.helpers import link, mission_start, person, receipt_pdf
 
 U = 3011
 
@@ -82,3 +82,25 @@ async def test_retour_after_a_resume_goes_to_the_previous_step(running: Any, dem
     await chat.press(U, "Garder : 120")
     await chat.press(U, "Garder les horaires actuels")
     assert "Étape 4/8" in await chat.last_bot_text(U)
+
+
+async def test_what_a_screen_cannot_take_is_answered_for_that_screen(chat: ChatClient, demo: dict[str, Any]) -> None:
+    p = person(demo, 0)
+    await link(chat, U, p["numero"], p["mot_de_passe"])
+    await chat.press(U, "DEMO-101")
+    await chat.press(U, "Déclarer")
+
+    async def answer_to_last() -> str:
+        return [m["text"] for m in await chat.messages(U) if m["from"] == "bot"][-2]
+
+    await chat.sticker(U)  # a screen of buttons
+    assert await answer_to_last() == "Répondez avec les boutons ci-dessous, s'il vous plaît (ou /aide)."
+    await chat.press(U, "Oui, effectuée")
+    await chat.sticker(U)  # a typed answer is expected, not a button
+    assert (await answer_to_last()).startswith("Envoyez votre réponse par écrit, comme dans l'exemple ci-dessous")
+    assert "Nombre de copies corrigées" in await chat.last_bot_text(U)
+    await chat.upload(U, receipt_pdf(), "billet.pdf")  # in the declaration already: no « ouvrez la mission »
+    said = await answer_to_last()
+    assert "répondez d'abord à la question ci-dessous" in said and "ouvrez la mission" not in said
+    await chat.send(U, "120")
+    assert "Étape 3/8" in await chat.last_bot_text(U)

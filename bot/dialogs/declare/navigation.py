@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from aiogram.enums import ContentType
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery
 from aiogram_dialog import DialogManager, Window
@@ -17,7 +18,7 @@ from aiogram_dialog.widgets.kbd import Button, Row
 from aiogram_dialog.widgets.text import Const, Format
 from sqlalchemy.orm import Session
 
-from bot.dialogs.common import catch_all, error, identity, say
+from bot.dialogs.common import BUTTONS_PLEASE, FILE_PLEASE, TEXT_PLEASE, TypedInput, catch_all, error, identity, say
 from bot.resume import save_resume
 from bot.services import run_db
 from bot.states import Declare, TripEdit
@@ -204,9 +205,19 @@ NAV = Row(
 )
 
 
+FILES_LATER = (
+    "Les justificatifs s'envoient à l'étape « Justificatifs » : répondez d'abord à la question ci-dessous, "
+    "vous y arriverez ensuite (ou touchez « Justificatifs » dans le récapitulatif)."
+)
+
+
 def window(state: State, getter: Any, *widgets: Any, nav: Any = NAV) -> Window:
-    """A screen: its text from its getter, its widgets, then whatever else is typed, then the nav row."""
-    return Window(Format("{text}"), *widgets, catch_all(), nav, state=state, getter=getter)
+    """A screen: its text from its getter, its widgets, then whatever else is sent, then the nav row. What else
+    is sent is answered for this screen: a screen that takes a typed answer asks for it in writing."""
+    takes = frozenset().union(*(widget.types for widget in widgets if isinstance(widget, TypedInput)))
+    hint = FILE_PLEASE if ContentType.PHOTO in takes else TEXT_PLEASE if ContentType.TEXT in takes else BUTTONS_PLEASE
+    unexpected = catch_all(hint, FILES_LATER)
+    return Window(Format("{text}"), *widgets, unexpected, nav, state=state, getter=getter)
 
 
 def keep(label_key: str, widget_id: str, on_click: Any) -> Button:
