@@ -96,6 +96,9 @@ def message_input(on_message: Any, *types: ContentType) -> TypedInput:
     return TypedInput(on_message, *types)
 
 
+INTERRUPTED = (
+    "Saisie interrompue. Vos réponses sont enregistrées : vous pourrez reprendre ici quand vous voudrez (/missions)."
+)
 BUTTONS_PLEASE = "Répondez avec les boutons ci-dessous, s'il vous plaît (ou /aide)."
 TEXT_PLEASE = "Envoyez votre réponse par écrit, comme dans l'exemple ci-dessous, s'il vous plaît (ou /aide)."
 FILE_PLEASE = "Envoyez une photo ou un fichier, ou touchez un bouton ci-dessous, s'il vous plaît (ou /aide)."

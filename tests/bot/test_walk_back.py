@@ -104,3 +104,30 @@ async def test_what_a_screen_cannot_take_is_answered_for_that_screen(chat: ChatC
     assert "répondez d'abord à la question ci-dessous" in said and "ouvrez la mission" not in said
     await chat.send(U, "120")
     assert "Étape 3/8" in await chat.last_bot_text(U)
+
+
+async def test_a_command_is_never_taken_as_an_answer(chat: ChatClient, demo: dict[str, Any]) -> None:
+    p = person(demo, 0)
+    await link(chat, U, p["numero"], p["mot_de_passe"])
+    d0 = f"{mission_start('DEMO-103'):%d/%m/%Y}"
+    await chat.press(U, "DEMO-103")
+    await chat.press(U, "Déclarer")
+    await chat.press(U, "Oui, effectuée")
+    await chat.send(U, f"{d0} 07:00")
+    await chat.send(U, "19:00")
+    await chat.press(U, "Ajouter un trajet")
+    await chat.send(U, f"{d0} 7h10")
+    await chat.send(U, "/annulr")  # a mistyped command on the city question: not a city
+    said = [m["text"] for m in await chat.messages(U) if m["from"] == "bot"]
+    assert said[-2] == "Commande inconnue : « /annulr ». Les commandes : /start, /missions, /annuler, /aide."
+    assert "Ville de départ ?" in said[-1] and "/ANNULR" not in said[-1]
+    await chat.send(U, "/annuler")
+    said = [m["text"] for m in await chat.messages(U) if m["from"] == "bot"]
+    assert said[-2].startswith("Saisie interrompue. Vos réponses sont enregistrées")
+    assert "Vos missions" in said[-1]
+    await chat.press(U, "DEMO-103")
+    await chat.press(U, "Déclarer")  # resumed at the trips, the times kept, no trip made of the half answer
+    text = await chat.last_bot_text(U)
+    assert "Étape 3/7" in text and "Aucun trajet pour l'instant." in text
+    await chat.press(U, "Retour")
+    assert f"Valeur actuelle : {d0} 07:00" in await chat.last_bot_text(U)

@@ -18,7 +18,17 @@ from aiogram_dialog.widgets.kbd import Button, Row
 from aiogram_dialog.widgets.text import Const, Format
 from sqlalchemy.orm import Session
 
-from bot.dialogs.common import BUTTONS_PLEASE, FILE_PLEASE, TEXT_PLEASE, TypedInput, catch_all, error, identity, say
+from bot.dialogs.common import (
+    BUTTONS_PLEASE,
+    FILE_PLEASE,
+    INTERRUPTED,
+    TEXT_PLEASE,
+    TypedInput,
+    catch_all,
+    error,
+    identity,
+    say,
+)
 from bot.resume import save_resume
 from bot.services import run_db
 from bot.states import Declare, TripEdit
@@ -192,11 +202,7 @@ def previous_screen(state: State, draft: Draft) -> State | None:
 
 
 async def on_cancel(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    await say(
-        manager,
-        "Saisie interrompue. Vos réponses sont enregistrées : vous pourrez reprendre ici "
-        "quand vous voudrez (/missions).",
-    )
+    await say(manager, INTERRUPTED)
     await manager.done()
 
 
