@@ -14,21 +14,23 @@ from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, Unknown
 from aiogram_dialog.api.internal import CONTEXT_KEY
 from aiogram_dialog.utils import CB_SEP
 
-from bot.dialogs.common import ContentTypes
+from bot.dialogs.common import INTERRUPTED, ContentTypes
 from bot.dialogs.link import LINK_FIRST
 from bot.identity import Identity, forget_identities, load_identity
 from bot.services import run_db
-from bot.states import Chef, Link, Missions
+from bot.states import Chef, Declare, Link, Missions, ReceiptEdit, TripEdit
 from core import accounts
 from core.errors import DomainError
 
 log = logging.getLogger(__name__)
 STALE_BUTTON = "Ce bouton n'est plus valable."
+COMMANDS_HINT = "Les commandes : /start, /missions, /annuler, /aide."
 
 HELP = (
     "Assistant Imag'in : déclarez vos missions d'examen depuis Telegram.\n"
     "/start – relier votre compte ou revenir à l'accueil\n"
     "/missions – vos missions et vos déclarations\n"
+    "/annuler – interrompre la saisie en cours (vos réponses restent enregistrées)\n"
     "/deconnexion – délier ce compte Telegram\n"
     "/aide – cette aide\n"
     "Chaque réponse est enregistrée aussitôt : vous pouvez vous arrêter et reprendre plus tard."
@@ -69,6 +71,31 @@ async def start(message: Message, dialog_manager: DialogManager, identity: Ident
 
 async def help_(message: Message) -> None:
     await message.answer(HELP)
+
+
+async def cancel(message: Message, dialog_manager: DialogManager, identity: Identity | None, **data: Any) -> None:
+    """/annuler: whatever is being answered is left (answers given so far are saved), back to the home screen."""
+    context = data.get(CONTEXT_KEY)
+    if context is not None and context.state.group in (Declare, TripEdit, ReceiptEdit):
+        await message.answer(INTERRUPTED)
+    await home(dialog_manager, identity)
+
+
+class UnknownCommand(Filter):
+    """A command no handler took ("/annulr", "/cancel"): never an answer to the question on screen."""
+
+    async def __call__(self, message: Message) -> bool:
+        return (message.text or "").startswith("/")
+
+
+async def unknown_command(
+    message: Message, dialog_manager: DialogManager, identity: Identity | None, **data: Any
+) -> None:
+    await message.answer(f"Commande inconnue : « {(message.text or '').split()[0]} ». {COMMANDS_HINT}")
+    if data.get(CONTEXT_KEY) is not None:
+        await dialog_manager.show(ShowMode.SEND)
+        return
+    await home(dialog_manager, identity)
 
 
 async def unlink(message: Message, dialog_manager: DialogManager, identity: Identity | None, **data: Any) -> None:
@@ -150,9 +177,11 @@ def make_routers() -> tuple[Router, Router]:
     router.message.register(start, CommandStart())
     router.message.register(start, Command("missions"))
     router.message.register(help_, Command("aide", "help"))
+    router.message.register(cancel, Command("annuler", "cancel", "stop"))
     router.message.register(unlink, Command("deconnexion"))
     router.message.register(gate_message, Unlinked())
     router.callback_query.register(gate_callback, Unlinked())
+    router.message.register(unknown_command, UnknownCommand())
     router.callback_query.register(stray_callback, Forged())
     fallback = Router(name="fallback")
     fallback.message.register(stray_file, ContentTypes(ContentType.PHOTO, ContentType.DOCUMENT))

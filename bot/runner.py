@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 COMMANDS = [
     BotCommand(command="start", description="Relier mon compte / accueil"),
     BotCommand(command="missions", description="Mes missions"),
+    BotCommand(command="annuler", description="Interrompre la saisie en cours"),
     BotCommand(command="aide", description="Aide"),
     BotCommand(command="deconnexion", description="Délier ce compte Telegram"),
 ]

@@ -300,8 +300,12 @@ def moment_example(day: datetime) -> str:
     return f"{format_date(day)} 07:30"
 
 
+_MOMENT_SEP_RE = re.compile(r"\s*[,;]\s*|\s+(?:à|[-–—])\s+", re.IGNORECASE)  # between the date and the time
+
+
 def parse_moment(text: str, *, reference: datetime, day: datetime | None = None) -> datetime:
-    """A date and time typed together ("02/12/2022 07:30", "2 décembre 7h30"), in the year of ``reference``
+    """A date and time typed together ("02/12/2022 07:30", "2 décembre 7h30", "02/12/2022, 7h30", "2/12 à 7h"), in
+    the year of ``reference``
     unless typed; a time alone takes the date of ``day``.
 
     When it fails, the message names what is wrong ("25h70": the minutes; "31/02/2026": that day does not
@@ -309,7 +313,7 @@ def parse_moment(text: str, *, reference: datetime, day: datetime | None = None)
     """
     example = moment_example(day or reference)
     s = _require_text(text, "Date et heure manquantes", example)
-    words = s.replace(" à ", " ").split()
+    words = _MOMENT_SEP_RE.sub(" ", s).split()
     precise: InvalidInput | None = None
     if day is not None or len(words) == 1:
         try:

@@ -82,25 +82,37 @@ class ContentTypes(Filter):
         return message.content_type in self.types
 
 
-def message_input(on_message: Any, *types: ContentType) -> MessageInput:
+class TypedInput(MessageInput):
+    """A MessageInput taking only messages of these content types (kept in `types`, so a screen knows what it
+    takes)."""
+
+    def __init__(self, on_message: Any, *types: ContentType) -> None:
+        super().__init__(on_message, filter=ContentTypes(*types))
+        self.types = frozenset(types)
+
+
+def message_input(on_message: Any, *types: ContentType) -> TypedInput:
     """A MessageInput taking only messages of these content types."""
-    return MessageInput(on_message, filter=ContentTypes(*types))
+    return TypedInput(on_message, *types)
 
 
+INTERRUPTED = (
+    "Saisie interrompue. Vos réponses sont enregistrées : vous pourrez reprendre ici quand vous voudrez (/missions)."
+)
 BUTTONS_PLEASE = "Répondez avec les boutons ci-dessous, s'il vous plaît (ou /aide)."
+TEXT_PLEASE = "Envoyez votre réponse par écrit, comme dans l'exemple ci-dessous, s'il vous plaît (ou /aide)."
+FILE_PLEASE = "Envoyez une photo ou un fichier, ou touchez un bouton ci-dessous, s'il vous plaît (ou /aide)."
+FILES_ELSEWHERE = (
+    "Les justificatifs s'envoient à l'étape « Justificatifs » de la déclaration : "
+    "ouvrez la mission et choisissez « Déclarer / compléter ma saisie »."
+)
 
 
-def catch_all(hint: str = BUTTONS_PLEASE) -> MessageInput:
-    """The last input of a screen: answers whatever the screen did not expect; the screen is shown again."""
+def catch_all(hint: str = BUTTONS_PLEASE, files_hint: str = FILES_ELSEWHERE) -> MessageInput:
+    """The last input of a screen: answers whatever the screen did not expect (`files_hint` for a photo or a
+    file, `hint` for anything else); the screen is shown again."""
 
     async def on_unexpected(message: Message, widget: Any, manager: DialogManager) -> None:
-        if message.photo or message.document:
-            await say(
-                manager,
-                "Les justificatifs s'envoient à l'étape « Justificatifs » de la déclaration : "
-                "ouvrez la mission et choisissez « Déclarer / compléter ma saisie ».",
-            )
-        else:
-            await say(manager, hint)
+        await say(manager, files_hint if message.photo or message.document else hint)
 
     return MessageInput(on_unexpected)

@@ -28,6 +28,10 @@ class ChatClient:
         """A text message; returns once the bot has handled it."""
         return await self._post("send", json={"user_id": user_id, "text": text, "wait": True})
 
+    async def sticker(self, user_id: int, emoji: str = "👍") -> dict[str, Any]:
+        """A sticker; returns once the bot has handled it."""
+        return await self._post("send", json={"user_id": user_id, "sticker": emoji, "wait": True})
+
     async def upload(
         self,
         user_id: int,

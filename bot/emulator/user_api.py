@@ -50,7 +50,7 @@ def _rendered(message: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": message["message_id"],
         "from": "bot" if message["from"] is BOT_USER else "user",
-        "text": message.get("text") or message.get("caption") or "",
+        "text": message.get("text") or message.get("caption") or (message.get("sticker") or {}).get("emoji", ""),
         "buttons": buttons,
         "document": attached,
     }
@@ -82,10 +82,17 @@ async def _finish(
 
 
 async def send(request: web.Request) -> web.Response:
-    """A user's text message. Body: {"user_id", "text", "first_name"?, "wait"?}."""
+    """A user's text message, or a sticker. Body: {"user_id", "text" | "sticker" (its emoji), "first_name"?,
+    "wait"?}."""
     state: EmulatorState = request.app[STATE]
     body = await request.json(loads=loads)
     log = state.chat(_user_id(body.get("user_id")), body.get("first_name"))
+    if sticker := str(body.get("sticker") or ""):
+        message = state.new_message(log, log.user, sticker=_sticker(sticker))
+        await state.touch(log)
+        return await _finish(
+            state, log, "message", message, bool(body.get("wait")), {"message_id": message["message_id"]}
+        )
     text = str(body.get("text") or "")
     if not text:
         raise _bad("text is empty")
@@ -96,6 +103,20 @@ async def send(request: web.Request) -> web.Response:
     message = state.new_message(log, log.user, text=text, entities=entities)
     await state.touch(log)
     return await _finish(state, log, "message", message, bool(body.get("wait")), {"message_id": message["message_id"]})
+
+
+def _sticker(emoji: str) -> dict[str, Any]:
+    """A static sticker of that emoji (wire format); no file behind it."""
+    return {
+        "file_id": "sticker-" + emoji.encode().hex(),
+        "file_unique_id": emoji.encode().hex(),
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+        "emoji": emoji,
+    }
 
 
 async def upload(request: web.Request) -> web.Response:

@@ -45,6 +45,13 @@ def test_moments_still_parse() -> None:
     assert parse_moment("21/02/2026 à 18h15", reference=MISSION_DAY) == datetime(2026, 2, 21, 18, 15)
 
 
+@pytest.mark.parametrize(
+    "typed", ["21/02/2026, 18h15", "21/02,18:15", "21/02 - 18h15", "21 février ; 18h15", "21/02 À 18h15"]
+)
+def test_a_comma_or_dash_between_the_date_and_the_time_is_read(typed: str) -> None:
+    assert parse_moment(typed, reference=MISSION_DAY) == datetime(2026, 2, 21, 18, 15)
+
+
 @pytest.mark.parametrize(("typed", "fixed"), [("12,5O €", "12,50"), ("1O,00", "10,00"), ("o,50", "0,50")])
 def test_letter_o_for_zero_is_told(typed: str, fixed: str) -> None:
     with pytest.raises(InvalidInput) as err:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from aiogram.enums import ContentType
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery
 from aiogram_dialog import DialogManager, Window
@@ -17,7 +18,17 @@ from aiogram_dialog.widgets.kbd import Button, Row
 from aiogram_dialog.widgets.text import Const, Format
 from sqlalchemy.orm import Session
 
-from bot.dialogs.common import catch_all, error, identity, say
+from bot.dialogs.common import (
+    BUTTONS_PLEASE,
+    FILE_PLEASE,
+    INTERRUPTED,
+    TEXT_PLEASE,
+    TypedInput,
+    catch_all,
+    error,
+    identity,
+    say,
+)
 from bot.resume import save_resume
 from bot.services import run_db
 from bot.states import Declare, TripEdit
@@ -164,19 +175,34 @@ def header(draft: Draft, step: str) -> str:
 
 
 async def on_back(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    """One screen back: the one shown before this one, else (a resumed declaration has no history) the screen
+    before it in the declaration's order; from the first step, out of the declaration."""
     history = manager.dialog_data.get("history") or []
-    if not history:
+    if history:
+        await manager.switch_to(STATES[history.pop()])
+        return
+    previous = previous_screen(manager.current_context().state, await current_draft(manager))
+    if previous is None:
         await manager.done()
         return
-    await manager.switch_to(STATES[history.pop()])
+    await manager.switch_to(previous)
+
+
+def previous_screen(state: State, draft: Draft) -> State | None:
+    """The screen before `state` in the declaration: its step's first screen, else the first screen of the
+    previous step that applies; None from the first step (or outside the declaration's steps)."""
+    step = STEP_OF.get(state.state)
+    if step is None:
+        return None
+    if state != SCREENS[step][0]:
+        return SCREENS[step][0]
+    names = draft.step_names
+    index = names.index(step) if step in names else len(names)
+    return SCREENS[names[index - 1]][0] if index > 0 else None
 
 
 async def on_cancel(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    await say(
-        manager,
-        "Saisie interrompue. Vos réponses sont enregistrées : vous pourrez reprendre ici "
-        "quand vous voudrez (/missions).",
-    )
+    await say(manager, INTERRUPTED)
     await manager.done()
 
 
@@ -185,9 +211,19 @@ NAV = Row(
 )
 
 
+FILES_LATER = (
+    "Les justificatifs s'envoient à l'étape « Justificatifs » : répondez d'abord à la question ci-dessous, "
+    "vous y arriverez ensuite (ou touchez « Justificatifs » dans le récapitulatif)."
+)
+
+
 def window(state: State, getter: Any, *widgets: Any, nav: Any = NAV) -> Window:
-    """A screen: its text from its getter, its widgets, then whatever else is typed, then the nav row."""
-    return Window(Format("{text}"), *widgets, catch_all(), nav, state=state, getter=getter)
+    """A screen: its text from its getter, its widgets, then whatever else is sent, then the nav row. What else
+    is sent is answered for this screen: a screen that takes a typed answer asks for it in writing."""
+    takes = frozenset().union(*(widget.types for widget in widgets if isinstance(widget, TypedInput)))
+    hint = FILE_PLEASE if ContentType.PHOTO in takes else TEXT_PLEASE if ContentType.TEXT in takes else BUTTONS_PLEASE
+    unexpected = catch_all(hint, FILES_LATER)
+    return Window(Format("{text}"), *widgets, unexpected, nav, state=state, getter=getter)
 
 
 def keep(label_key: str, widget_id: str, on_click: Any) -> Button:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aiogram.enums import ContentType
@@ -33,19 +34,26 @@ from core.parsing import moment_example, parse_moment
 
 async def departure_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     d = await current_draft(dialog_manager)
+    departure = _departure_answer(dialog_manager) or d.departure_at
     return {
         "text": f"{header(d, 'times')}\n\nDate et heure de départ de votre résidence pour cette mission ?\n"
-        f"Exemple : {moment_example(d.mission_start)}\nValeur actuelle : {format_moment(d.departure_at)}",
-        "current": format_moment(d.departure_at) if d.departure_at else "",
-        "both": d.departure_at is not None and d.return_at is not None,
+        f"Exemple : {moment_example(d.mission_start)}\nValeur actuelle : {format_moment(departure)}",
+        "current": format_moment(departure) if departure else "",
+        "both": d.departure_at is not None and d.return_at is not None and departure == d.departure_at,
     }
 
 
+def _departure_answer(manager: DialogManager) -> datetime | None:
+    """The departure answered on this screen and not saved yet (it is saved with the return)."""
+    return moment_of(manager.dialog_data.get("departure"))
+
+
 async def _departure(manager: DialogManager, text: str | None) -> None:
-    """The departure typed (or the saved one kept), checked alone; the return is asked next."""
+    """The departure typed (or the current one kept), checked alone; the return is asked next."""
+    pending = _departure_answer(manager)
 
     def parse_and_check(efm: EtatDeFrais) -> str:
-        moment = parse_moment(text, reference=efm.convocation.mission.start_at) if text else efm.departure_at
+        moment = parse_moment(text, reference=efm.convocation.mission.start_at) if text else pending or efm.departure_at
         assert moment is not None
         declarations.check_departure(efm, moment)
         return moment.isoformat()
@@ -70,7 +78,7 @@ async def on_keep_both(callback: CallbackQuery, button: Button, manager: DialogM
 
 async def return_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     d = await current_draft(dialog_manager)
-    departure = moment_of(dialog_manager.dialog_data.get("departure"))
+    departure = _departure_answer(dialog_manager)
     keepable = d.return_at is not None and departure is not None and d.return_at > departure
     return {
         "text": f"{header(d, 'times')}\n\nDépart : {format_moment(departure)}\n"
@@ -83,7 +91,7 @@ async def return_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
 
 async def _set_times(manager: DialogManager, text: str | None) -> None:
     _, _, actor = ids(manager)
-    departure = moment_of(manager.dialog_data.get("departure"))
+    departure = _departure_answer(manager)
     if departure is None:
         await manager.switch_to(Declare.departure)
         return

@@ -1,7 +1,8 @@
 """Step « Trajets »: the list of trips, and one trip as a sub-dialog (started, answered field by field, done).
 
 Each field is checked by core as it is typed (the departure alone, then the first leg); the trip is saved
-when its last field is answered. Changing a trip offers to keep each field's current value.
+when its last field is answered. Each question offers to keep its current answer (saved, or typed before going
+back).
 """
 
 from __future__ import annotations
@@ -124,11 +125,11 @@ def _cities(draft: Draft, trip: dict[str, Any], departure: bool) -> list[str]:
 
 async def depart_at_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     d = await current_draft(dialog_manager)
-    saved = _saved(dialog_manager)
+    trip = _trip(dialog_manager)
     return {
         "text": f"{header(d, 'trips')}\n\n{_what(dialog_manager)} – date et heure de départ ?\n"
         f"Exemple : {moment_example(d.mission_start)}",
-        "current": format_moment(moment_of(saved.get("depart_at"))) if saved.get("depart_at") else "",
+        "current": format_moment(moment_of(trip.get("depart_at"))) if trip.get("depart_at") else "",
     }
 
 
@@ -154,13 +155,12 @@ async def on_depart_at(message: Message, widget: Any, manager: DialogManager) ->
 
 
 async def on_keep_depart_at(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    _trip(manager)["depart_at"] = _saved(manager)["depart_at"]
     await _depart_at(manager, None)
 
 
 async def city_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     d = await current_draft(dialog_manager)
-    trip, saved = _trip(dialog_manager), _saved(dialog_manager)
+    trip = _trip(dialog_manager)
     departure = dialog_manager.current_context().state == TripEdit.depart_city
     if departure:
         ask = f"départ le {format_moment(moment_of(trip.get('depart_at')))}.\nVille de départ ?"
@@ -171,8 +171,8 @@ async def city_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
     return {
         "text": f"{header(d, 'trips')}\n\n{_what(dialog_manager)} – {ask} Choisissez ou envoyez le nom.\n"
         f"Exemple : {example}",
-        "cities": [{"id": i, "name": c} for i, c in enumerate(_cities(d, saved, departure))],
-        "current": saved.get(key) or "",
+        "cities": [{"id": i, "name": c} for i, c in enumerate(_cities(d, trip, departure))],
+        "current": trip.get(key) or "",
     }
 
 
@@ -193,21 +193,21 @@ async def on_city_text(message: Message, widget: Any, manager: DialogManager) ->
 
 async def on_city_pick(callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str) -> None:
     departure = manager.current_context().state == TripEdit.depart_city
-    cities = _cities(await current_draft(manager), _saved(manager), departure)
+    cities = _cities(await current_draft(manager), _trip(manager), departure)
     if int(item_id) < len(cities):
         await _set_city(manager, cities[int(item_id)])
 
 
 async def on_keep_city(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
     departure = manager.current_context().state == TripEdit.depart_city
-    await _set_city(manager, _saved(manager)["depart_city" if departure else "arrive_city"])
+    await _set_city(manager, _trip(manager)["depart_city" if departure else "arrive_city"])
 
 
 async def arrive_at_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     d = await current_draft(dialog_manager)
-    trip, saved = _trip(dialog_manager), _saved(dialog_manager)
+    trip = _trip(dialog_manager)
     departure = moment_of(trip.get("depart_at")) or d.mission_start
-    arrival = moment_of(saved.get("arrive_at"))
+    arrival = moment_of(trip.get("arrive_at"))
     return {
         "text": f"{header(d, 'trips')}\n\n{_what(dialog_manager)} – départ de {trip.get('depart_city')} le "
         f"{format_moment(departure)}.\nDate et heure d'arrivée ?\nExemple : {moment_example(departure)} "
@@ -221,9 +221,7 @@ async def _arrive_at(manager: DialogManager, text: str | None) -> None:
     departure = moment_of(trip.get("depart_at"))
     assert departure is not None
     try:
-        moment = (
-            parse_moment(text, reference=departure, day=departure) if text else moment_of(_saved(manager)["arrive_at"])
-        )
+        moment = parse_moment(text, reference=departure, day=departure) if text else moment_of(trip["arrive_at"])
     except DomainError as exc:
         await error(manager, exc)
         return
@@ -244,12 +242,12 @@ async def on_keep_arrive_at(callback: CallbackQuery, button: Button, manager: Di
 
 async def mode_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     d = await current_draft(dialog_manager)
-    trip, saved = _trip(dialog_manager), _saved(dialog_manager)
+    trip = _trip(dialog_manager)
     return {
         "text": f"{header(d, 'trips')}\n\n{_what(dialog_manager)} – {trip.get('depart_city')} → "
         f"{trip.get('arrive_city')}.\nMoyen de transport ?",
         "modes": [{"id": key, "label": label} for key, label in declarations.TRIP_MODES.items()],
-        "current": declarations.TRIP_MODES.get(saved.get("mode") or "", ""),
+        "current": declarations.TRIP_MODES.get(trip.get("mode") or "", ""),
     }
 
 
@@ -268,16 +266,16 @@ async def on_mode(callback: CallbackQuery, widget: Any, manager: DialogManager, 
 
 
 async def on_keep_mode(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    await _mode(manager, _saved(manager)["mode"])
+    await _mode(manager, _trip(manager)["mode"])
 
 
 async def km_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     d = await current_draft(dialog_manager)
-    saved = _saved(dialog_manager)
+    trip = _trip(dialog_manager)
     return {
         "text": f"{header(d, 'trips')}\n\n{_what(dialog_manager)} en véhicule personnel : distance parcourue "
         f"(en km) ?\nExemple : {DISTANCE_EXAMPLE}",
-        "current": f"{saved['distance_km']} km" if saved.get("distance_km") else "",
+        "current": f"{trip['distance_km']} km" if trip.get("distance_km") else "",
     }
 
 
@@ -301,7 +299,7 @@ async def on_km(message: Message, widget: Any, manager: DialogManager) -> None:
 
 
 async def on_keep_km(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    await _km(manager, _saved(manager)["distance_km"])
+    await _km(manager, _trip(manager)["distance_km"])
 
 
 async def _save_trip(manager: DialogManager) -> None:
