@@ -27,6 +27,7 @@ from core.filestore import receipt_store, sha256_hex
 from core.french import format_amount, format_size
 from core.models import EtatDeFrais, Receipt, utcnow
 from core.ops.privacy import PURGED
+from ocr.images import ImageRejected, check_pixels
 from ocr.sniff import mime_type
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,11 @@ def check_receipt_file(data: bytes, name: str = "") -> str:
     if not data:
         raise InvalidInput(f"{label} est vide.")
     mime = sniff_type(data)
+    if mime in PHOTO_TYPES:
+        try:
+            check_pixels(data)  # a decompression bomb is refused before anything decodes it
+        except ImageRejected as exc:
+            raise InvalidInput(f"{label} n'est pas accepté. {exc}") from None
     if mime in HEIF_TYPES or (len(data) > MAX_RECEIPT_BYTES and mime in PHOTO_TYPES):
         if _opens(data):
             return "image/jpeg"

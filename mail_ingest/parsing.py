@@ -42,6 +42,10 @@ BROKEN_STRUCTURE_DEFECTS = (
 )
 _AUTH_RESULT = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)", re.IGNORECASE)
 _MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
+# A uuencoded file in a text body; its lines use only the characters from space to backquote (one pass).
+_UUENCODED = re.compile(
+    r"^begin [0-7]{3,4} (?P<name>[^\r\n]{1,255})\r?\n(?P<data>(?:[ -`]{1,100}\r?\n)*)end[ \t]*\r?$", re.M
+)
 MAX_REFERENCES = 20  # message ids kept from References (the newest), for threading the reply
 # Where a reply or a forward starts quoting (Outlook, Gmail, Thunderbird, Apple Mail; French and English).
 _QUOTE_START = re.compile(
@@ -266,6 +270,8 @@ def _walk(part: Message, *, forwarded: bool, files: list[IncomingFile], defects:
     candidate = _candidate(part, forwarded=forwarded, position=len(files) + 1, defects=defects)
     if candidate is not None:
         files.append(candidate)
+    elif part.get_content_type() == "text/plain":
+        files += _uuencoded(part, forwarded=forwarded, position=len(files) + 1)
     return broken
 
 
@@ -297,8 +303,8 @@ def _candidate(part: Message, *, forwarded: bool, position: int, defects: list[s
     except Exception:  # noqa: BLE001 - undecodable transfer encoding
         defects.append("UndecodablePart")
         data = None
-    if not data:
-        return None
+    if data is None or (not data and filename is None and disposition != "attachment"):
+        return None  # an empty file sent as one (a failed upload) is kept: the reply says it is empty
     content_id = _header(part, "content-id").strip() or None
     return IncomingFile(
         position=position,
@@ -309,6 +315,44 @@ def _candidate(part: Message, *, forwarded: bool, position: int, defects: list[s
         forwarded=forwarded,
         data=bytes(data),
     )
+
+
+def _uuencoded(part: Message, *, forwarded: bool, position: int) -> list[IncomingFile]:
+    """Files uuencoded in a plain text body (``uuencode file | mail``, old clients): ``begin 644 name`` ... ``end``."""
+    try:
+        payload = part.get_payload(decode=True) or b""
+    except Exception:  # noqa: BLE001 - undecodable transfer encoding
+        return []
+    text = payload.decode("latin-1") if b"begin " in payload else ""
+    found: list[IncomingFile] = []
+    for block in _UUENCODED.finditer(text):
+        data = b"".join(_uu_line(line.encode("latin-1")) for line in block["data"].splitlines())
+        name = _decode_8bit(block["name"].encode("latin-1").decode("utf-8", "surrogateescape")).strip()
+        found.append(
+            IncomingFile(
+                position=position + len(found),
+                filename=_clean_name(name),
+                declared_type="application/octet-stream",
+                disposition="attachment",
+                content_id=None,
+                forwarded=forwarded,
+                data=data,
+            )
+        )
+    return found[:MAX_PARTS]
+
+
+def _uu_line(line: bytes) -> bytes:
+    """One uuencoded line; a line some encoder padded badly is read up to the length its first byte gives."""
+    line = line.rstrip(b"\r")
+    try:
+        return binascii.a2b_uu(line)
+    except binascii.Error:
+        size = (((line[0] - 32) & 63) * 4 + 5) // 3 if line else 0
+        try:
+            return binascii.a2b_uu(line[:size])
+        except binascii.Error:
+            return b""
 
 
 def _disposition(part: Message) -> str | None:
@@ -332,9 +376,12 @@ def _filename(part: Message) -> str | None:
                 name = collapse_rfc2231_value(name)
         except Exception:  # noqa: BLE001
             name = None
-    if not name:
-        return None
-    name = str(name).replace("\\", "/").rsplit("/", 1)[-1]
+    return _clean_name(str(name)) if name else None
+
+
+def _clean_name(name: str) -> str | None:
+    """A file name as sent, without its folders or unprintable characters; None when nothing is left."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip()
     return name[:200] if name.strip(". ") else None  # "", "." and ".." are no names
 
@@ -357,7 +404,7 @@ def _body_text(msg: Message, defects: list[str]) -> str:
             text = ""
     lines: list[str] = []
     size = 0
-    for line in str(text).splitlines():
+    for line in _UUENCODED.sub("", str(text)).splitlines():  # an uuencoded file is no words of the sender
         if _QUOTE_START.match(line) or size > MAX_BODY_CHARS:
             break  # the rest is a quoted or forwarded message, not the sender's own words
         if not line.lstrip().startswith(">"):

@@ -43,24 +43,51 @@ def check_shape(width: int, height: int) -> None:
         )
 
 
+def _bomb(exc: Image.DecompressionBombError) -> ImageRejected:
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    return ImageRejected(too_big_message(int(found[1]) if found else None))
+
+
+def _open_within_limit(data: bytes) -> Image.Image:
+    """The image opened (its header read, nothing decoded), refused when it has more than MAX_PIXELS."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img: Image.Image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
+        raise _bomb(exc) from exc
+    w, h = img.size
+    if w * h > MAX_PIXELS:
+        img.close()
+        raise ImageRejected(too_big_message(w * h))
+    return img
+
+
+def check_pixels(data: bytes) -> None:
+    """Refuse (ImageRejected, French) an image whose header gives more than MAX_PIXELS, a decompression bomb,
+    before anything decodes it; bytes that are no image are not this check's business."""
+    try:
+        _open_within_limit(data).close()
+    except ImageRejected:
+        raise
+    except Exception:  # noqa: BLE001 - not an image the reader opens: judged elsewhere
+        return
+
+
 def load_image(data: bytes) -> Image.Image:
     """Open an image with its pixel count checked before decoding; EXIF orientation applied; first frame;
     grayscale on white (`to_gray`), what every reader works on: a colour copy of a large scan is not kept."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img: Image.Image = Image.open(io.BytesIO(data))  # reads the header only
-            w, h = img.size
-            if w * h > MAX_PIXELS:
-                raise ImageRejected(too_big_message(w * h))
-            check_shape(w, h)
+            img = _open_within_limit(data)
+            check_shape(*img.size)
             img.seek(0)
             img.load()
     except ImageRejected:
         raise
-    except Image.DecompressionBombError as exc:
-        found = re.search(r"\((\d+) pixels\)", str(exc))
-        raise ImageRejected(too_big_message(int(found[1]) if found else None)) from exc
+    except Image.DecompressionBombError as exc:  # a frame past the first one
+        raise _bomb(exc) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ImageRejected("Image illisible ou endommagée : envoyez un fichier JPEG, PNG ou GIF valide.") from exc
     try:

@@ -43,8 +43,9 @@ from core.statuses import PartStatus
 
 log = logging.getLogger(__name__)
 
-TINY_IMAGE_BYTES = 15_000  # inline images below this are signatures / logos
-TINY_IMAGE_SIDE = 250  # ... or below this many pixels on their longest side
+TINY_IMAGE_SIDE = 250  # inline images below this many pixels on their longest side are signatures / logos
+BANNER_SIDE = 100  # ... and so are those below this on their shortest side (a banner, a rule)
+TINY_IMAGE_BYTES = 15_000  # an inline image that cannot be opened is judged by its size: below this, a logo
 TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
 TNEF_MAGIC = b"\x78\x9f\x3e\x22"
 IMAGE_TYPES = {"image/gif", "image/jpeg", "image/png", "image/bmp", "image/webp", "image/x-icon"}
@@ -185,19 +186,18 @@ def _is_tnef(f: IncomingFile) -> bool:
 
 
 def _is_decoration(f: IncomingFile, sniffed: str | None) -> bool:
-    """A tiny inline image (signature, logo): judged by size, not by dropping every inline part."""
+    """A small inline image (signature, logo, banner): judged by its pixels, not by its bytes (a receipt's
+    screenshot is mostly white and weighs less than many logos), nor by dropping every inline part."""
     is_image = sniffed in IMAGE_TYPES or (sniffed is None and f.declared_type.startswith("image/"))
-    if not is_image or (f.disposition == "attachment" and not f.content_id):
+    if not f.data or not is_image or (f.disposition == "attachment" and not f.content_id):
         return False
-    if len(f.data) < TINY_IMAGE_BYTES:
-        return True
     try:
         from PIL import Image
 
         with Image.open(io.BytesIO(f.data)) as img:
-            return max(img.size) < TINY_IMAGE_SIDE
-    except Exception:  # noqa: BLE001 - unreadable image: let the receipt rule judge it
-        return False
+            return max(img.size) < TINY_IMAGE_SIDE or min(img.size) < BANNER_SIDE
+    except Exception:  # noqa: BLE001 - unreadable image: a small one is a broken logo, else the receipt rule judges
+        return len(f.data) < TINY_IMAGE_BYTES
 
 
 def personal_tokens(addresses: Iterable[str]) -> list[str]:
@@ -224,8 +224,9 @@ def _match(session: Session, mail: InboundMail, parsed: IncomingMail) -> Match:
         if person is not None:
             evidence = "personal_address"
             break
-    if person is None and parsed.from_address:
-        link = session.scalar(select(IntervenantEmail).where(IntervenantEmail.address == parsed.from_address))
+    sender = parsed.from_address or usable_address(mail.envelope_from)  # a From without an address: the envelope's
+    if person is None and sender:
+        link = session.scalar(select(IntervenantEmail).where(IntervenantEmail.address == sender))
         if link is not None:
             person, evidence = link.intervenant, "sender"
     if person is None:
