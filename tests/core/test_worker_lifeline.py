@@ -74,6 +74,11 @@ def test_killing_the_consumer_takes_its_workers_down(worker_role: psutil.Process
     assert len(workers) >= 3  # two workers and the scheduler
     consumer.send_signal(signal.SIGKILL)
     _wait(lambda: all(_gone(p) for p in workers), 15, "the killed consumer's workers to exit")
+
     # and imagin run starts a fresh consumer, with fresh workers: never two sets side by side
-    _wait(lambda: len(worker_role.children(recursive=True)) >= 4, 60, "a new consumer")
-    assert consumer.pid not in [p.pid for p in worker_role.children()]
+    def fresh() -> bool:  # the killed consumer reaped and a new one running with its workers
+        alive = [p for p in worker_role.children(recursive=True) if not _gone(p)]
+        return consumer.pid not in [p.pid for p in alive] and len(alive) >= 4
+
+    _wait(fresh, 60, "a new consumer")
+    assert consumer.pid not in [p.pid for p in worker_role.children() if not _gone(p)]
