@@ -28,6 +28,7 @@ TEXT_LIMIT = 4000  # characters of recognised text kept in a Reading
 # way up read below 59, all but 3 of the upright ones above 62.
 _WEAK_WORD_CONFIDENCE = 62
 _SURE_TOTAL = 0.5  # a total found with less confidence is read again another way
+_TURNS = (180, 90, 270)  # the turns tried on a page that may be the wrong way up
 _OSD_MAX_SIDE = 1400  # orientation detection works on a reduced copy (smaller, it is often wrong)
 _RETRY_TIME = 2.5  # a second reading may take this many times the first one, at most (a loaded machine)
 _RETRY_FLOOR = 1.0  # seconds always allowed to a second reading (small images)
@@ -284,9 +285,9 @@ def _tesseract_more(
 ) -> tuple[Image.Image, Readings]:
     """More Tesseract readings when no total is sure yet (readings[0] is Tesseract's first one). A total that
     other lines contradict is read again at another size first (Tesseract segments the same text differently
-    and often reads the digit right); poorly read words make the orientations not tried yet tried (RapidOCR then
-    reads the turned page too); Sauvola's local binarisation helps faded or unevenly lit prints; adaptive Otsu is the
-    last resort when no total was found at all."""
+    and often reads the digit right); on a poorly read page, the turns `_turned_first` left are tried (RapidOCR then
+    reads the turned page too); Sauvola's local binarisation helps faded or unevenly lit prints; adaptive Otsu
+    is the last resort when no total was found at all."""
     first = readings[0]
     if _sure(first[1]):
         return img, readings
@@ -335,9 +336,9 @@ def _turned_first(
     if first.confidence >= _WEAK_WORD_CONFIDENCE:
         return None, []
     rotation = _osd(img, deadline, min_confidence=_SURE_ORIENTATION)
-    candidates = [rotation] if rotation else [180, 90, 270]
+    candidates = [rotation] if rotation else list(_TURNS)
     turned = _turned_reading(img, first, candidates, deadline, limit)
-    return turned, [] if turned is not None else [a for a in (180, 90, 270) if a not in candidates]
+    return turned, [] if turned is not None else [a for a in _TURNS if a not in candidates]
 
 
 def _turned_reading(
