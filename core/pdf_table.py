@@ -1,10 +1,10 @@
-"""Tables and short text on an fpdf2 page, drawn as ``FPDF.table()`` and ``multi_cell()`` draw them, for a
+"""Tables and paragraphs on an fpdf2 page, drawn as ``FPDF.table()`` and ``multi_cell()`` draw them, for a
 fraction of their cost.
 
 fpdf breaks lines character by character, measuring the line again for each (``FPDF.table()`` twice per
-cell: to size the row, then to draw it): about 30 ms for the recap's few tables. Here a text that fits
-on one line (nearly all) is measured once and placed where fpdf would put it; only a longer text goes
-through fpdf's line breaking. The layout is the same: a padding around each cell, text centred vertically
+cell: to size the row, then to draw it): about 30 ms for the recap's few tables. Here each word is measured
+once and lines are broken at spaces, then placed where fpdf would put them (justified lines spread as fpdf
+spreads them); only what words cannot break (a word wider than the line, tabs) goes through fpdf. The layout is the same: a padding around each cell, text centred vertically
 in its row, a page break before a row that does not fit, the heading row repeated at the top of the new
 page (and never left alone).
 """
@@ -49,20 +49,23 @@ def _width(pdf: FPDF, text: str) -> float:
 
 def _words_wrapped(pdf: FPDF, text: str, width: float) -> list[str] | None:
     """``text`` broken at single spaces into lines at most ``width`` wide, as fpdf breaks words; None for
-    anything else (several spaces, tabs, line breaks, soft hyphens, a word wider than the line)."""
+    anything else (several spaces, tabs, line breaks, soft hyphens, a word wider than the line). Each word is
+    measured once: a line's width is its words' and spaces' (the core fonts have no kerning)."""
     if any(c in text for c in "\n\t\u00ad") or "  " in text:
         return None
+    space = _width(pdf, " ")
     lines: list[str] = []
-    line = ""
+    line, used = "", 0.0
     for word in text.split(" "):
-        candidate = f"{line} {word}" if line else word
-        if _width(pdf, candidate) <= width:
-            line = candidate
+        size = _width(pdf, word)
+        if line and used + space + size <= width:
+            line, used = f"{line} {word}", used + space + size
             continue
-        if not line or _width(pdf, word) > width:
+        if size > width:
             return None
-        lines.append(line)
-        line = word
+        if line:
+            lines.append(line)
+        line, used = word, size
     return [*lines, line]
 
 
@@ -135,16 +138,35 @@ def draw_table(
 
 
 def write_text(pdf: FPDF, w: float, h: float, text: str, *, align: str = "J", new_x: str = "LMARGIN") -> None:
-    """``pdf.multi_cell(w, h, text, align=align, new_x=new_x, new_y="NEXT")``, each line drawn with ``cell()``
-    when every line of ``text`` fits in ``w`` (justified text is left-aligned on its last line: on each, here).
-    fpdf's line breaking costs about half a millisecond even for one short line."""
+    """``pdf.multi_cell(w, h, text, align=align, new_x=new_x, new_y="NEXT")``, broken into lines at single
+    spaces here (fpdf's line breaking only for what words cannot do: it costs about half a millisecond even
+    for one short line). Justified text is spread to the full width on each line but a paragraph's last."""
     x = pdf.x
     width = w or pdf.w - pdf.r_margin - x
-    lines = text.split("\n")
-    if any(_width(pdf, line) > width - 2 * pdf.c_margin for line in lines):
+    paragraphs = [_words_wrapped(pdf, line, width - 2 * pdf.c_margin) for line in text.split("\n")]
+    if any(lines is None for lines in paragraphs):
         pdf.multi_cell(w, h, text, align=align, new_x=new_x, new_y="NEXT")
         return
-    for line in lines:
-        pdf.set_x(x)
-        pdf.cell(width, h, line, align="L" if align == "J" else align, new_x="LEFT", new_y="NEXT")
+    for lines in paragraphs:
+        assert lines is not None
+        for k, line in enumerate(lines):
+            pdf.set_x(x)
+            if align == "J" and k < len(lines) - 1:
+                _justified(pdf, width, h, line)
+            else:
+                pdf.cell(width, h, line, align="L" if align == "J" else align, new_x="LEFT", new_y="NEXT")
     pdf.set_x(x if new_x == "LEFT" else pdf.l_margin)
+
+
+def _justified(pdf: FPDF, width: float, h: float, line: str) -> None:
+    """One line of words spread over ``width`` (less the cell margins), where ``cell()`` would put it."""
+    if pdf.will_page_break(h):
+        pdf.add_page()
+    words = line.split(" ")
+    x, y = pdf.x, pdf.y
+    gap = (width - 2 * pdf.c_margin - sum(_width(pdf, word) for word in words)) / max(len(words) - 1, 1)
+    left = x + pdf.c_margin
+    for k, word in enumerate(words):  # each word with its space (copied text keeps it), then the gap
+        pdf.text(left, y + 0.5 * h + 0.3 * pdf.font_size, word if k == len(words) - 1 else f"{word} ")
+        left += _width(pdf, word) + gap
+    pdf.set_xy(x, y + h)

@@ -381,15 +381,14 @@ def render_recap_pdf(session: Session, efm_id: int) -> bytes:
         pdf.add_page()
     pdf.heading("Attestation et signatures")
     pdf.set_font("helvetica", "", 9.5)
-    pdf.multi_cell(
+    write_text(
+        pdf,
         0,
         LINE_H,
         _pdf_text(
             f"Je soussigné(e) {person.display_name} certifie sur l'honneur l'exactitude des renseignements "
             "portés sur cet état de frais et des justificatifs joints."
         ),
-        new_x="LMARGIN",
-        new_y="NEXT",
     )
     pdf.ln(2)
     box_w, box_h, y = (pdf.epw - 10) / 3, 30, pdf.get_y()
@@ -406,7 +405,8 @@ def render_recap_pdf(session: Session, efm_id: int) -> bytes:
         pdf.set_text_color(*INK)
     pdf.set_xy(pdf.l_margin, y + box_h + 3)
     pdf.set_font("helvetica", "I", 8)
-    pdf.multi_cell(
+    write_text(
+        pdf,
         0,
         4,
         _pdf_text(
@@ -414,8 +414,6 @@ def render_recap_pdf(session: Session, efm_id: int) -> bytes:
             "mission ; les montants définitifs sont arrêtés par la DEC. Sans attestation "
             "du service fait, aucune indemnisation n'est versée."
         ),
-        new_x="LMARGIN",
-        new_y="NEXT",
     )
     return bytes(pdf.output())
 

@@ -100,3 +100,24 @@ def test_words_are_wrapped_as_fpdf_wraps_them(words: list[str], width: int) -> N
     theirs = pdf.multi_cell(width, 5, text, padding=Padding.new(PADDING), dry_run=True, output=MethodReturnValue.LINES)
     assert isinstance(theirs, list)
     assert [pdf.normalize_text(line) for line in ours] == ([str(line) for line in theirs] or [""])
+
+
+def test_a_justified_paragraph_is_spread_as_multi_cell_spreads_it() -> None:
+    text = (
+        "Je soussigné(e) Mme Claire MARTIN certifie sur l'honneur l'exactitude des renseignements portés sur cet "
+        "état de frais et des justificatifs joints, pour la mission n° DEMO-101 du 12 juin au lycée Malherbe."
+    )
+
+    def with_fpdf(pdf: FPDF) -> None:
+        pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(120, 4, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(20, 5, "suite")
+
+    def with_ours(pdf: FPDF) -> None:
+        write_text(pdf, 0, 5, text)
+        write_text(pdf, 120, 4, text)
+        pdf.cell(20, 5, "suite")
+
+    ours = _words(with_ours)
+    assert len({top for *_, top in ours}) >= 5  # several lines, each but a paragraph's last spread
+    assert ours == _words(with_fpdf)
