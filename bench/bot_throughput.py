@@ -2,7 +2,7 @@
 emulator, against a bare aiogram-dialog bot (two windows and a button, no database, no rules) through the
 same emulator, measured in the same run.
 
-Usage: .venv/bin/python bench/bot_throughput.py [--users 20] [--rounds 1] [--load-users 200] [--load-seconds 60]
+Usage: .venv/bin/python bench/bot_throughput.py [--users 20] [--rounds 3] [--load-users 200] [--load-seconds 60]
 Prints three figures: the rate ratio bot/bare with `--users` conversations at once (goal >= 0.5), the p99
 step latency of one conversation alone (goal < 50 ms), and the p99 step latency under a realistic load,
 `--load-users` conversations each stepping every 2 s on average (Poisson) for `--load-seconds` (goal <
@@ -417,7 +417,7 @@ async def main(users: int, rounds: int, solo_rounds: int, load_users: int, load_
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20, help="conversations running at once")
-    parser.add_argument("--rounds", type=int, default=1, help="declarations per user in the rate phase")
+    parser.add_argument("--rounds", type=int, default=3, help="declarations per user in the rate phase")
     parser.add_argument("--solo-rounds", type=int, default=3, help="declarations of the lone user (latency)")
     parser.add_argument("--load-users", type=int, default=200, help="paced conversations of the load phase")
     parser.add_argument("--load-seconds", type=float, default=60, help="length of the load phase (0: skip it)")
