@@ -344,6 +344,11 @@ def parse_moment(text: str, *, reference: datetime, day: datetime | None = None)
             raise InvalidInput(f"Heure manquante après la date {_quote(text)}. Exemple attendu : {example}")
     if precise is not None:
         raise InvalidInput(f"{precise.message.rsplit(' Exemple attendu', 1)[0]} Exemple attendu : {example}")
+    if _is_time(" ".join(words)):  # a time alone where no day is implied: the example takes that time
+        typed = parse_time(" ".join(words))
+        raise InvalidInput(
+            f"Date manquante avant l'heure {_quote(text)}. Exemple attendu : {format_date(reference)} {typed:%H:%M}"
+        )
     raise InvalidInput(
         f"Date et heure invalides : {_quote(text)}. Indiquez la date puis l'heure. Exemple attendu : {example}"
     )

@@ -4,9 +4,9 @@ fraction of their cost.
 fpdf breaks lines character by character, measuring the line again for each (``FPDF.table()`` twice per
 cell: to size the row, then to draw it): about 30 ms for the recap's few tables. Here each word is measured
 once and lines are broken at spaces, then placed where fpdf would put them (justified lines spread as fpdf
-spreads them); only what words cannot break (a word wider than the line, tabs) goes through fpdf. The layout is the same: a padding around each cell, text centred vertically
-in its row, a page break before a row that does not fit, the heading row repeated at the top of the new
-page (and never left alone).
+spreads them); only what words cannot break (a word wider than the line, tabs) goes through fpdf. The
+layout is the same: a padding around each cell, text centred vertically in its row, a page break before a
+row that does not fit, the heading row repeated at the top of the new page (and never left alone).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""Receipts: the file rule (type by content, size), storage, and the OCR reading's arrival.
+"""Receipts: the file rule (type by content, size, the file opens), storage, and the OCR reading's arrival.
 
-Chat and e-mail use the same rule: gif, jpeg, png or pdf, sniffed from the bytes, 5 MB at most. An iPhone's
+Chat and e-mail use the same rule: gif, jpeg, png or pdf, sniffed from the bytes, 5 MB at most, and a file
+that opens (an image decoded to its end, a PDF neither damaged nor locked by a password). An iPhone's
 HEIC/HEIF photo is converted to JPEG and a photo over 5 MB is made smaller (while it stays legible); the file as
 sent is kept beside (``original_key``). Several photos of one receipt can be joined into one PDF
 (:func:`join_photos`). A receipt can be removed, its file replaced, or moved to another mission of the person.
@@ -27,7 +28,8 @@ from core.filestore import receipt_store, sha256_hex
 from core.french import format_amount, format_size
 from core.models import EtatDeFrais, Receipt, utcnow
 from core.ops.privacy import PURGED
-from ocr.images import ImageRejected, check_pixels
+from ocr.images import ImageRejected, check_image
+from ocr.pdf import PdfRejected, page_count
 from ocr.sniff import mime_type
 
 log = logging.getLogger(__name__)
@@ -81,8 +83,8 @@ def check_receipt_file(data: bytes, name: str = "") -> str:
         raise InvalidInput(f"{label} est vide.")
     mime = sniff_type(data)
     if mime in PHOTO_TYPES:
-        try:
-            check_pixels(data)  # a decompression bomb is refused before anything decodes it
+        try:  # a decompression bomb is refused before anything decodes it; a HEIF photo is decoded once, below
+            check_image(data, decode=mime not in HEIF_TYPES)
         except ImageRejected as exc:
             raise InvalidInput(f"{label} n'est pas accepté. {exc}") from None
     if mime in HEIF_TYPES or (len(data) > MAX_RECEIPT_BYTES and mime in PHOTO_TYPES):
@@ -93,6 +95,11 @@ def check_receipt_file(data: bytes, name: str = "") -> str:
         raise _too_big(label, data)
     if mime not in ALLOWED_TYPES:
         raise _refused(label, mime)
+    if mime == "application/pdf":
+        try:
+            page_count(data)  # opens: neither damaged nor locked by a password
+        except PdfRejected as exc:
+            raise InvalidInput(f"{label} n'est pas accepté. {exc}") from None
     return mime
 
 

@@ -20,6 +20,9 @@ MAX_SIDE = 30_000  # Tesseract refuses sides over 32767 pixels; no receipt needs
 MAX_ASPECT = 60  # longer than wide by more than this: a strip of pixels, not a receipt
 
 
+DAMAGED = "Image illisible ou endommagée : envoyez un fichier JPEG, PNG ou GIF valide."
+
+
 class ImageRejected(Exception):
     """The image cannot be read; the message is French and user-facing."""
 
@@ -63,15 +66,32 @@ def _open_within_limit(data: bytes) -> Image.Image:
     return img
 
 
-def check_pixels(data: bytes) -> None:
-    """Refuse (ImageRejected, French) an image whose header gives more than MAX_PIXELS, a decompression bomb,
-    before anything decodes it; bytes that are no image are not this check's business."""
+def check_image(data: bytes, *, decode: bool = True) -> None:
+    """Refuse (ImageRejected, French) an image no reader could use: over MAX_PIXELS or a decompression bomb
+    (judged from the header, before anything is decoded), of a size no receipt has, or, with ``decode``,
+    that does not open or whose pixels stop short or are corrupt (a JPEG is decoded at an eighth of its size:
+    every byte is still read). Without ``decode``, what does not open is left to the caller."""
     try:
-        _open_within_limit(data).close()
+        img = _open_within_limit(data)
     except ImageRejected:
         raise
-    except Exception:  # noqa: BLE001 - not an image the reader opens: judged elsewhere
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many types on bad bytes
+        if decode:
+            raise ImageRejected(DAMAGED) from exc
         return
+    with img:
+        check_shape(*img.size)
+        if not decode:
+            return
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                img.draft("RGB", (max(1, img.width // 8), max(1, img.height // 8)))
+                img.load()
+        except Image.DecompressionBombError as exc:
+            raise _bomb(exc) from exc
+        except (OSError, ValueError, SyntaxError, EOFError) as exc:
+            raise ImageRejected(DAMAGED) from exc
 
 
 def load_image(data: bytes) -> Image.Image:
@@ -89,7 +109,7 @@ def load_image(data: bytes) -> Image.Image:
     except Image.DecompressionBombError as exc:  # a frame past the first one
         raise _bomb(exc) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise ImageRejected("Image illisible ou endommagée : envoyez un fichier JPEG, PNG ou GIF valide.") from exc
+        raise ImageRejected(DAMAGED) from exc
     try:
         ImageOps.exif_transpose(img, in_place=True)
     except Exception:  # a broken EXIF block must not stop the reading

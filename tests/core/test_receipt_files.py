@@ -6,9 +6,9 @@ import pytest
 
 from core.errors import InvalidInput
 from core.receipts import MAX_RECEIPT_BYTES, check_receipt_file
-from tests.mail.factory import docx_bytes
+from tests.mail.factory import docx_bytes, encrypted_pdf_bytes, pdf_bytes, photo_bytes
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = photo_bytes("PNG", size=(300, 400))
 HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
 
 
@@ -20,7 +20,7 @@ def refusal(data: bytes, name: str) -> str:
 
 def test_the_type_comes_from_the_bytes_not_the_name() -> None:
     assert check_receipt_file(PNG, "ticket.pdf") == "image/png"
-    assert check_receipt_file(b"%PDF-1.7\n...", "scan.jpg") == "application/pdf"
+    assert check_receipt_file(pdf_bytes(), "scan.jpg") == "application/pdf"
     assert "n'est pas un format accepté" in refusal(b"just text", "facture.pdf")
 
 
@@ -35,8 +35,6 @@ def test_common_refused_formats_are_named_with_a_way_out() -> None:
 
 
 def test_size_and_emptiness() -> None:
-    big_photo = refusal(PNG + b"\x00" * MAX_RECEIPT_BYTES, "x.png")
-    assert "trop volumineux (5,0 Mo) : 5 Mo au maximum. Envoyez une photo moins lourde" in big_photo
     big_pdf = refusal(b"%PDF-1.4\n" + b"\x00" * (MAX_RECEIPT_BYTES + 200_000), "scan.pdf")
     assert "« scan.pdf » est trop volumineux (5,2 Mo)" in big_pdf and "Envoyez un PDF plus léger" in big_pdf
     assert "« x.png » est vide" in refusal(b"", "x.png")
@@ -48,3 +46,18 @@ def test_mail_replies_state_the_limit_of_the_receipt_rule() -> None:
 
     assert MAX_RECEIPT_BYTES == 5 * 1024 * 1024 and receipts.MAX_RECEIPT_SIZE == "5 Mo"
     assert receipts.FILE_RULE in replies.ADVICE_TOO_LARGE
+
+
+def test_a_file_that_does_not_open_is_refused_at_once_saying_why() -> None:
+    """What the DEC could not open either is refused when it arrives, not accepted and explained later."""
+    jpeg = photo_bytes("JPEG", size=(900, 1200))
+    for broken in (jpeg[: len(jpeg) // 2], jpeg[:200] + bytes(range(256)) * 40, b"\x89PNG\r\n\x1a\n" + b"\x00" * 64):
+        assert "n'est pas accepté. Image illisible ou endommagée" in refusal(broken, "ticket.jpg")
+    assert "Image trop petite (4×4 pixels)" in refusal(photo_bytes("PNG", size=(4, 4)), "point.png")
+    locked = refusal(encrypted_pdf_bytes(), "facture.pdf")
+    assert "« facture.pdf » n'est pas accepté. Ce PDF est protégé par un mot de passe" in locked
+    pdf = pdf_bytes()
+    garbled = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Cata" + bytes(range(256)) * 8
+    for broken in (pdf[: len(pdf) // 3], garbled):
+        assert "n'est pas accepté. Ce PDF est illisible ou endommagé" in refusal(broken, "facture.pdf")
+    assert check_receipt_file(jpeg, "ticket.jpg") == "image/jpeg"

@@ -39,6 +39,12 @@ def test_a_date_without_time_asks_for_the_time_and_gibberish_stays_generic() -> 
     assert _moment_error("demain matin").startswith("Date et heure invalides : « demain matin »")
 
 
+def test_a_time_without_date_asks_for_the_date_with_that_time_in_the_example() -> None:
+    assert _moment_error("7h") == "Date manquante avant l'heure « 7h ». Exemple attendu : 20/02/2026 07:00"
+    assert _moment_error("18 h 45").endswith("Exemple attendu : 20/02/2026 18:45")
+    assert _moment_error("25h").startswith("Heure invalide : « 25h »")  # a wrong time is still named as such
+
+
 def test_moments_still_parse() -> None:
     assert parse_moment("02/12 7h30", reference=MISSION_DAY) == datetime(2026, 12, 2, 7, 30)
     assert parse_moment("19:00", reference=MISSION_DAY, day=MISSION_DAY) == datetime(2026, 2, 20, 19, 0)

@@ -20,6 +20,16 @@ def pdf_bytes(text: str = "Facture SNCF - Total 42,50 EUR") -> bytes:
     return bytes(pdf.output())
 
 
+def encrypted_pdf_bytes(text: str = "Hotel - Total 89,00 EUR") -> bytes:
+    """A PDF that opens only with its password."""
+    pdf = FPDF()
+    pdf.set_encryption(owner_password="proprietaire", user_password="secret")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=14)
+    pdf.cell(0, 10, text)
+    return bytes(pdf.output())
+
+
 def photo_bytes(fmt: str = "JPEG", size: tuple[int, int] = (640, 480), seed: int = 1) -> bytes:
     """A noisy photo-like image (large enough not to look like a logo)."""
     rng = random.Random(seed)
