@@ -200,6 +200,10 @@ _REFUSED_KINDS: dict[str, tuple[str, str]] = {  # common refused types: (what it
         " Faites une capture d'écran de la photo, ou choisissez sur l'iPhone "
         "Réglages > Appareil photo > Formats > « Le plus compatible » avant de reprendre la photo.",
     ),
+    "application/pkcs7-mime": (
+        "message chiffré S/MIME",
+        " Imag'in ne peut pas ouvrir un message chiffré : renvoyez-le sans chiffrement, justificatifs joints.",
+    ),
     "image/avif": ("image AVIF", _AS_JPEG),
     "image/webp": ("image WebP", _AS_JPEG),
     "image/tiff": ("image TIFF", _AS_JPEG),

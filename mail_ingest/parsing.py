@@ -19,6 +19,8 @@ from email.policy import EmailPolicy
 from email.utils import collapse_rfc2231_value, getaddresses
 from typing import Any
 
+from asn1crypto import cms
+
 from core.mail.message import IncomingFile, IncomingMail
 
 MAX_BODY_CHARS = 100_000
@@ -34,6 +36,7 @@ SIGNATURE_TYPES = {
     "application/pgp-signature",
     "application/pgp-keys",
 }
+PKCS7_MIME_TYPES = {"application/pkcs7-mime", "application/x-pkcs7-mime"}  # S/MIME, signed as a whole or encrypted
 TOO_LARGE = "TooDeepOrTooManyParts"
 BROKEN_STRUCTURE_DEFECTS = (
     email_errors.StartBoundaryNotFoundDefect,
@@ -116,7 +119,8 @@ def parse_message(raw: bytes, *, trusted_authserv_ids: frozenset[str] = frozense
     msg = BytesParser(policy=policy).parsebytes(raw)
     defects: list[str] = []
     files: list[IncomingFile] = []
-    broken = _walk(msg, forwarded=False, files=files, defects=defects, depth=0)
+    content = _signed_content(msg, defects) or msg  # a message signed as a whole: what it carries
+    broken = _walk(content, forwarded=False, files=files, defects=defects, depth=0)
     from_name, from_address = _first_address(msg, "from")
     mail = IncomingMail(
         message_id=one_line(_header(msg, "message-id"))[:255],
@@ -124,7 +128,7 @@ def parse_message(raw: bytes, *, trusted_authserv_ids: frozenset[str] = frozense
         from_name=from_name,
         recipients=tuple(_addresses(msg, RECIPIENT_HEADERS)),
         subject=one_line(_header(msg, "subject"))[:500],
-        body_text=_body_text(msg, defects),
+        body_text=_body_text(content, defects),
         auth_failures=tuple(_auth_failures(msg, trusted_authserv_ids)),
         auth_passes=tuple(_auth_passes(msg, trusted_authserv_ids)),
         references=tuple(_references(msg)),
@@ -267,6 +271,9 @@ def _walk(part: Message, *, forwarded: bool, files: list[IncomingFile], defects:
         return broken
     if depth == 0 and part.get_content_maintype() == "multipart":
         return True  # declared multipart but no part could be found
+    signed = _signed_content(part, defects) if depth else None  # the message itself: unwrapped by the caller
+    if signed is not None:
+        return _walk(signed, forwarded=forwarded, files=files, defects=defects, depth=depth + 1) or broken
     candidate = _candidate(part, forwarded=forwarded, position=len(files) + 1, defects=defects)
     if candidate is not None:
         files.append(candidate)
@@ -288,6 +295,26 @@ def _forwarded_message(part: Message, defects: list[str]) -> Message | None:
     except (binascii.Error, ValueError, LookupError):
         defects.append("UndecodableForwardedMessage")
         return inner
+
+
+def _signed_content(part: Message, defects: list[str]) -> Message | None:
+    """The MIME entity an opaque S/MIME signature carries (``smime-type=signed-data``: the content is inside
+    the signature, where a mail client shows it), parsed as a message; None for any other part, an encrypted
+    one included (it stays a file, refused as such). The signature is not checked: the sender is matched as
+    for any message."""
+    if part.get_content_type() not in PKCS7_MIME_TYPES:
+        return None
+    try:
+        info = cms.ContentInfo.load(part.get_payload(decode=True) or b"")
+        if info["content_type"].native != "signed_data":
+            return None
+        content = info["content"]["encap_content_info"]["content"].native
+    except Exception:  # noqa: BLE001 - asn1crypto raises many types on bad DER
+        defects.append("UnreadableSignedData")
+        return None
+    if not isinstance(content, bytes):
+        return None
+    return BytesParser(policy=part.policy).parsebytes(content)
 
 
 def _candidate(part: Message, *, forwarded: bool, position: int, defects: list[str]) -> IncomingFile | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import filetype
 
 PDF = "application/pdf"
+PKCS7 = "application/pkcs7-mime"  # an S/MIME message part (DER: a SEQUENCE, then the PKCS #7 content type OID)
+_PKCS7_OID = bytes.fromhex("06092a864886f70d0107")  # 1.2.840.113549.1.7 (signed, enveloped... data)
 READABLE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/bmp", "image/tiff", "image/webp"})
 
 
@@ -16,6 +18,8 @@ def mime_type(data: bytes) -> str | None:
     kind = filetype.guess(data[:8192])
     if kind is not None:
         return str(kind.mime)
+    if data[:1] == b"\x30" and _PKCS7_OID in data[2 : 8 + len(_PKCS7_OID)]:
+        return PKCS7
     return PDF if b"%PDF-" in data[:1024] else None
 
 

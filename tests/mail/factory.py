@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import random
 import zipfile
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.x509.oid import NameOID
 from fpdf import FPDF
 from PIL import Image
 
@@ -58,6 +65,35 @@ def big_pdf_bytes(megabytes: float = 5.5) -> bytes:
     """A PDF-looking file above the 5 MB receipt limit."""
     head = pdf_bytes()
     return head + b"%" + b"x" * int(megabytes * 1024 * 1024)
+
+
+def smime(entity: bytes, *, encrypted: bool) -> bytes:
+    """A MIME entity as an S/MIME mail client sends it, as a part (headers, blank line, base64 body): signed as
+    a whole (opaque signed-data: the entity inside the signature) or encrypted, with a throwaway certificate."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Ines Leroy")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    if encrypted:
+        der = pkcs7.PKCS7EnvelopeBuilder().set_data(entity).add_recipient(cert).encrypt(serialization.Encoding.DER, [])
+    else:
+        signer = pkcs7.PKCS7SignatureBuilder().set_data(entity).add_signer(cert, key, hashes.SHA256())
+        der = signer.sign(serialization.Encoding.DER, [])
+    kind = "enveloped-data" if encrypted else "signed-data"
+    headers = (
+        f'Content-Type: application/pkcs7-mime; smime-type={kind}; name="smime.p7m"\r\n'
+        'Content-Disposition: attachment; filename="smime.p7m"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+    )
+    return headers.encode() + base64.encodebytes(der).replace(b"\n", b"\r\n")
 
 
 def message(

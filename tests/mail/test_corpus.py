@@ -185,6 +185,30 @@ def corpus() -> dict[str, Case]:
             [("", ACCEPTED), ("photo.JPG", ACCEPTED), ("facture.pdf", ACCEPTED), ("ticket.pdf", ACCEPTED)],
             ("pièce jointe n° 1 (sans nom)",),
         ),
+        "smime_signed_as_a_whole": Case(  # the files are inside the signature (opaque signed-data)
+            head("smime_signed_as_a_whole")
+            + factory.smime(
+                multipart(
+                    "mixed",
+                    [
+                        TEXT,
+                        attachment(pdf("signed"), name="taxi signé.pdf"),
+                        attachment(jpeg, "image/jpeg", name="repas.jpg"),
+                    ],
+                ),
+                encrypted=False,
+            ),
+            MailState.PROCESSED,
+            [("taxi signé.pdf", ACCEPTED), ("repas.jpg", ACCEPTED)],
+            ("taxi signé.pdf",),
+        ),
+        "smime_encrypted": Case(
+            head("smime_encrypted")
+            + factory.smime(multipart("mixed", [TEXT, attachment(pdf("secret"))]), encrypted=True),
+            MailState.PROCESSED,
+            [("smime.p7m", REJECTED)],
+            ("(message chiffré S/MIME)", "renvoyez-le sans chiffrement"),
+        ),
         "bytes_unlike_the_name": Case(
             mixed(
                 "bytes_unlike_the_name",
