@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import logging
 
 import pdfplumber
 import pypdfium2 as pdfium
+from pdfplumber.page import Page
 from PIL import Image
 
 from ocr.images import MAX_PIXELS, ImageRejected, check_shape
 
 MAX_PAGES = 10  # pages read per document; the rest are ignored
 RENDER_DPI = 300  # scanned pages are rendered at this resolution (capped by MAX_PIXELS)
-MIN_TEXT_CHARS = 25  # fewer visible characters on a page: treat it as a scan
+MIN_TEXT_CHARS = 25  # fewer visible characters on a page with an image or drawn shapes: treat it as a scan
 
 # pdfminer logs every oddity of real-world PDFs at WARNING level.
 logging.getLogger("pdfminer").setLevel(logging.ERROR)
@@ -60,16 +62,41 @@ def page_texts(data: bytes, pages: int) -> list[str | None]:
     try:
         for page in pdf.pages[:pages]:
             try:
-                text = page.extract_text(layout=False) or ""
+                text = _page_text(pdf, page)
             except Exception:  # a damaged page is OCRed instead
-                text = ""
-            texts.append(text if sum(not c.isspace() for c in text) >= MIN_TEXT_CHARS else None)
+                text, scan = "", True
+            else:
+                scan = sum(not c.isspace() for c in text) < MIN_TEXT_CHARS and bool(page.images or page.curves)
+            texts.append(None if scan else text)
     except Exception:  # pdfminer cannot lay the pages out (no MediaBox...): pdfium renders them for OCR
         texts = [None] * pages
     finally:
         with contextlib.suppress(Exception):  # closing lays the pages out again
             pdf.close()
     return texts
+
+
+def _page_text(pdf: pdfplumber.PDF, page: Page) -> str:
+    """The page's text in reading order. A page turned by its /Rotate entry whose characters run left to right
+    where they are drawn (a page turned in a viewer) is read as drawn: turned, its lines would come out
+    backwards or one word a line. A page of short text with nothing drawn besides (a « page 2/2 ») is text,
+    not a scan: there is nothing more for OCR to read on it."""
+    if page.rotation:
+        unturned = copy.copy(page.page_obj)
+        unturned.rotate, unturned.attrs = 0, {**page.page_obj.attrs, "Rotate": 0}
+        as_drawn = Page(pdf, unturned, page_number=page.page_number, initial_doctop=page.initial_doctop)
+        if _left_to_right(as_drawn.chars):
+            page = as_drawn
+    return str(page.extract_text(layout=False) or "")
+
+
+def _left_to_right(chars: list[dict[str, object]]) -> bool:
+    """Most characters are drawn upright, running left to right, in the page's own coordinates."""
+    upright = 0
+    for char in chars:
+        a, b = char["matrix"][:2]  # type: ignore[index]
+        upright += a > 0 and abs(b) <= 0.01 * a
+    return upright > len(chars) / 2
 
 
 def render_page(data: bytes, index: int, dpi: int = RENDER_DPI) -> Image.Image:

@@ -124,3 +124,48 @@ def test_a_pdf_page_shaped_like_a_strip_is_refused_with_a_reason() -> None:
     reading = ocr.read(data, "bande.pdf", time_limit=60)
     assert reading.total is None and reading.error is not None
     assert "Page 1 du PDF" in reading.error and "dimensions inhabituelles" in reading.error
+
+
+HOTEL = ["HOTEL DU CENTRE", "12 rue de la Gare 14000 CAEN", "Facture du 14/03/2026", "Nuitee 1 x 78,00"]
+HOTEL += ["Taxe de sejour 1,65", "TOTAL TTC 79,65 EUR", "Paiement CB 79,65"]
+
+
+def _text_pdf(pages: list[list[str]], turned_content: int = 0) -> FPDF:
+    doc = FPDF()
+    doc.set_font("helvetica", size=12)
+    for lines in pages:
+        doc.add_page()
+        with doc.rotation(turned_content, x=105, y=148):  # the text itself drawn turned, when asked
+            for line in lines:
+                doc.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+    return doc
+
+
+def _with_page_rotation(data: bytes, degrees: int) -> bytes:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(data)
+    doc[0].set_rotation(degrees)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def test_a_text_pdf_turned_by_its_page_rotation_is_read_as_drawn() -> None:
+    """A page turned in a viewer (/Rotate) keeps its text upright where it is drawn: read there, not backwards."""
+    upright = bytes(_text_pdf([HOTEL]).output())
+    for degrees in (90, 180, 270):
+        reading = ocr.read(_with_page_rotation(upright, degrees), "facture.pdf")
+        assert reading.engine == "text", degrees
+        assert (reading.total, str(reading.date)) == (Decimal("79.65"), "2026-03-14"), degrees
+    # text drawn turned, the page's rotation setting it upright: read as it is shown
+    turned = _with_page_rotation(bytes(_text_pdf([HOTEL], turned_content=90).output()), 90)
+    reading = ocr.read(turned, "facture.pdf")
+    assert reading.engine == "text" and reading.total == Decimal("79.65")
+
+
+def test_pages_of_short_text_with_nothing_else_drawn_are_not_read_as_scans() -> None:
+    """A « page 2/12 » footer alone is text, not a scan to OCR (twelve pages took over eight seconds)."""
+    pages = [HOTEL, *([f"Conditions page {n}/12"] for n in range(2, 13))]
+    reading = ocr.read(bytes(_text_pdf(pages).output()), "facture.pdf")
+    assert reading.engine == "text" and reading.total == Decimal("79.65")
