@@ -72,6 +72,7 @@ _TVA_RE = _any_re(_words("tax"))
 _ROUNDING = _any_re(_words("rounding"))
 _INCLUDING = _any_re(_words("including"))
 _GROSS_RE = _any_re(_words("gross"))
+_BILLED_RE = _any_re(_words("billed"))
 _VAT_HEADER_RE = _any_re([w for w in _words("vat_header") if w != "%"])
 _EXCLUDE_RE = _any_re(_words("exclude") + _words("net") + _words("tax") + _words("rounding"))
 _EXCLUDE_RES = [_EXCLUDE_RE, *_CHANGE_RES, *_SUBTOTAL_RES]
@@ -309,6 +310,10 @@ def _score_amount(col: _Collector, i: int, label: str, a: Amount, shadowed: bool
     weight, phrase = _keyword_weight(label)
     if a.short and (weight < 7 or _excluded(label)):
         return  # one decimal only: trusted next to a total keyword, nowhere else
+    if not weight and _BILLED_RE.search(label):
+        if a.value > _ZERO:
+            col.items.append((i, a.value))  # a tourist tax: an item of the bill, though its name says tax
+        return
     if _HT_RE.search(label) and not _INCLUDING.search(label):
         col.ht.append(a.value)
     elif _TVA_RE.search(label) and not _INCLUDING.search(label):

@@ -36,7 +36,7 @@ def test_cash_minus_change_in_german_contradicts_a_misread_total() -> None:
 
 
 def test_every_language_has_the_words_the_reader_needs() -> None:
-    for section in ("total", "payment", "cash", "change", "subtotal", "tax", "rounding"):
+    for section in ("total", "payment", "cash", "change", "subtotal", "tax", "rounding", "billed"):
         assert {"fr", "en", "de", "es", "it", "nl", "pt"} <= set(_VOCAB[section]), section
 
 
@@ -108,3 +108,38 @@ def test_rounded_amount_after_a_rounding_line_is_the_total_paid(label: str) -> N
 
 def test_cash_minus_change_rounded_beats_the_exact_total_when_rounding_is_printed() -> None:
     assert find_total("Item 10.02\nTOTAL 10.02\nRounding -0.02\nCASH 20.00\nCHANGE 10.00\n").total == Decimal("10.00")
+
+
+@pytest.mark.parametrize(
+    ("items", "table", "paid"),
+    [
+        (
+            ["Nuitée chambre simple x1 85,00", "Petit-déjeuner x1 9,50", "Taxe de séjour x1 2,53"],
+            ["Taux HT TVA TTC", "10,00 % 85,91 8,59 94,50", "Total 85,91 8,59 94,50"],
+            "Réglé CB 97,03",
+        ),
+        (
+            ["Übernachtung 1 x 92,00", "Frühstück 12,50", "Kurtaxe 2 x 1,80"],
+            ["MwSt-Satz Netto MwSt Brutto", "A 7% 97,66 6,84 104,50"],
+            "EC-Karte 108,10",
+        ),
+        (
+            ["Camera doppia 120,00", "Tassa di soggiorno 6,00"],
+            ["Aliquota Imponibile IVA Totale", "10% 109,09 10,91 120,00"],
+            "Pagamento carta 126,00",
+        ),
+    ],
+)
+def test_a_tourist_tax_is_an_item_of_the_bill_not_a_tax_on_it(items: list[str], table: list[str], paid: str) -> None:
+    """The VAT table covers the taxable lines only; the tourist tax, billed beside them, is part of what was
+    paid: the items, tourist tax included, add up to the payment, which is the total."""
+    result = find_total("\n".join(["HOTEL", *items, *table, paid]))
+    assert str(result.total) == paid.rsplit(" ", 1)[1].replace(",", ".")
+
+
+def test_a_misread_gesamt_is_still_the_total_word() -> None:
+    """« Gesant » (m read as n) names the total: a misread cash line (80,08 for 60,00) minus the change does
+    not replace it."""
+    assert normalize("Gesant 54,90 €").startswith("GESAMT")
+    text = "Rinderroulade 39,60\nKölsch 2,38\nKartoffelsuppe 12,92\nGesant 54,90 €\nBar 80,08\nRückgeld 5,10"
+    assert find_total(text).total == Decimal("54.90")
