@@ -12,6 +12,7 @@ import html
 import math
 import re
 import time
+from dataclasses import replace
 from email import errors as email_errors
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
@@ -20,6 +21,7 @@ from email.utils import collapse_rfc2231_value, getaddresses
 from typing import Any
 
 from asn1crypto import cms
+from tnefparse import TNEF
 
 from core.mail.message import IncomingFile, IncomingMail
 
@@ -275,7 +277,10 @@ def _walk(part: Message, *, forwarded: bool, files: list[IncomingFile], defects:
     if signed is not None:
         return _walk(signed, forwarded=forwarded, files=files, defects=defects, depth=depth + 1) or broken
     candidate = _candidate(part, forwarded=forwarded, position=len(files) + 1, defects=defects)
-    if candidate is not None:
+    unpacked = _tnef_files(candidate, defects) if candidate is not None and candidate.is_tnef else None
+    if unpacked is not None:
+        files += unpacked[: max(0, MAX_PARTS - len(files))]
+    elif candidate is not None:
         files.append(candidate)
     elif part.get_content_type() == "text/plain":
         files += _uuencoded(part, forwarded=forwarded, position=len(files) + 1)
@@ -342,6 +347,39 @@ def _candidate(part: Message, *, forwarded: bool, position: int, defects: list[s
         forwarded=forwarded,
         data=bytes(data),
     )
+
+
+def _tnef_files(packed: IncomingFile, defects: list[str]) -> list[IncomingFile] | None:
+    """The files Outlook packed into a winmail.dat (TNEF), in its place; None when it cannot be read or holds
+    no file (it then stays, refused with a way out: Outlook's HTML format)."""
+    try:
+        found = [(_tnef_name(att), bytes(att.data or b"")) for att in TNEF(packed.data).attachments]
+    except Exception:  # noqa: BLE001 - tnefparse raises many types on bad bytes
+        defects.append("UnreadableTnef")
+        return None
+    if not any(data for _, data in found):
+        return None
+    return [
+        replace(
+            packed,
+            position=packed.position + k,
+            filename=name,
+            declared_type="application/octet-stream",
+            disposition="attachment",
+            content_id=None,
+            data=data,
+        )
+        for k, (name, data) in enumerate((name, data) for name, data in found if data)
+    ]
+
+
+def _tnef_name(attachment: Any) -> str | None:
+    """A packed file's name: its long name, else its short one (None when neither decodes)."""
+    try:
+        name = attachment.long_filename()
+    except UnicodeDecodeError:
+        return None
+    return _clean_name(str(name)) if name else None
 
 
 def _uuencoded(part: Message, *, forwarded: bool, position: int) -> list[IncomingFile]:

@@ -46,8 +46,6 @@ log = logging.getLogger(__name__)
 TINY_IMAGE_SIDE = 250  # inline images below this many pixels on their longest side are signatures / logos
 BANNER_SIDE = 100  # ... and so are those below this on their shortest side (a banner, a rule)
 TINY_IMAGE_BYTES = 15_000  # an inline image that cannot be opened is judged by its size: below this, a logo
-TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
-TNEF_MAGIC = b"\x78\x9f\x3e\x22"
 IMAGE_TYPES = {"image/gif", "image/jpeg", "image/png", "image/bmp", "image/webp", "image/x-icon"}
 CLOSED_STATUSES = {
     PartStatus.VALIDATED,
@@ -168,7 +166,7 @@ def _record_attachments(session: Session, mail: InboundMail, files: Iterable[Inc
         )
         if _is_decoration(f, sniffed):
             att.state, att.reason = AttachmentState.IGNORED, "Image de signature ou logo, ignorée."
-        elif _is_tnef(f):
+        elif f.is_tnef:  # mail_ingest unpacks a readable one: this one could not be read
             att.state, att.reason = AttachmentState.REJECTED, mail_replies.tnef_reason(f.filename)
         else:
             try:
@@ -178,11 +176,6 @@ def _record_attachments(session: Session, mail: InboundMail, files: Iterable[Inc
                 att.state, att.reason = AttachmentState.REJECTED, exc.message
         mail.attachments.append(att)
     session.flush()
-
-
-def _is_tnef(f: IncomingFile) -> bool:
-    """Outlook's winmail.dat (TNEF): the real attachments are packed inside, unreadable here."""
-    return f.declared_type in TNEF_TYPES or f.data.startswith(TNEF_MAGIC)
 
 
 def _is_decoration(f: IncomingFile, sniffed: str | None) -> bool:

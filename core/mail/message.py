@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
+TNEF_MAGIC = b"\x78\x9f\x3e\x22"
+
 
 @dataclass(frozen=True)
 class IncomingFile:
@@ -16,6 +19,11 @@ class IncomingFile:
     content_id: str | None
     forwarded: bool  # found inside a forwarded message/rfc822 part
     data: bytes
+
+    @property
+    def is_tnef(self) -> bool:
+        """Outlook's winmail.dat (TNEF): the real attachments are packed inside."""
+        return self.declared_type in TNEF_TYPES or self.data.startswith(TNEF_MAGIC)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import random
+import struct
 import zipfile
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -94,6 +95,25 @@ def smime(entity: bytes, *, encrypted: bool) -> bytes:
         'Content-Disposition: attachment; filename="smime.p7m"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
     )
     return headers.encode() + base64.encodebytes(der).replace(b"\n", b"\r\n")
+
+
+def tnef(files: list[tuple[str, bytes]]) -> bytes:
+    """An Outlook winmail.dat (TNEF) packing ``files``: each its rendering, title (the name, Windows-1252, as
+    Outlook writes it) and data attributes."""
+
+    def attribute(level: int, kind: int, data: bytes) -> bytes:
+        return struct.pack("<BII", level, kind, len(data)) + data + struct.pack("<H", sum(data) & 0xFFFF)
+
+    out = struct.pack("<IH", 0x223E9F78, 0x0001)
+    out += attribute(1, 0x00089006, struct.pack("<I", 0x00010000))  # attTnefVersion
+    out += attribute(1, 0x00069007, struct.pack("<II", 1252, 0))  # attOemCodepage
+    for name, data in files:
+        out += attribute(
+            2, 0x00069002, b"\x01\x00\xff\xff\xff\xff\x01\x00\x01\x00\x00\x00\x00\x00"
+        )  # attAttachRenddata
+        out += attribute(2, 0x00018010, name.encode("cp1252") + b"\x00")  # attAttachTitle
+        out += attribute(2, 0x0006800F, data)  # attAttachData
+    return out
 
 
 def message(

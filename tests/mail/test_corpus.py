@@ -209,6 +209,21 @@ def corpus() -> dict[str, Case]:
             [("smime.p7m", REJECTED)],
             ("(message chiffré S/MIME)", "renvoyez-le sans chiffrement"),
         ),
+        "outlook_winmail_dat": Case(  # Outlook's rich text format: the files packed in a TNEF part
+            mixed(
+                "outlook_winmail_dat",
+                [
+                    attachment(
+                        factory.tnef([("hotel.pdf", pdf("tnef")), ("repas été.jpg", jpeg)]),
+                        "application/ms-tnef",
+                        name="winmail.dat",
+                    )
+                ],
+            ),
+            MailState.PROCESSED,
+            [("hotel.pdf", ACCEPTED), ("", ACCEPTED)],  # an accented short name may not decode: unnamed
+            ("hotel.pdf",),
+        ),
         "bytes_unlike_the_name": Case(
             mixed(
                 "bytes_unlike_the_name",
