@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import binascii
 import html
+import io
 import math
 import re
 import time
+import zipfile
 from dataclasses import replace
 from email import errors as email_errors
 from email.message import EmailMessage, Message
@@ -24,6 +26,7 @@ from asn1crypto import cms
 from tnefparse import TNEF
 
 from core.mail.message import IncomingFile, IncomingMail
+from core.receipts import sniff_type
 
 MAX_BODY_CHARS = 100_000
 MAX_PARTS = 200  # a message with more leaf parts than this is cut (zip-bomb style MIME trees)
@@ -51,6 +54,9 @@ _MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
 _UUENCODED = re.compile(
     r"^begin [0-7]{3,4} (?P<name>[^\r\n]{1,255})\r?\n(?P<data>(?:[ -`]{1,100}\r?\n)*)end[ \t]*\r?$", re.M
 )
+ZIP_MAX_MEMBERS = 20  # an archive of more files is left whole (refused: send the receipts one by one)
+ZIP_MAX_MEMBER_BYTES = 20 * 1024 * 1024  # a file larger than this once unpacked: the archive is left whole
+ZIP_MAX_TOTAL_BYTES = 50 * 1024 * 1024  # and so is an archive whose files unpack to more than this together
 MAX_REFERENCES = 20  # message ids kept from References (the newest), for threading the reply
 # Where a reply or a forward starts quoting (Outlook, Gmail, Thunderbird, Apple Mail; French and English).
 _QUOTE_START = re.compile(
@@ -277,7 +283,7 @@ def _walk(part: Message, *, forwarded: bool, files: list[IncomingFile], defects:
     if signed is not None:
         return _walk(signed, forwarded=forwarded, files=files, defects=defects, depth=depth + 1) or broken
     candidate = _candidate(part, forwarded=forwarded, position=len(files) + 1, defects=defects)
-    unpacked = _tnef_files(candidate, defects) if candidate is not None and candidate.is_tnef else None
+    unpacked = _packed_files(candidate, defects) if candidate is not None else None
     if unpacked is not None:
         files += unpacked[: max(0, MAX_PARTS - len(files))]
     elif candidate is not None:
@@ -349,16 +355,17 @@ def _candidate(part: Message, *, forwarded: bool, position: int, defects: list[s
     )
 
 
-def _tnef_files(packed: IncomingFile, defects: list[str]) -> list[IncomingFile] | None:
-    """The files Outlook packed into a winmail.dat (TNEF), in its place; None when it cannot be read or holds
-    no file (it then stays, refused with a way out: Outlook's HTML format)."""
-    try:
-        found = [(_tnef_name(att), bytes(att.data or b"")) for att in TNEF(packed.data).attachments]
-    except Exception:  # noqa: BLE001 - tnefparse raises many types on bad bytes
-        defects.append("UnreadableTnef")
-        return None
-    if not any(data for _, data in found):
-        return None
+def _packed_files(candidate: IncomingFile, defects: list[str]) -> list[IncomingFile] | None:
+    """The files of a container sent as an attachment (an Outlook winmail.dat, a ZIP archive), in its
+    place; None for anything else, or a container left whole (then refused with a way out)."""
+    if candidate.is_tnef:
+        return _tnef_files(candidate, defects)
+    if sniff_type(candidate.data) == "application/zip":
+        return _zip_files(candidate, defects)
+    return None
+
+
+def _unpacked(packed: IncomingFile, found: list[tuple[str | None, bytes]]) -> list[IncomingFile]:
     return [
         replace(
             packed,
@@ -369,8 +376,50 @@ def _tnef_files(packed: IncomingFile, defects: list[str]) -> list[IncomingFile] 
             content_id=None,
             data=data,
         )
-        for k, (name, data) in enumerate((name, data) for name, data in found if data)
+        for k, (name, data) in enumerate(found)
     ]
+
+
+def _zip_files(packed: IncomingFile, defects: list[str]) -> list[IncomingFile] | None:
+    """The files of a ZIP archive (folders, macOS and hidden files left out), each read no further than
+    ``ZIP_MAX_MEMBER_BYTES`` (the sizes an archive states may lie: a bomb stops there); None (the archive left
+    whole) when it cannot be read, is locked by a password, holds too many or too large files, or nothing."""
+    found: list[tuple[str | None, bytes]] = []
+    total = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(packed.data)) as archive:
+            members = [
+                m
+                for m in archive.infolist()
+                if not m.is_dir()
+                and not m.filename.startswith("__MACOSX/")
+                and not m.filename.rsplit("/", 1)[-1].startswith(".")
+            ]
+            if not members or len(members) > ZIP_MAX_MEMBERS or any(m.flag_bits & 0x1 for m in members):
+                return None
+            for member in members:
+                with archive.open(member) as f:
+                    data = f.read(ZIP_MAX_MEMBER_BYTES + 1)
+                total += len(data)
+                if len(data) > ZIP_MAX_MEMBER_BYTES or total > ZIP_MAX_TOTAL_BYTES:
+                    return None
+                if data:
+                    found.append((_clean_name(member.filename), data))
+    except Exception:  # noqa: BLE001 - zipfile raises many types on bad archives
+        defects.append("UnreadableZip")
+        return None
+    return _unpacked(packed, found) or None
+
+
+def _tnef_files(packed: IncomingFile, defects: list[str]) -> list[IncomingFile] | None:
+    """The files Outlook packed into a winmail.dat (TNEF), in its place; None when it cannot be read or holds
+    no file (it then stays, refused with a way out: Outlook's HTML format)."""
+    try:
+        found = [(_tnef_name(att), bytes(att.data or b"")) for att in TNEF(packed.data).attachments]
+    except Exception:  # noqa: BLE001 - tnefparse raises many types on bad bytes
+        defects.append("UnreadableTnef")
+        return None
+    return _unpacked(packed, [(name, data) for name, data in found if data]) or None
 
 
 def _tnef_name(attachment: Any) -> str | None:

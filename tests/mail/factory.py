@@ -97,6 +97,15 @@ def smime(entity: bytes, *, encrypted: bool) -> bytes:
     return headers.encode() + base64.encodebytes(der).replace(b"\n", b"\r\n")
 
 
+def zipped(files: list[tuple[str, bytes]]) -> bytes:
+    """A ZIP archive of ``files`` (a name ending in "/" is a folder), deflated."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files:
+            z.writestr(name, data)
+    return out.getvalue()
+
+
 def tnef(files: list[tuple[str, bytes]]) -> bytes:
     """An Outlook winmail.dat (TNEF) packing ``files``: each its rendering, title (the name, Windows-1252, as
     Outlook writes it) and data attributes."""

@@ -224,6 +224,42 @@ def corpus() -> dict[str, Case]:
             [("hotel.pdf", ACCEPTED), ("", ACCEPTED)],  # an accented short name may not decode: unnamed
             ("hotel.pdf",),
         ),
+        "zip_of_receipts": Case(  # folders, macOS resource forks and hidden files are left out
+            mixed(
+                "zip_of_receipts",
+                [
+                    attachment(
+                        factory.zipped(
+                            [
+                                ("mission/", b""),
+                                ("mission/hotel.pdf", pdf("zip hotel")),
+                                ("mission/taxi.jpg", jpeg),
+                                ("__MACOSX/mission/._hotel.pdf", b"\x00\x05\x16\x07"),
+                                ("mission/.DS_Store", b"\x00\x00\x00\x01Bud1"),
+                                ("mission/notes.docx", factory.docx_bytes()),
+                            ]
+                        ),
+                        "application/zip",
+                        name="justificatifs.zip",
+                    )
+                ],
+            ),
+            MailState.PROCESSED,
+            [("hotel.pdf", ACCEPTED), ("taxi.jpg", ACCEPTED), ("notes.docx", REJECTED)],
+            ("hotel.pdf", "« notes.docx » n'est pas un format accepté (document Word)"),
+        ),
+        "zip_left_whole": Case(  # a bomb (25 MB of zeros) and an archive of too many files: refused whole
+            mixed(
+                "zip_left_whole",
+                [
+                    attachment(factory.zipped([("scan.pdf", b"\x00" * (25 * 1024 * 1024))]), name="bombe.zip"),
+                    attachment(factory.zipped([(f"r{k}.pdf", pdf(f"r{k}")) for k in range(21)]), name="tous.zip"),
+                ],
+            ),
+            MailState.PROCESSED,
+            [("bombe.zip", REJECTED), ("tous.zip", REJECTED)],
+            ("(archive ZIP)", "sans le compresser"),
+        ),
         "bytes_unlike_the_name": Case(
             mixed(
                 "bytes_unlike_the_name",
