@@ -214,7 +214,7 @@ def corpus() -> dict[str, Case]:
                 "outlook_winmail_dat",
                 [
                     attachment(
-                        factory.tnef([("hotel.pdf", pdf("tnef")), ("repas été.jpg", jpeg)]),
+                        factory.tnef([("hotel.pdf", pdf("tnef")), ("repas été.jpg", factory.photo_bytes(seed=12))]),
                         "application/ms-tnef",
                         name="winmail.dat",
                     )
@@ -233,7 +233,7 @@ def corpus() -> dict[str, Case]:
                             [
                                 ("mission/", b""),
                                 ("mission/hotel.pdf", pdf("zip hotel")),
-                                ("mission/taxi.jpg", jpeg),
+                                ("mission/taxi.jpg", factory.photo_bytes(seed=11)),  # no other case's file
                                 ("__MACOSX/mission/._hotel.pdf", b"\x00\x05\x16\x07"),
                                 ("mission/.DS_Store", b"\x00\x00\x00\x01Bud1"),
                                 ("mission/notes.docx", factory.docx_bytes()),
