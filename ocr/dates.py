@@ -69,6 +69,8 @@ _SEP = r"\s?([/.\-])\s?"
 _GLUED_TIME = r"(?=\d{1,2}:\d{2})"  # a time of day glued to the date ("14/03/20185:57PM", RapidOCR)
 _YEAR = rf"(20\d{{2}}{_GLUED_TIME}|\d{{2}}{_GLUED_TIME}|\d{{4}}(?![\w,/-]?\d)|\d{{2}}(?![\w,/-]?\d))"
 _NUMERIC = re.compile(rf"(?<![\w.,/-])(\d{{1,2}}){_SEP}(\d{{1,2}})\s?\2\s?{_YEAR}")
+# Two different separators, one misread ("15/03-2018", "27.03/2025"): a four-digit year only.
+_MIXED_SEPARATORS = re.compile(rf"(?<![\w.,/-])(\d{{1,2}}){_SEP}(\d{{1,2}})\s?(?!\2)[/.\-]\s?(20\d{{2}})(?![\w,/-]?\d)")
 # A letter touching the day ("Datum:27.03.25" read "Datumig27.03.25"): dots or slashes only, no spaces.
 _NUMERIC_TOUCHING = re.compile(r"(?<=[A-Z])(\d{1,2})([/.])(\d{1,2})\2(\d{4}|\d{2})(?![\w,/-]?\d)")
 _ISO = re.compile(rf"(?<![\w.,/-])(\d{{4}})([/.\-])(\d{{1,2}})\2(\d{{2}}{_GLUED_TIME}|\d{{1,2}}(?!\d))")
@@ -184,7 +186,8 @@ def _candidates(upper: str, today: date) -> list[tuple[int, int, date]]:
     for m in _ISO.finditer(upper):
         if d := _make(int(m[1]), int(m[3]), int(m[4]), today):
             found.append((m.start(), m.end(), d))
-    for m in (*_NUMERIC.finditer(upper), *_NUMERIC_TOUCHING.finditer(upper), *_GLUED_BOTH.finditer(upper)):
+    numeric = (_NUMERIC, _NUMERIC_TOUCHING, _GLUED_BOTH, _MIXED_SEPARATORS)
+    for m in (m for pattern in numeric for m in pattern.finditer(upper)):
         day, month, year = int(m[1]), int(m[3]), int(m[4])
         # Day first; month first only when day first is no calendar date; then zeros misread.
         d = _calendar(year, month, day, today) or _calendar(year, day, month, today)

@@ -113,6 +113,7 @@ def test_lines_that_may_print_a_date_the_likeliest_first() -> None:
         ("V2.8206/12/201620:09:40", date(2016, 12, 6)),  # glued to the digits before and the time after
         ("Date 15 03 2025", date(2025, 3, 15)),  # split by spaces alone, after a date word
         ("Ticket 4 15 03 2025 12:10", date(2025, 3, 15)),  # or before a time of day
+        ("Date 15/03-2025 12:00", date(2025, 3, 15)),  # one separator misread as another
         ("Version 91.1.15_C", None),  # a version number is no date
     ],
 )
