@@ -16,8 +16,7 @@ VOCABULARY_FILE = Path(__file__).with_name("dates.toml")
 _CONTEXT_KINDS = ("not_transaction", "issued", "labelled", "transaction")  # in order of precedence
 # What the words before a date make of it: below zero, never the transaction date.
 _CONTEXT_SCORES = {"not_transaction": -4.0, "issued": 0.5, "labelled": 2.5, "transaction": 2.0, None: 1.0}
-
-
+_TIMED = 1.75  # a time of day beside a date (the till's stamp): a bare date then beats a labelled one without
 _AS_O_I, _AS_O_L = str.maketrans("01", "OI"), str.maketrans("01", "OL")
 
 
@@ -31,9 +30,7 @@ def _vocabulary() -> dict[str, Any]:
 def months() -> dict[str, int]:
     """Every month name and abbreviation of dates.toml (upper case, no accents) -> month number."""
     table: dict[str, int] = {}
-    for language, names in _vocabulary()["months"].items():
-        if language == "joiners":
-            continue
+    for names in _vocabulary()["months"].values():
         for month, spellings in enumerate(names, start=1):
             for name in spellings.split():
                 if table.setdefault(name, month) != month:
@@ -74,7 +71,8 @@ _MIXED_SEPARATORS = re.compile(rf"(?<![\w.,/-])(\d{{1,2}}){_SEP}(\d{{1,2}})\s?(?
 # A letter touching the day ("Datum:27.03.25" read "Datumig27.03.25"): dots or slashes only, no spaces.
 _NUMERIC_TOUCHING = re.compile(r"(?<=[A-Z])(\d{1,2})([/.])(\d{1,2})\2(\d{4}|\d{2})(?![\w,/-]?\d)")
 _ISO = re.compile(rf"(?<![\w.,/-])(\d{{4}})([/.\-])(\d{{1,2}})\2(\d{{2}}{_GLUED_TIME}|\d{{1,2}}(?!\d))")
-_JOINER = rf"(?:(?:{'|'.join(_vocabulary()['months']['joiners'])})\s)?"  # "15 de marzo de 2024"
+_JOINER = rf"(?:(?:{'|'.join(_vocabulary()['joiners'])})\s)?"  # "15 de marzo de 2024"
+_DATE_LABEL = "|".join(_vocabulary()["date_words"])
 _MONTH_WORD = r"((?=[01]?[A-Z])[A-Z01]{3,10})"  # letters, a 0 or a 1 OCR read for an O, I or L among them
 _DAY_MONTH = re.compile(
     rf"(?<![\w.,])(\d{{1,2}})(?:ER|ST|ND|RD|TH)?\.?[\s\-./]{{0,2}}{_JOINER}{_MONTH_WORD}\.?[\s\-./,]{{0,2}}{_JOINER}"
@@ -83,7 +81,7 @@ _DAY_MONTH = re.compile(
 _MONTH_DAY = re.compile(rf"\b{_MONTH_WORD}\.?\s(\d{{1,2}})(?:ST|ND|RD|TH)?,?\s(\d{{4}})(?!\d)")
 # DATE: 25032018, or 25032018 13:11 (day, month, year run together)
 _PACKED = (
-    re.compile(r"\b(?:DATE|DATUM)\W{0,3}(\d{2})(\d{2})(20\d{2})(?!\d)"),
+    re.compile(rf"\b(?:{_DATE_LABEL})\W{{0,3}}(\d{{2}})(\d{{2}})(20\d{{2}})(?!\d)"),
     re.compile(r"(?<!\d)(\d{2})(\d{2})(20\d{2})(?=\s+\d{1,2}:\d{2})"),
 )
 _TIME = re.compile(r"(?<!\d)\d{1,2}\s?[:H]\s?\d{2}(?!\d)")
@@ -96,12 +94,12 @@ _OCR_DIGIT_VALUES = {"O": "0", "Q": "0", "I": "1", "L": "1", "|": "1"}
 _GLUED_BOTH = re.compile(r"(?<=\d)(\d{2})([/.\-])(\d{2})\2(20\d{2})(?=\s?\d{1,2}:\d{2})")
 # A date split by spaces alone ("15 03 2018"), taken only after a date word or before a time of day.
 _SPACED = (
-    re.compile(r"\b(?:DATE|DATUM|FECHA|DATA)\W{0,3}(\d{1,2})\s(\d{1,2})\s(20\d{2})(?!\d)"),
+    re.compile(rf"\b(?:{_DATE_LABEL})\W{{0,3}}(\d{{1,2}})\s(\d{{1,2}})\s(20\d{{2}})(?!\d)"),
     re.compile(r"(?<![\w.,/-])(\d{1,2})\s(\d{1,2})\s(20\d{2})(?=\s+\d{1,2}\s?[:H]\s?\d{2}(?!\d))"),
 )
 _MIXED_DOTS = re.compile(r"(?<![\d.,])(\d{1,2})[.,](\d{1,2})[.,](\d{4})(?!\d)")  # 30.04,2025: a dot read as a comma
 
-_DATE_WORD = re.compile(r"\b(?:DATE|DATUM|FECHA|DATA|DATO)\b|\bDAT\w{0,3}\W")
+_DATE_WORD = re.compile(rf"\b(?:{_DATE_LABEL})\b|\bDAT\w{{0,3}}\W")
 _DIGIT_PAIRS = re.compile(r"(?<![\d.,])\d{2}\W?\d{2}\W?(?:20)?\d{2}(?![\d.,]\d)")
 _RECENT_YEARS = 10  # a misread year is repaired only into the last ten years
 _CONTEXT = 28  # characters of the same line before a date that tell what it is
@@ -168,7 +166,7 @@ def _calendar(year: int, month: int, day: int, today: date) -> date | None:
         return None
 
 
-def plausible(d: date, today: date) -> bool:
+def _plausible(d: date, today: date) -> bool:
     """A receipt's date is not in the future (a day's margin for time zones) nor older than dates.toml says."""
     window = _vocabulary()["window"]
     oldest = date(today.year - int(window["max_age_years"]), today.month, min(today.day, 28))
@@ -177,7 +175,7 @@ def plausible(d: date, today: date) -> bool:
 
 def _make(year: int, month: int, day: int, today: date) -> date | None:
     d = _calendar(year, month, day, today)
-    return d if d is not None and plausible(d, today) else None
+    return d if d is not None and _plausible(d, today) else None
 
 
 def _candidates(upper: str, today: date) -> list[tuple[int, int, date]]:
@@ -192,7 +190,7 @@ def _candidates(upper: str, today: date) -> list[tuple[int, int, date]]:
         # Day first; month first only when day first is no calendar date; then zeros misread.
         d = _calendar(year, month, day, today) or _calendar(year, day, month, today)
         d = d or _calendar(year, _zero_misread(month, 12), _zero_misread(day, 31), today)
-        if d and plausible(d, today):
+        if d and _plausible(d, today):
             found.append((m.start(), m.end(), d))
     for m in _DAY_MONTH.finditer(upper):
         if (named := _month(m[2])) and (d := _make(int(m[3]), named, int(m[1]), today)):
@@ -232,7 +230,7 @@ def find_dates(text: str, today: date | None = None) -> list[FoundDate]:
         kind = next((k for k in _CONTEXT_KINDS if context[k].search(before)), None)
         score = _CONTEXT_SCORES[kind]
         if _TIME.search(line[end - line_start :]) or _TIME.search(before):
-            score += 1.75
+            score += _TIMED
         if d > today:
             score -= 1.0
         score += 0.5 * (counts[d] - 1)
