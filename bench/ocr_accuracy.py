@@ -11,7 +11,6 @@ scores the peer's lines given to our total extraction alone (ocr.totals.find_tot
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -27,25 +26,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import ocr  # noqa: E402
+from bench.seal import split  # noqa: E402
 from ocr.totals import find_total  # noqa: E402
 
 RECEIPTS_DEV = ROOT.parent / "shared" / "data" / "receipts-dev"
 FIXTURES = ROOT / "tests" / "fixtures"
-SEALED_LIST = ROOT / "bench" / "sealed_receipts.txt"
-SEALED_SHARE = 40  # percent of receipts-dev sealed (see sealed_receipts.txt)
 GOAL = 0.95
 _TOTAL_WORD = re.compile(r"TOTAL|SUMME|TOTAAL|TOTALE|GESAMT", re.IGNORECASE)
 _PEER_AMOUNT = re.compile(r"-?\d+[.,]\d{2}(?!\d)")
-
-
-def is_sealed(name: str) -> bool:
-    """The sealing rule, chosen before the reader was changed: a hash of the file name."""
-    return int(hashlib.sha256(f"imagin-seal:{name}".encode()).hexdigest()[:8], 16) % 100 < SEALED_SHARE
-
-
-def _sealed_names() -> set[str]:
-    names = {ln.strip() for ln in SEALED_LIST.read_text(encoding="utf-8").splitlines()}
-    return {n for n in names if n and not n.startswith("#")}
 
 
 def _read(path: str) -> str | None:
@@ -113,12 +101,9 @@ def corpora() -> list[tuple[str, Path, list[dict[str, str]], bool]]:
     """(name, folder, labels, sealed) for every corpus the bench scores."""
     out: list[tuple[str, Path, list[dict[str, str]], bool]] = []
     if (RECEIPTS_DEV / "labels.jsonl").exists():
-        labels = _labels(RECEIPTS_DEV)
-        sealed = _sealed_names()
-        if sealed != {item["file"] for item in labels if is_sealed(item["file"])}:
-            raise SystemExit("bench/sealed_receipts.txt no longer matches its rule: the sealed part moved")
-        out.append(("receipts-dev tuned", RECEIPTS_DEV, [i for i in labels if i["file"] not in sealed], False))
-        out.append(("receipts-dev SEALED", RECEIPTS_DEV, [i for i in labels if i["file"] in sealed], True))
+        tuned, sealed = split(_labels(RECEIPTS_DEV), lambda item: item["file"])
+        out.append(("receipts-dev tuned", RECEIPTS_DEV, tuned, False))
+        out.append(("receipts-dev SEALED", RECEIPTS_DEV, sealed, True))
     else:
         print(f"receipts-dev: missing at {RECEIPTS_DEV}")
     for folder in sorted(p.parent for p in FIXTURES.glob("*/labels.jsonl")):

@@ -1,8 +1,9 @@
 """Field accuracy of ocr.read() per labelled corpus: date exact, kind exact, merchant match, currency.
 
 Run: .venv/bin/python bench/ocr_fields.py [--workers 2] [--verbose] [--limit N] [--only NAME]
-Corpora: ../shared/data/receipts-dev (real SROIE scans: its first 80 scans were used to tune, the other 119 are
-the sealed part, reported apart) and every folder under tests/fixtures with a labels.jsonl.
+Corpora: ../shared/data/receipts-dev (real SROIE scans) split into its tuned part and its sealed part by the seal
+of bench/seal.py (the same as bench/ocr_accuracy.py's), then every folder under tests/fixtures with a labels.jsonl.
+--verbose prints the misses of every corpus except the sealed part (never looked at while tuning).
 A merchant matches when, normalised (upper case, letters and digits), one name contains the other.
 A field missing from a corpus's labels is not scored there ("-").
 """
@@ -26,9 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import ocr  # noqa: E402
+from bench.seal import split  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "receipts-dev"
-TUNED = 80  # the first scans of receipts-dev, looked at while writing the field extraction
 SROIE_CURRENCY = "MYR"  # the SROIE receipts are Malaysian (SDN BHD companies, ringgit)
 GOAL = 0.95
 KIND_ALIASES = {"restaurant": "meal", "peage": "toll"}  # receipts_fr's older kind names
@@ -81,16 +82,18 @@ def _labels(folder: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def corpora() -> dict[str, list[tuple[Path, dict[str, Any]]]]:
-    """Corpus name -> (image path, label) with labels normalised to: date (date), kind, merchant, currency."""
-    out: dict[str, list[tuple[Path, dict[str, Any]]]] = {}
+def corpora() -> dict[str, tuple[list[tuple[Path, dict[str, Any]]], bool]]:
+    """Corpus name -> ((image path, label) with labels normalised to: date (date), kind, merchant, currency;
+    whether the corpus is sealed)."""
+    out: dict[str, tuple[list[tuple[Path, dict[str, Any]]], bool]] = {}
     if (SHARED / "labels.jsonl").exists():
         items = []
         for item in _labels(SHARED):
             label = {"date": label_date(item.get("date")), "merchant": item.get("company"), "currency": SROIE_CURRENCY}
             items.append((SHARED / item["file"], label))
-        out["receipts-dev tuned (first 80)"] = items[:TUNED]
-        out["receipts-dev sealed (last 119)"] = items[TUNED:]
+        tuned, sealed = split(items, lambda item: item[0].name)
+        out["receipts-dev tuned"] = (tuned, False)
+        out["receipts-dev SEALED"] = (sealed, True)
     else:
         print(f"receipts-dev missing at {SHARED}")
     for labels in sorted((ROOT / "tests" / "fixtures").glob("*/labels.jsonl")):
@@ -100,7 +103,7 @@ def corpora() -> dict[str, list[tuple[Path, dict[str, Any]]]]:
             label["kind"] = KIND_ALIASES.get(label["kind"], label["kind"])
             label["date"] = label_date(item.get("date"))
             items.append((labels.parent / item["file"], label))
-        out[labels.parent.name] = items
+        out[labels.parent.name] = (items, False)
     return out
 
 
@@ -111,10 +114,12 @@ def _ratio(hits: list[bool]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--verbose", action="store_true", help="print every miss")
+    parser.add_argument("--verbose", action="store_true", help="print every miss (never of the sealed part)")
     parser.add_argument("--limit", type=int, default=0, help="first N items of each corpus")
     parser.add_argument("--only", default="", help="only corpora whose name contains this")
+    parser.add_argument("--out", type=Path, help="append one JSON line per receipt read (never of the sealed part)")
     args = parser.parse_args()
+    out = open(args.out, "a", encoding="utf-8") if args.out else None
     checks: dict[str, Callable[[dict[str, Any], dict[str, Any]], bool]] = {
         "date": lambda want, got: got["date"] == want["date"].isoformat(),
         "kind": lambda want, got: got["kind"] == want["kind"],
@@ -123,7 +128,7 @@ def main() -> int:
     }
     below_goal = False
     with ProcessPoolExecutor(args.workers) as pool:
-        for name, items in corpora().items():
+        for name, (items, sealed) in corpora().items():
             if args.only not in name:
                 continue
             items = items[: args.limit or None]
@@ -132,17 +137,19 @@ def main() -> int:
             elapsed = time.monotonic() - start
             scores: dict[str, list[bool]] = {field: [] for field in checks}
             for (path, want), got in zip(items, results, strict=True):
+                if out and not sealed:
+                    print(json.dumps({"corpus": name, "file": path.name, "reading": got}), file=out, flush=True)
                 for field, check in checks.items():
                     if want.get(field) is None:
                         continue
                     ok = check(want, got)
                     scores[field].append(ok)
-                    if not ok and args.verbose:
+                    if not ok and args.verbose and not sealed:
                         print(f"  MISS {name} {path.name} {field}: expected {want[field]}, read {got[field]}")
             dates = scores["date"]
             below_goal |= bool(dates) and sum(dates) / len(dates) < GOAL
             print(
-                f"{name}: date {_ratio(dates)} (goal {GOAL:.0%}); kind {_ratio(scores['kind'])}; "
+                f"{name} ({len(items)}): date {_ratio(dates)} (goal {GOAL:.0%}); kind {_ratio(scores['kind'])}; "
                 f"merchant {_ratio(scores['merchant'])}; currency {_ratio(scores['currency'])}; "
                 f"{elapsed / max(1, len(items)):.2f} s/item with {args.workers} workers"
             )

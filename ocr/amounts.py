@@ -44,6 +44,7 @@ _AMOUNT_RE = re.compile(
     + r"|\d{1,7}(?=\s?(?:€|EUR\b))"  # whole euros with a currency mark after
     + r"|(?<=[€$£])\d{1,7}"  # whole amount after a currency mark
     + r"|(?P<short>\d{1,6}[.,]\d)"  # one decimal: a digit probably lost by OCR
+    + r"|(?:(?<=[A-Za-z:€$£]\s)|(?<=[A-Za-z:€$£]))[.,]\d{2}"  # cents without their leading zero ("RM .40")
     + r")"
     + r"(?![.,]\d|\s?%)"
     + r"(?:(?<=\d)[^\s\w.,%€$£-](?=\s|$)|(?<=\d)[a-z](?=\s|$)|(?![\w]))"  # one stray mark or letter after

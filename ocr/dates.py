@@ -1,66 +1,105 @@
-"""Receipt dates in French, English and German notations (numeric, ISO, month names); the transaction date wins
-over printed due, expiry, validity or birth dates."""
+"""Receipt dates (numeric, ISO, month names in French, English, German, Spanish, Italian, Dutch and Portuguese);
+the transaction date wins over printed due, expiry, validity, birth or print dates. Vocabulary: ocr/dates.toml."""
 
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
 
-# Month names and abbreviations, upper case without accents (FÉVR. -> FEVR, MÄRZ -> MARZ, AOÛT -> AOUT).
-_MONTH_NAMES = {
-    1: "JAN JANV JANVIER JANUARY JANUAR JANNER",
-    2: "FEB FEV FEVR FEVRIER FEBRUARY FEBRUAR",
-    3: "MAR MARS MARCH MARZ MAERZ MRZ",
-    4: "APR AVR AVRIL APRIL",
-    5: "MAY MAI",
-    6: "JUN JUIN JUNE JUNI",
-    7: "JUL JUIL JUILLET JULY JULI",
-    8: "AUG AOU AOUT AUGUST",
-    9: "SEP SEPT SEPTEMBRE SEPTEMBER",
-    10: "OCT OCTOBRE OCTOBER OKT OKTOBER",
-    11: "NOV NOVEMBRE NOVEMBER",
-    12: "DEC DECEMBRE DECEMBER DEZ DEZEMBER",
-}
-_MONTHS = {name: month for month, names in _MONTH_NAMES.items() for name in names.split()}
+VOCABULARY_FILE = Path(__file__).with_name("dates.toml")
+_CONTEXT_KINDS = ("not_transaction", "issued", "labelled", "transaction")  # in order of precedence
+# What the words before a date make of it: below zero, never the transaction date.
+_CONTEXT_SCORES = {"not_transaction": -4.0, "issued": 0.5, "labelled": 2.5, "transaction": 2.0, None: 1.0}
+_TIMED = 1.75  # a time of day beside a date (the till's stamp): a bare date then beats a labelled one without
+_AS_O_I, _AS_O_L = str.maketrans("01", "OI"), str.maketrans("01", "OL")
+
+
+@cache
+def _vocabulary() -> dict[str, Any]:
+    with open(VOCABULARY_FILE, "rb") as f:
+        return tomllib.load(f)
+
+
+@cache
+def months() -> dict[str, int]:
+    """Every month name and abbreviation of dates.toml (upper case, no accents) -> month number."""
+    table: dict[str, int] = {}
+    for names in _vocabulary()["months"].values():
+        for month, spellings in enumerate(names, start=1):
+            for name in spellings.split():
+                if table.setdefault(name, month) != month:
+                    raise ValueError(f"dates.toml: {name} names two months")
+    return table
+
+
+def _month(word: str) -> int | None:
+    """The month a word names, a zero or a one OCR read for an O, I or L repaired ("0CT", "N0V", "APR1L")."""
+    if sum(ch.isalpha() for ch in word) < 2:
+        return None
+    names = months()
+    return names.get(word) or names.get(word.translate(_AS_O_I)) or names.get(word.translate(_AS_O_L))
+
+
+def _phrase(phrase: str) -> str:
+    """A phrase of dates.toml as a pattern: whole words, any punctuation between them, * for letters."""
+    words = [
+        ("[A-Z]*" if w.startswith("*") else "") + re.escape(w.strip("*")) + ("[A-Z]*" if w.endswith("*") else "")
+        for w in phrase.split()
+    ]
+    return r"(?<![A-Z0-9])" + r"\W{0,3}".join(words) + r"(?![A-Z0-9])"
+
+
+@cache
+def _context() -> dict[str, re.Pattern[str]]:
+    """Context kind (not_transaction, issued, labelled, transaction) -> a pattern of its phrases."""
+    table = _vocabulary()["context"]
+    return {kind: re.compile("|".join(_phrase(p) for p in table[kind])) for kind in _CONTEXT_KINDS}
+
 
 _SEP = r"\s?([/.\-])\s?"
 _GLUED_TIME = r"(?=\d{1,2}:\d{2})"  # a time of day glued to the date ("14/03/20185:57PM", RapidOCR)
 _YEAR = rf"(20\d{{2}}{_GLUED_TIME}|\d{{2}}{_GLUED_TIME}|\d{{4}}(?![\w,/-]?\d)|\d{{2}}(?![\w,/-]?\d))"
 _NUMERIC = re.compile(rf"(?<![\w.,/-])(\d{{1,2}}){_SEP}(\d{{1,2}})\s?\2\s?{_YEAR}")
+# Two different separators, one misread ("15/03-2018", "27.03/2025"): a four-digit year only.
+_MIXED_SEPARATORS = re.compile(rf"(?<![\w.,/-])(\d{{1,2}}){_SEP}(\d{{1,2}})\s?(?!\2)[/.\-]\s?(20\d{{2}})(?![\w,/-]?\d)")
 # A letter touching the day ("Datum:27.03.25" read "Datumig27.03.25"): dots or slashes only, no spaces.
 _NUMERIC_TOUCHING = re.compile(r"(?<=[A-Z])(\d{1,2})([/.])(\d{1,2})\2(\d{4}|\d{2})(?![\w,/-]?\d)")
 _ISO = re.compile(rf"(?<![\w.,/-])(\d{{4}})([/.\-])(\d{{1,2}})\2(\d{{2}}{_GLUED_TIME}|\d{{1,2}}(?!\d))")
+_JOINER = rf"(?:(?:{'|'.join(_vocabulary()['joiners'])})\s)?"  # "15 de marzo de 2024"
+_DATE_LABEL = "|".join(_vocabulary()["date_words"])
+_MONTH_WORD = r"((?=[01]?[A-Z])[A-Z01]{3,10})"  # letters, a 0 or a 1 OCR read for an O, I or L among them
 _DAY_MONTH = re.compile(
-    r"(?<![\w.,])(\d{1,2})(?:ER|ST|ND|RD|TH)?\.?[\s\-./]{0,2}([A-Z]{3,9})\.?[\s\-./,]{0,2}(\d{4}|\d{2})(?![\d,.]\d)"
+    rf"(?<![\w.,])(\d{{1,2}})(?:ER|ST|ND|RD|TH)?\.?[\s\-./]{{0,2}}{_JOINER}{_MONTH_WORD}\.?[\s\-./,]{{0,2}}{_JOINER}"
+    r"(\d{4}|\d{2})(?![\d,.]\d)"
 )
-_MONTH_DAY = re.compile(r"\b([A-Z]{3,9})\.?\s(\d{1,2})(?:ST|ND|RD|TH)?,?\s(\d{4})(?!\d)")
+_MONTH_DAY = re.compile(rf"\b{_MONTH_WORD}\.?\s(\d{{1,2}})(?:ST|ND|RD|TH)?,?\s(\d{{4}})(?!\d)")
 # DATE: 25032018, or 25032018 13:11 (day, month, year run together)
 _PACKED = (
-    re.compile(r"\b(?:DATE|DATUM)\W{0,3}(\d{2})(\d{2})(20\d{2})(?!\d)"),
+    re.compile(rf"\b(?:{_DATE_LABEL})\W{{0,3}}(\d{{2}})(\d{{2}})(20\d{{2}})(?!\d)"),
     re.compile(r"(?<!\d)(\d{2})(\d{2})(20\d{2})(?=\s+\d{1,2}:\d{2})"),
 )
 _TIME = re.compile(r"(?<!\d)\d{1,2}\s?[:H]\s?\d{2}(?!\d)")
-# OCR reads a zero as O and a one as I or l between the digits of a date.
-_OCR_DIGITS = re.compile(r"(?<=[\d/.\-])[OQIL|](?=[\d/.\-])")
+# OCR reads a zero as O or Q and a one as I or l between the digits of a date, or as the first digit of its day
+# ("Q1-Nov-2017", "I5/03/2018").
+_OCR_DIGITS = re.compile(r"(?<=[\d/.\-])[OQIL|](?=[\d/.\-])|(?<![A-Z0-9])[OQIL|](?=\d[/.\-])")
 _OCR_DIGIT_VALUES = {"O": "0", "Q": "0", "I": "1", "L": "1", "|": "1"}
+# A date glued to the digits before it and to the time after it ("V2.8206/12/201620:09:40"): two-digit day
+# and month, four-digit year, a time of day right after.
+_GLUED_BOTH = re.compile(r"(?<=\d)(\d{2})([/.\-])(\d{2})\2(20\d{2})(?=\s?\d{1,2}:\d{2})")
+# A date split by spaces alone ("15 03 2018"), taken only after a date word or before a time of day.
+_SPACED = (
+    re.compile(rf"\b(?:{_DATE_LABEL})\W{{0,3}}(\d{{1,2}})\s(\d{{1,2}})\s(20\d{{2}})(?!\d)"),
+    re.compile(r"(?<![\w.,/-])(\d{1,2})\s(\d{1,2})\s(20\d{2})(?=\s+\d{1,2}\s?[:H]\s?\d{2}(?!\d))"),
+)
 _MIXED_DOTS = re.compile(r"(?<![\d.,])(\d{1,2})[.,](\d{1,2})[.,](\d{4})(?!\d)")  # 30.04,2025: a dot read as a comma
 
-# Words just before a date (upper case, no accents) that tell what the date is.
-_NOT_TRANSACTION = re.compile(
-    r"ECHEANCE|\bDUE\b|EXPIR|\bEXP\b|VALID\w*\s(?:UNTIL|TO|THRU)|JUSQU|NAISSANCE|\bNE\s?E?\s?LE\b|BIRTH|\bDOB\b|"
-    r"FALLIG|GULTIG\sBIS|"
-    r"GEBOREN|LIMITE|AVANT\sLE|\bDLC\b|\bDLUO\b|CONSOMMER|BEST\sBEFORE|\bMHD\b|\bBIS\b|\bUNTIL\b|PAYABLE|ZAHLBAR"
-)
-_ISSUED = re.compile(r"\bEMIS|EMISSION|\bISSUED|AUSGESTELLT|GEBUCHT|COMMANDE|ORDER|BOOKED|RESERV|BUCHUNG|ACHAT\sLE")
-# An explicit label ("Date :", "Rechnungsdatum") says more than a travel word or a bare preposition ("le", "du").
-_LABELLED = re.compile(r"\bDATE\b|DATUM\b|\bDT\b|FACTURE|INVOICE|RECHNUNG|BELEG|QUITTUNG|\bVENTE|\bSALE\b")
-_TRANSACTION = re.compile(
-    r"\bLE\b|\bDU\b|\bON\b|\bAM\b|\bVOM\b|ALLER|RETOUR|DEPART|ARRIVEE|VOYAGE|TRAVEL|HINFAHRT|FAHRT|GULTIG\s(?:AM|AB)|"
-    r"\bTRAJET|\bJOURNEY"
-)
-_DATE_WORD = re.compile(r"\b(?:DATE|DATUM|FECHA|DATA|DATO)\b|\bDAT\w{0,3}\W")
+_DATE_WORD = re.compile(rf"\b(?:{_DATE_LABEL})\b|\bDAT\w{{0,3}}\W")
 _DIGIT_PAIRS = re.compile(r"(?<![\d.,])\d{2}\W?\d{2}\W?(?:20)?\d{2}(?![\d.,]\d)")
 _RECENT_YEARS = 10  # a misread year is repaired only into the last ten years
 _CONTEXT = 28  # characters of the same line before a date that tell what it is
@@ -117,17 +156,26 @@ def _zero_misread(value: int, limit: int) -> int:
     return value
 
 
-def _make(year: int, month: int, day: int, today: date) -> date | None:
+def _calendar(year: int, month: int, day: int, today: date) -> date | None:
+    """The date of a calendar (a two-digit year in this century, a misread year repaired), else None."""
     if year < 100:
         year += 2000
-    year = _repair_year(year, today)
     try:
-        d = date(year, month, day)
+        return date(_repair_year(year, today), month, day)
     except ValueError:
         return None
-    if d.year < 2000 or d > date(today.year + 1, 12, 31):
-        return None
-    return d
+
+
+def _plausible(d: date, today: date) -> bool:
+    """A receipt's date is not in the future (a day's margin for time zones) nor older than dates.toml says."""
+    window = _vocabulary()["window"]
+    oldest = date(today.year - int(window["max_age_years"]), today.month, min(today.day, 28))
+    return oldest <= d <= today + timedelta(days=int(window["future_days"]))
+
+
+def _make(year: int, month: int, day: int, today: date) -> date | None:
+    d = _calendar(year, month, day, today)
+    return d if d is not None and _plausible(d, today) else None
 
 
 def _candidates(upper: str, today: date) -> list[tuple[int, int, date]]:
@@ -136,20 +184,21 @@ def _candidates(upper: str, today: date) -> list[tuple[int, int, date]]:
     for m in _ISO.finditer(upper):
         if d := _make(int(m[1]), int(m[3]), int(m[4]), today):
             found.append((m.start(), m.end(), d))
-    for m in (*_NUMERIC.finditer(upper), *_NUMERIC_TOUCHING.finditer(upper)):
+    numeric = (_NUMERIC, _NUMERIC_TOUCHING, _GLUED_BOTH, _MIXED_SEPARATORS)
+    for m in (m for pattern in numeric for m in pattern.finditer(upper)):
         day, month, year = int(m[1]), int(m[3]), int(m[4])
-        d = _make(year, month, day, today) or _make(year, day, month, today)
-        if d is None:
-            d = _make(year, _zero_misread(month, 12), _zero_misread(day, 31), today)
-        if d:
+        # Day first; month first only when day first is no calendar date; then zeros misread.
+        d = _calendar(year, month, day, today) or _calendar(year, day, month, today)
+        d = d or _calendar(year, _zero_misread(month, 12), _zero_misread(day, 31), today)
+        if d and _plausible(d, today):
             found.append((m.start(), m.end(), d))
     for m in _DAY_MONTH.finditer(upper):
-        if (named := _MONTHS.get(m[2])) and (d := _make(int(m[3]), named, int(m[1]), today)):
+        if (named := _month(m[2])) and (d := _make(int(m[3]), named, int(m[1]), today)):
             found.append((m.start(), m.end(), d))
     for m in _MONTH_DAY.finditer(upper):
-        if (named := _MONTHS.get(m[1])) and (d := _make(int(m[3]), named, int(m[2]), today)):
+        if (named := _month(m[1])) and (d := _make(int(m[3]), named, int(m[2]), today)):
             found.append((m.start(), m.end(), d))
-    for pattern in _PACKED:
+    for pattern in (*_PACKED, *_SPACED):
         for m in pattern.finditer(upper):
             if d := _make(int(m[3]), int(m[2]), int(m[1]), today):
                 found.append((m.start(1), m.end(), d))
@@ -177,18 +226,11 @@ def find_dates(text: str, today: date | None = None) -> list[FoundDate]:
         line_end = upper.find("\n", end)
         line = upper[line_start : line_end if line_end >= 0 else len(upper)]
         before = upper[max(line_start, start - _CONTEXT) : start]
-        if _NOT_TRANSACTION.search(before):
-            score = -4.0
-        elif _ISSUED.search(before):
-            score = 0.5
-        elif _LABELLED.search(before):
-            score = 2.5
-        elif _TRANSACTION.search(before):
-            score = 2.0
-        else:
-            score = 1.0
+        context = _context()
+        kind = next((k for k in _CONTEXT_KINDS if context[k].search(before)), None)
+        score = _CONTEXT_SCORES[kind]
         if _TIME.search(line[end - line_start :]) or _TIME.search(before):
-            score += 1.5
+            score += _TIMED
         if d > today:
             score -= 1.0
         score += 0.5 * (counts[d] - 1)
@@ -240,5 +282,5 @@ def reread(text: str, found: FoundDate, other: str, today: date | None = None) -
 
 
 def find_date(text: str, today: date | None = None) -> date | None:
-    """The transaction date of a receipt (day first as in France; ISO, French, English and German month names)."""
+    """The transaction date of a receipt (day first as in France; ISO; month names of dates.toml)."""
     return best_date(find_dates(text, today))

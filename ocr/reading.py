@@ -485,15 +485,16 @@ def _finish(
 
 def _read_image(data: bytes, deadline: _Deadline) -> Reading:
     view, ocr, result = _ocr_image(images.load_image(data), deadline)
-    ocr = _date_second_look(view, ocr)
+    ocr = _date_second_look(view, ocr, deadline)
     return _finish([ocr.text], _quality(ocr.confidence), "ocr", 1, deadline, result)
 
 
-def _date_second_look(img: Image.Image, ocr: engine.OcrText) -> engine.OcrText:
+def _date_second_look(img: Image.Image, ocr: engine.OcrText, deadline: _Deadline) -> engine.OcrText:
     """The transaction date's line read again by RapidOCR (better at digits: 2018 read 2016, 03 read 08): when
     it shows a valid date of the same shape, that date replaces the one read first in the text. No date read
     at all: the few lines that look like they print one are read again, and the first whose second reading
-    shows a date replaces its first reading."""
+    shows a date replaces its first reading; failing that, `_date_from_page` (only then: a receipt printing no
+    date costs no page reading)."""
     if not engine.enabled("rapidocr") or not rapid.installed():
         return ocr
     text = ocr.text
@@ -510,7 +511,21 @@ def _date_second_look(img: Image.Image, ocr: engine.OcrText) -> engine.OcrText:
             fixed = None
         if fixed is not None:
             return _with_lines_read(ocr, {row: fixed})
-    return ocr
+    return _date_from_page(img, ocr, deadline) if found is None and rows else ocr
+
+
+def _date_from_page(img: Image.Image, ocr: engine.OcrText, deadline: _Deadline) -> engine.OcrText:
+    """Still no date though some line hints at one (a date line Tesseract cut short: its box misses the date):
+    RapidOCR reads the whole page, and its line printing the transaction date is added at the end of the
+    reading."""
+    if deadline.left() < 2:
+        return ocr
+    try:
+        page = rapid.recognize(img)
+    except engine.OcrUnavailable:
+        return ocr
+    found = best_found(find_dates(page.text))
+    return ocr if found is None else dataclasses.replace(ocr, lines=(*ocr.lines, found.line))
 
 
 def _read_pdf(data: bytes, deadline: _Deadline) -> Reading:

@@ -211,6 +211,7 @@ class _Collector:
         self.items: list[tuple[int, Decimal]] = []
         self.rounding = False
         self.roundings: list[tuple[int, Decimal]] = []  # rounding lines and their adjustment (absolute)
+        self.rounded: list[tuple[int, Decimal]] = []  # rounding lines printing the rounded total itself
         self.surcharge_lines: set[int] = set()  # service charge, tax or rounding lines
 
     def position(self, i: int) -> float:
@@ -277,6 +278,8 @@ def _collect(lines: list[_Line]) -> _Collector:
         col.rounding |= bool(_ROUNDING.search(whole))
         if _ROUNDING.search(whole) and ln.amounts and abs(ln.amounts[-1].value) < _NICKEL:
             col.roundings.append((i, abs(ln.amounts[-1].value)))
+        elif _ROUNDING.search(whole) and ln.amounts and ln.amounts[-1].value % _NICKEL == 0:
+            col.rounded.append((i, ln.amounts[-1].value))
         if _SURCHARGE.search(whole):
             col.surcharge_lines.add(i)
         if product := _PRODUCT_RE.search(ln.text):
@@ -448,6 +451,11 @@ def _rounded_after(col: _Collector) -> None:
                     col.add(v, c.score + 0.5 - col.position(i), i, "derived", c.currency, "total + arrondi")
                     col.cands[-1].confirmed = True
                     break
+    for at, value in col.rounded:  # "Rounding RM 13.60" under "Total RM 13.58": the rounded total
+        for c in (c for c in col.cands if c.kind == "keyword" and c.line < at and c.value % _NICKEL):
+            if abs(value - c.value) < _NICKEL:
+                col.add(value, c.score + 0.5 - col.position(at), at, "derived", c.currency, "total arrondi imprimé")
+                break
 
 
 def _doubtful(col: _Collector, best: Candidate) -> bool:

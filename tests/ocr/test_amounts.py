@@ -41,6 +41,10 @@ from ocr.totals import find_total
         ("Total8.70", ["8.70"]),
         ("TOTALS174.90", []),  # S may be a 5: not split off a glued number
         ("Date:12.03.19", []),
+        # cents printed without their leading zero, after a label or a currency mark
+        ("CHANGE RM .40", ["0.40"]),
+        ("Rendu: ,50", ["0.50"]),
+        ("GST 12.82 .76", ["12.82"]),  # after another amount: a split number's end, not cents alone
     ],
 )
 def test_find_amounts(line: str, expected: list[str]) -> None:

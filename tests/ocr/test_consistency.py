@@ -174,3 +174,14 @@ def test_vat_table_with_a_two_line_header_keeps_its_total_row_out() -> None:
 def test_rounded_total_wins_however_often_the_exact_one_is_repeated() -> None:
     text = "Item 20.00\nItem 5.44\nTotal Sales 25.44\nRounding Adj 0.01\nAmount 25.45\nVisa 25.44\nTotal Sales 25.44\n"
     assert find_total(text).total == Decimal("25.45")
+
+
+def test_cents_printed_without_their_leading_zero_are_read() -> None:
+    result = find_total("TOTAL RM 9.60\nCASH RM 10.00\nCHANGE RM .40\n")
+    assert result.total == Decimal("9.60") and result.confirmed  # 10.00 - .40 confirms it
+
+
+def test_a_rounding_line_printing_the_rounded_total_gives_the_total_paid() -> None:
+    text = "Total Sales (Inclusive GST) RM 13.58\nRounding Adjustment RM 0.02\nRounding RM 13.60\nCASH RM 14.00\n"
+    assert find_total(text).total == Decimal("13.60")
+    assert find_total("Total RM 13.58\nRounding RM 0.00\nCASH RM 14.00\n").total == Decimal("13.58")

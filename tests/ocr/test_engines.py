@@ -150,7 +150,7 @@ def test_date_line_misread_by_tesseract_is_read_again_by_the_second_engine() -> 
         tuple(line.replace("2018", "2016") for line in first.lines), first.confidence, first.words, first.boxes
     )
     assert "2016" in misread.text
-    fixed = reading._date_second_look(img, misread)
+    fixed = reading._date_second_look(img, misread, reading._Deadline(60))
     assert "14/03/2018" in fixed.text and "CAFE" in fixed.text
     assert ocr.read(jpeg(receipt(["CAFE DU PORT", "Date: 14/03/2018 17:57", "TOTAL 12.40"], size=30))).date == date(
         2018, 3, 14
@@ -167,7 +167,26 @@ def test_a_date_tesseract_did_not_read_at_all_is_looked_for_on_the_lines_that_ma
         tuple(line.replace("15.01.24", "150124") for line in first.lines), first.confidence, first.words, first.boxes
     )
     assert find_date(lost.text) is None
-    assert find_date(reading._date_second_look(img, lost).text) == date(2024, 1, 15)
+    assert find_date(reading._date_second_look(img, lost, reading._Deadline(60)).text) == date(2024, 1, 15)
+
+
+def test_a_date_line_tesseract_cut_short_is_found_on_the_page_read_by_the_second_engine() -> None:
+    """Tesseract cut the date's line short (its text and box stop at "Date:"): the line read again shows no date;
+    RapidOCR reads the whole page and its line printing the date is added to Tesseract's reading, which is kept."""
+    lines = ["SANYU SUPPLY", "Total 8.70", "CASH 10.00", "CHANGE 1.30", "INV NO: CS-77188 Date: 10/04/2017", "MERCI"]
+    img = _prepared(receipt(lines, size=30))
+    first = engine.recognize(img, 30)
+    row = next(i for i, line in enumerate(first.lines) if "10/04/2017" in line)
+    left, top, right, bottom = first.boxes[row]
+    cut = first.lines[row].split("Date")[0] + "Date:"
+    boxes = list(first.boxes)
+    boxes[row] = (left, top, left + (right - left) * len(cut) // len(first.lines[row]), bottom)
+    lines_cut = tuple(cut if i == row else line for i, line in enumerate(first.lines))
+    lost = engine.OcrText(lines_cut, first.confidence, first.words, tuple(boxes))
+    assert find_date(lost.text) is None
+    found = reading._date_second_look(img, lost, reading._Deadline(60))
+    assert find_date(found.text) == date(2017, 4, 10)
+    assert found.lines[: len(lost.lines)] == lost.lines
 
 
 def test_second_engine_agreeing_on_a_lone_total_is_not_enough() -> None:

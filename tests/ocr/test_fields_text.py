@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from ocr.dates import best_found, date_lines, find_date, find_dates, reread
+from ocr.dates import _vocabulary, best_found, date_lines, find_date, find_dates, months, reread
 from ocr.fields import find_currency, find_trip, read_fields
 from ocr.kinds import guess_kind
 
@@ -97,3 +97,51 @@ def test_a_date_read_again_keeps_its_shape(first: str, other: str, expected: str
 def test_lines_that_may_print_a_date_the_likeliest_first() -> None:
     lines = ["STERN-APOTHEKE", "Summe 7,46", "1570124 11:20", "Datum:-27 03.25", "Kasse 2", "Ref 27 03 25"]
     assert date_lines(lines) == [3, 2, 5]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Madrid, 15 de marzo de 2024", date(2024, 3, 15)),  # Spanish month name, "de" between the parts
+        ("Lisboa, 5 de março de 2024", date(2024, 3, 5)),  # Portuguese
+        ("Milano, 7 ottobre 2024", date(2024, 10, 7)),  # Italian
+        ("Amsterdam, 12 maart 2025", date(2025, 3, 12)),  # Dutch
+        ("12 N0V 2024 18:40", date(2024, 11, 12)),  # a zero read for the O of a month name
+        ("0CT 12, 2024", date(2024, 10, 12)),
+        ("Q1-Nov-2017 11:20:04AM", date(2017, 11, 1)),  # a Q read for the 0 opening the day
+        ("I5/03/2025 12:10", date(2025, 3, 15)),  # an I read for the 1 opening the day
+        ("V2.8206/12/201620:09:40", date(2016, 12, 6)),  # glued to the digits before and the time after
+        ("Date 15 03 2025", date(2025, 3, 15)),  # split by spaces alone, after a date word
+        ("Ticket 4 15 03 2025 12:10", date(2025, 3, 15)),  # or before a time of day
+        ("Date 15/03-2025 12:00", date(2025, 3, 15)),  # one separator misread as another
+        ("Version 91.1.15_C", None),  # a version number is no date
+    ],
+)
+def test_date_notations_and_misreads(text: str, expected: date | None) -> None:
+    assert find_date(text, today=TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Scadenza 30/04/2026\nData 02/05/2026", date(2026, 5, 2)),  # Italian due date
+        ("Vencimiento 30/04/2026\nFecha 02/05/2026", date(2026, 5, 2)),  # Spanish
+        ("Vervaldatum 30-04-2026\nDatum 02-05-2026", date(2026, 5, 2)),  # Dutch
+        ("Validade 30/04/2026\nData 02/05/2026", date(2026, 5, 2)),  # Portuguese
+        ("Edité le 02/04/2025\n01/04/2025", date(2025, 4, 1)),  # a print date loses to a bare date
+        ("Date 06/2/2016\nV2.82 06/12/2016 20:09:40", date(2016, 12, 6)),  # the till's stamp, with its time
+        ("Date 12/12/2026\n02/05/2026", date(2026, 5, 2)),  # in the future (today 2026-06-01): not the sale
+        ("Date 03/01/2004\nle 02/05/2026", date(2026, 5, 2)),  # older than the window of dates.toml
+        ("Date 12/12/2026", None),
+    ],
+)
+def test_the_transaction_date_among_others(text: str, expected: date | None) -> None:
+    assert find_date(text, today=TODAY) == expected
+
+
+def test_month_names_in_seven_languages_name_one_month_each() -> None:
+    names = months()
+    for language in ("fr", "en", "de", "es", "it", "nl", "pt"):
+        table = _vocabulary()["months"][language]
+        assert len(table) == 12, language
+        assert [names[spellings.split()[0]] for spellings in table] == list(range(1, 13)), language
