@@ -6,6 +6,7 @@ Each function takes the état de frais (already checked to belong to the caller,
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
@@ -28,7 +29,11 @@ MAX_TRIP_KM = 3000
 MIN_FISCAL_HP, MAX_FISCAL_HP = 1, 50
 FISCAL_HP_CHOICES = tuple(range(MIN_FISCAL_HP, 11))  # the usual powers, offered as shortcuts (all accepted)
 MAX_YEARLY_KM = 200_000
+NIGHT_UNITS = ("nuit", "nuits", "nuitée", "nuitées")  # words that may follow a typed count ("2 nuits")
+MEAL_UNITS = ("repas",)
+HP_UNITS = ("cv", "ch", "chevaux")
 CITY_EXAMPLE = "ST LO"
+CITY_PUNCTUATION = frozenset("-'’.")
 READ_ONLY = "Ce dossier a été transmis à la DEC : il ne peut plus être modifié. Contactez la DEC si besoin."
 TRIP_MODES = {
     "transport_public": "Train, car ou transport en commun",
@@ -165,8 +170,10 @@ def check_trip_departure(efm: EtatDeFrais, depart_at: datetime) -> None:
 
 
 def check_city(name: str) -> str:
-    """A city as typed, normalised (upper case, single spaces); it must contain a letter."""
-    city = " ".join(name.split()).upper()
+    """A city as typed, normalised (upper case, single spaces, emoji and other symbols dropped: only letters,
+    digits, hyphens, apostrophes and dots are kept); it must contain a letter."""
+    kept = "".join(c if c in CITY_PUNCTUATION or unicodedata.category(c)[0] in "LNM" else " " for c in name)
+    city = " ".join(kept.split()).upper()
     if not city:
         raise InvalidInput(f"Indiquez le nom de la ville. Exemple : {CITY_EXAMPLE}")
     if len(city) > MAX_CITY_LENGTH:

@@ -29,6 +29,8 @@ TIME_EXAMPLE = "08:30 (ou 8h30)"
 DATE_EXAMPLE = "02/12/2022"
 DURATION_EXAMPLE = "3h30, 3,5 ou 210 min"
 DISTANCE_EXAMPLE = "62"
+DISTANCE_UNITS = ("km", "kms", "kilomètre", "kilomètres")
+NONE_WORDS = frozenset({"aucun", "aucune", "zero", "rien"})  # a count of none, typed in words (without accents)
 
 _MAX_INPUT = 100  # characters: no legitimate value is longer (and regexes stay cheap)
 # Any run of whitespace, including the no-break (U+00A0), narrow no-break (U+202F) and thin (U+2009)
@@ -177,14 +179,16 @@ def _letter_for_digit(s: str, text: str, what: str, example: str) -> None:
 # --- counts --------------------------------------------------------------------------------------
 
 
-def parse_count(text: str, *, unit: str | None = None, example: str = COUNT_EXAMPLE) -> int:
+def parse_count(text: str, *, units: tuple[str, ...] = (), example: str = COUNT_EXAMPLE) -> int:
     """Parse a whole number of copies or candidates ("25", "1 200"), 0 to ``MAX_COUNT``.
 
-    ``unit`` ("km") may follow the number; ``example`` is the one shown in messages (the question's own).
+    One of the question's ``units`` ("copies", "km") may follow the number ("95 copies"); a word for none
+    ("aucune", "zéro") is 0. ``example`` is the one shown in messages (the question's own).
     """
     s = _require_text(text, "Nombre manquant", example)
-    if unit and s.lower().endswith(unit.lower()) and len(s) > len(unit):
-        s = s[: -len(unit)].strip()
+    s = _without_unit(s, units)
+    if _strip_accents(s).lower() in NONE_WORDS:
+        return 0
     if s.startswith("-"):
         raise InvalidInput(
             f"Nombre invalide : {_quote(text)}. Un nombre ne peut pas être négatif. Exemple attendu : {example}"
@@ -210,7 +214,17 @@ def parse_count(text: str, *, unit: str | None = None, example: str = COUNT_EXAM
 
 def parse_distance(text: str, *, example: str = DISTANCE_EXAMPLE) -> int:
     """A distance in whole kilometres, "62" or "62 km"."""
-    return parse_count(text, unit="km", example=example)
+    return parse_count(text, units=DISTANCE_UNITS, example=example)
+
+
+def _without_unit(s: str, units: tuple[str, ...]) -> str:
+    """``s`` without one of ``units`` after its number ("95 copies", "62km"), compared without case or accents."""
+    plain = _strip_accents(s).lower()
+    for unit in sorted(units, key=len, reverse=True):
+        word = _strip_accents(unit).lower()
+        if plain.endswith(word) and len(plain) > len(word) and not plain[-len(word) - 1].isalpha():
+            return s[: -len(word)].strip()
+    return s
 
 
 # --- times ---------------------------------------------------------------------------------------
@@ -400,3 +414,40 @@ def parse_duration(text: str) -> int:
             f"Exemple attendu : {DURATION_EXAMPLE}"
         )
     return minutes
+
+
+# --- choices typed instead of tapped -------------------------------------------------------------
+
+YES_WORDS = frozenset(
+    {"oui", "ouais", "yes", "ok", "okay", "exact", "bien sur", "tout a fait", "absolument", "oui oui"}
+)
+NO_WORDS = frozenset({"non", "no", "nan", "non non", "pas du tout"})
+_WORD_RE = re.compile(r"[0-9a-z]+")
+
+
+def choice_words(text: str) -> tuple[str, ...]:
+    """The words of a typed answer or of a button's label, without case, accents, punctuation or emoji; a yes or
+    a no in any of its usual forms ("Oui.", "ouais", "Non !") is the single word "oui" or "non"."""
+    words = tuple(_WORD_RE.findall(_strip_accents(text[:_MAX_INPUT]).lower()))
+    phrase = " ".join(words)
+    if phrase in YES_WORDS:
+        return ("oui",)
+    if phrase in NO_WORDS:
+        return ("non",)
+    return words
+
+
+def pick_choice(text: str, labels: list[str], *, whole: bool = False) -> int | None:
+    """The index of the one label that ``text`` names, None when it names none or several.
+
+    A text names a label when its words are the label's words (``whole``), or their beginning: « oui » names
+    « ✅ Oui, effectuée », « train » names « Train, car ou transport en commun »."""
+    typed = choice_words(text)
+    if not typed:
+        return None
+    named = [
+        i
+        for i, label in enumerate(labels)
+        if (words := choice_words(label)) == typed or (not whole and words[: len(typed)] == typed)
+    ]
+    return named[0] if len(named) == 1 else None

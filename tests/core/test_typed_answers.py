@@ -1,0 +1,80 @@
+"""What people type where a button or a number is expected: a yes or a no, a button's words, a count with its
+unit or « aucune », a city with an emoji."""
+
+from __future__ import annotations
+
+import pytest
+
+from core import declarations
+from core.errors import InvalidInput
+from core.parsing import choice_words, parse_count, parse_distance, pick_choice
+from core.steps import QUANTITIES
+
+DONE = ["✅ Oui, effectuée", "❌ Non effectuée", "⬅️ Retour", "✖️ Annuler"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "picked"),
+    [("oui", 0), ("Oui.", 0), ("OUI !", 0), ("ouais", 0), ("ok", 0), ("non", 1), ("Non merci", None),
+     ("non effectuée", 1), ("NON EFFECTUEE", 1), ("retour", 2), ("effectuée", None), ("peut-être", None),
+     ("🙂", None), ("   ", None), ("", None)],
+    ids=repr,
+)  # fmt: skip
+def test_a_typed_answer_names_one_button_or_none(typed: str, picked: int | None) -> None:
+    assert pick_choice(typed, DONE) == picked
+
+
+def test_a_text_naming_several_buttons_names_none() -> None:
+    assert pick_choice("1", ["✏️ 1", "🗑 1", "➡️ Continuer"]) is None
+
+
+def test_whole_labels_only_where_a_typed_answer_is_also_taken() -> None:
+    labels = ["Aucun", "1 sur 2", "Tous les 2", "Je ne sais pas"]
+    assert pick_choice("aucun", labels, whole=True) == 0
+    assert pick_choice("je ne sais pas", labels, whole=True) == 3
+    assert pick_choice("1", labels, whole=True) is None  # a count, for the screen's own input
+    assert pick_choice("1", labels) == 1
+
+
+def test_choice_words_fold_yes_and_no() -> None:
+    assert choice_words("Oui, bien sûr") == ("oui", "bien", "sur")
+    assert choice_words("Bien sûr !") == ("oui",)
+    assert choice_words("Pas du tout.") == ("non",)
+
+
+@pytest.mark.parametrize(
+    ("typed", "units", "expected"),
+    [("95 copies", QUANTITIES["copies"].units, 95), ("1 copie", QUANTITIES["copies"].units, 1),
+     ("12 candidats", QUANTITIES["candidates"].units, 12), ("12 élèves", QUANTITIES["candidates"].units, 12),
+     ("2 nuits", declarations.NIGHT_UNITS, 2), ("1 nuitée", declarations.NIGHT_UNITS, 1),
+     ("3 repas", declarations.MEAL_UNITS, 3), ("5 CV", declarations.HP_UNITS, 5), ("5cv", declarations.HP_UNITS, 5),
+     ("aucune", declarations.NIGHT_UNITS, 0), ("Aucune nuit", declarations.NIGHT_UNITS, 0), ("zéro", (), 0),
+     ("aucun", (), 0)],
+    ids=repr,
+)  # fmt: skip
+def test_a_count_with_the_questions_unit_or_a_word_for_none(typed: str, units: tuple[str, ...], expected: int) -> None:
+    assert parse_count(typed, units=units) == expected
+
+
+def test_a_unit_of_another_question_is_refused() -> None:
+    with pytest.raises(InvalidInput):
+        parse_count("2 nuits", units=QUANTITIES["copies"].units)
+    with pytest.raises(InvalidInput):
+        parse_count("95 copiesx", units=QUANTITIES["copies"].units)
+    assert parse_distance("62 kilomètres") == 62
+
+
+@pytest.mark.parametrize(
+    ("typed", "city"),
+    [("🏠 saint-lô", "SAINT-LÔ"), ("caen 🚆", "CAEN"), ("hérouville-saint-clair", "HÉROUVILLE-SAINT-CLAIR"),
+     ("l'Aigle", "L'AIGLE"), ("St. Lô", "ST. LÔ"), ("  Bayeux  ", "BAYEUX")],
+    ids=repr,
+)  # fmt: skip
+def test_a_city_keeps_its_letters_accents_and_hyphens_not_emoji(typed: str, city: str) -> None:
+    assert declarations.check_city(typed) == city
+
+
+def test_a_city_of_emoji_alone_is_asked_again() -> None:
+    with pytest.raises(InvalidInput) as err:
+        declarations.check_city("🏠🚆")
+    assert "nom de la ville" in err.value.message
