@@ -19,7 +19,7 @@ from core.errors import IllegalTransition, InvalidInput, NotFound
 from core.french import format_at, format_datetime
 from core.missions import has_started, mission_window
 from core.models import EtatDeFrais, MissionType, Trip, utcnow
-from core.parsing import MAX_COUNT, MAX_DURATION_MINUTES
+from core.parsing import MAX_COUNT, MAX_DURATION_MINUTES, choice_words
 from core.statuses import EDITABLE, Part, PartStatus, next_status
 
 MAX_NIGHTS = 31
@@ -41,6 +41,30 @@ TRIP_MODES = {
     "taxi": "Taxi",
     "autre": "Autre (covoiturage, avion…)",
 }
+# Words people type for each mode (without accents, lower case): any of them in the answer names the mode.
+TRIP_MODE_WORDS = {
+    "transport_public": ("train", "tgv", "ter", "intercites", "sncf", "car", "bus", "autocar", "tram", "tramway",
+                         "metro", "rer", "transport", "transports", "commun"),
+    "voiture": ("voiture", "vehicule", "auto", "automobile", "perso", "personnel", "personnelle", "moto"),
+    "taxi": ("taxi", "vtc", "uber"),
+    "autre": ("autre", "covoiturage", "avion", "blablacar", "velo", "pied", "bateau", "ferry"),
+}  # fmt: skip
+
+
+def parse_trip_mode(text: str) -> str:
+    """The trip mode an answer names (« en voiture », « TER », « covoiturage »); refused when it names none or
+    several, with the choices."""
+    words = set(choice_words(text))
+    named = [mode for mode, known in TRIP_MODE_WORDS.items() if words & set(known)]
+    if len(named) > 1:
+        raise InvalidInput(
+            "Un trajet a un seul moyen de transport : si vous en avez pris plusieurs (la voiture puis le train), "
+            "déclarez un trajet pour chacun."
+        )
+    if not named:
+        choices = " ; ".join(TRIP_MODES.values())
+        raise InvalidInput(f"Moyen de transport non reconnu. Touchez un bouton ou écrivez l'un de ceux-ci : {choices}.")
+    return named[0]
 
 
 def _snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:

@@ -46,14 +46,28 @@ async def test_a_declaration_typed_without_touching_a_button(chat: ChatClient, d
     await chat.send(U, "train")  # « Train, car ou transport en commun »
     assert "Trajet enregistré" in (await bot_texts(chat))[-2]
     assert f"1. {d0} 07:30 SAINT-LÔ → {d0} 12:00 CAEN" in await chat.last_bot_text(U)
+    await chat.send(U, "Ajouter un trajet")
+    await chat.send(U, f"{d0} 18h")
+    await chat.send(U, "Caen")
+    await chat.send(U, "19h")
+    await chat.send(U, "Saint-Lô")
+    await chat.send(U, "la voiture puis le train")  # two modes: one trip each, it is said
+    assert "un seul moyen de transport" in (await bot_texts(chat))[-2]
+    await chat.send(U, "en voiture")
+    await chat.send(U, "62 kilomètres")
     await chat.send(U, "Continuer")
+    await chat.send(U, "5 CV")
+    await chat.send(U, "1 500 km")
+    assert "Nuits d'hôtel" in await chat.last_bot_text(U)
     await chat.send(U, "aucune")  # nights
     await chat.send(U, "2 repas")
     await chat.send(U, "aucun")  # at the administrative restaurant: the button « Aucun »
     assert "Étape 6/8" in await chat.last_bot_text(U)
     await chat.send(U, "12€50")
     await chat.send(U, "continuer")
-    assert "Étape 8/8" in await chat.last_bot_text(U)
+    recap = await chat.last_bot_text(U)
+    assert "Étape 8/8" in recap and "Repas : 1 repas × " in recap
+    assert "2 repas déclaré(s), mais vos horaires (départ le " in recap  # why one of the two is counted
     await chat.send(U, "oui")  # names no button of the recap: asked to use them
     said = await bot_texts(chat)
     assert "boutons" in said[-2] and "Étape 8/8" in said[-1]
@@ -64,6 +78,10 @@ async def test_a_declaration_typed_without_touching_a_button(chat: ChatClient, d
     efm = efm_of("DEMO-101")
     assert efm.service_done is True and efm.copies == 95 and efm.nights == 0
     assert efm.meals == 2 and efm.admin_meals == 0 and str(efm.receipts_total) == "12.50" and efm.dossier_number
+    assert efm.car_fiscal_hp == 5 and efm.car_yearly_km == 1500
+    with session_scope() as session:
+        trips = session.merge(efm).trips
+        assert [(t.mode, t.distance_km) for t in trips] == [("transport_public", 0), ("voiture", 62)]
 
 
 async def test_what_is_not_text_is_answered_for_the_screen_and_a_photo_is_kept(

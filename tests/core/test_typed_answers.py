@@ -78,3 +78,23 @@ def test_a_city_of_emoji_alone_is_asked_again() -> None:
     with pytest.raises(InvalidInput) as err:
         declarations.check_city("🏠🚆")
     assert "nom de la ville" in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("typed", "mode"),
+    [("train", "transport_public"), ("En TER", "transport_public"), ("bus", "transport_public"),
+     ("en voiture", "voiture"), ("ma voiture perso", "voiture"), ("Véhicule personnel", "voiture"),
+     ("taxi", "taxi"), ("covoiturage", "autre"), ("avion", "autre")],
+    ids=repr,
+)  # fmt: skip
+def test_a_trip_mode_typed_in_words(typed: str, mode: str) -> None:
+    assert declarations.parse_trip_mode(typed) == mode
+
+
+def test_a_trip_mode_naming_none_or_several_is_refused_with_the_choices() -> None:
+    with pytest.raises(InvalidInput) as err:
+        declarations.parse_trip_mode("🚗")
+    assert all(label in err.value.message for label in declarations.TRIP_MODES.values())
+    with pytest.raises(InvalidInput) as err:
+        declarations.parse_trip_mode("voiture puis train")
+    assert "un trajet pour chacun" in err.value.message
