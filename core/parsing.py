@@ -55,6 +55,7 @@ _MONTHS = {
     "decembre": 12, "dec": 12,
 }  # fmt: skip
 _WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_WEEKDAY_ABBREVIATIONS = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")  # « mer. 25/11 »
 
 
 def _quote(text: object) -> str:
@@ -274,7 +275,7 @@ def parse_date(text: str, *, default_year: int | None = None) -> date:
     """Parse a French date: "02/12/2022", "2/12/22", "02-12-2022", "2022-12-02", "2 décembre 2022",
     "le vendredi 02/12/2022"; "02/12" takes ``default_year`` (the year is asked for otherwise)."""
     s = _strip_accents(_require_text(text, "Date manquante", DATE_EXAMPLE)).lower()
-    s = re.sub(r"^(?:le\s+)?(?:(?:" + "|".join(_WEEKDAYS) + r")\.?\s+)?", "", s).strip()
+    s = re.sub(r"^(?:le\s+)?(?:(?:" + "|".join(_WEEKDAYS + _WEEKDAY_ABBREVIATIONS) + r")\.?\s+)?", "", s).strip()
     invalid = f"Date invalide : {_quote(text)}. Exemple attendu : {DATE_EXAMPLE}"
     if match := _ISO_DATE_RE.fullmatch(s):
         year_text, month = match.group("y"), int(match.group("m"))

@@ -115,3 +115,33 @@ async def test_a_second_mission_begun_while_the_first_is_half_done(chat: ChatCli
     assert "Mission n° DEMO-102 – Étape 3/8" in await chat.last_bot_text(U)
     await chat.press(U, "Retour")
     assert "Valeur actuelle : 12" in await chat.last_bot_text(U)
+
+
+async def test_a_step_opened_from_the_recap_and_left_with_retour_is_no_longer_an_edit(
+    chat: ChatClient, demo: dict[str, Any]
+) -> None:
+    p = person(demo, 0)
+    await link(chat, U, p["numero"], p["mot_de_passe"])
+    d0 = f"{mission_start('DEMO-101'):%d/%m/%Y}"
+    await chat.press(U, "DEMO-101")
+    await chat.press(U, "Déclarer")
+    await chat.press(U, "Oui, effectuée")
+    await chat.send(U, "120")
+    await chat.send(U, f"{d0} 07:00")
+    await chat.send(U, "19:00")
+    await chat.press(U, "Continuer")
+    await chat.press(U, "0")
+    await chat.press(U, "0")
+    await chat.press(U, "Aucun justificatif")
+    await chat.press(U, "Continuer")
+    assert "Étape 8/8" in await chat.last_bot_text(U)
+    await chat.press(U, "Quantité")  # opened from the recap: once answered, back to the recap
+    await chat.press(U, "Retour")  # ... but left unanswered
+    assert "Étape 8/8" in await chat.last_bot_text(U)
+    await chat.press(U, "Revoir depuis le début")
+    await chat.press(U, "Oui, effectuée")  # every step in order: the quantity next, not the recap
+    assert "Étape 2/8" in await chat.last_bot_text(U)
+    await chat.press(U, "Garder : 120")
+    assert "Étape 3/8" in await chat.last_bot_text(U)
+    await chat.press(U, "Garder les horaires actuels")
+    assert "Étape 4/8" in await chat.last_bot_text(U)

@@ -3,11 +3,13 @@ unit or « aucune », a city with an emoji."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from core import declarations
 from core.errors import InvalidInput
-from core.parsing import choice_words, parse_count, parse_distance, pick_choice
+from core.parsing import choice_words, parse_count, parse_distance, parse_moment, pick_choice
 from core.steps import QUANTITIES
 
 DONE = ["✅ Oui, effectuée", "❌ Non effectuée", "⬅️ Retour", "✖️ Annuler"]
@@ -98,3 +100,8 @@ def test_a_trip_mode_naming_none_or_several_is_refused_with_the_choices() -> Non
     with pytest.raises(InvalidInput) as err:
         declarations.parse_trip_mode("voiture puis train")
     assert "un trajet pour chacun" in err.value.message
+
+
+@pytest.mark.parametrize("typed", ["mer. 25/11 7h", "mer 25 novembre 7h", "le mer. 25/11/2026 à 7h", "Mer. 25 nov. 7h"])
+def test_an_abbreviated_weekday_may_precede_the_date(typed: str) -> None:
+    assert parse_moment(typed, reference=datetime(2026, 11, 25, 9, 0)) == datetime(2026, 11, 25, 7, 0)

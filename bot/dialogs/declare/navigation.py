@@ -180,13 +180,14 @@ async def on_back(callback: CallbackQuery, button: Button, manager: DialogManage
     """One screen back: the one shown before this one, else (a resumed declaration has no history) the screen
     before it in the declaration's order; from the first step, out of the declaration."""
     history = manager.dialog_data.get("history") or []
-    if history:
-        await manager.switch_to(STATES[history.pop()])
-        return
-    previous = previous_screen(manager.current_context().state, await current_draft(manager))
+    previous = STATES[history.pop()] if history else None
+    if previous is None:
+        previous = previous_screen(manager.current_context().state, await current_draft(manager))
     if previous is None:
         await manager.done()
         return
+    if previous == Declare.recap:  # back at the recap: the step opened from it is left, no longer an edit
+        manager.dialog_data.pop(TO_RECAP, None)
     await manager.switch_to(previous)
 
 
