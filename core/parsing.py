@@ -39,6 +39,7 @@ _SPACE_RE = re.compile(r"\s+")
 _EURO_CENTS_RE = re.compile(r"(?P<units>[0-9][0-9 .]*?)\s*€\s*(?P<cents>[0-9]{2})")  # "12€50"
 _CURRENCY_RE = re.compile(r"^(?:€|eur(?:os?)?)\s*(?P<a>.*?)$|^(?P<b>.*?)\s*(?:€|eur(?:os?)?)$", re.IGNORECASE)
 _DIGITS_RE = re.compile(r"[0-9]+")
+_DECORATION = frozenset({"So", "Sk", "Cf", "Me"})  # pictographs, modifier symbols, format characters, keycaps
 
 _MONTHS = {
     "janvier": 1, "janv": 1, "jan": 1,
@@ -66,13 +67,22 @@ def _quote(text: object) -> str:
     return f"« {shown} »"
 
 
+def _without_decoration(text: str) -> str:
+    """``text`` without emoji and other pictographs, their variation selectors and keycaps, and invisible format
+    characters (zero-width space, joiners): « 120 👍 » is « 120 », « 1️⃣2️⃣ » is « 12 »."""
+    return "".join(
+        c for c in text if unicodedata.category(c) not in _DECORATION and not "\ufe00" <= c <= "\ufe0f"
+    )
+
+
 def _require_text(text: object, missing: str, example: str) -> str:
-    """The text with every kind of space made a single normal space; ``missing`` when blank."""
-    if not isinstance(text, str) or not text.strip():
+    """The text without decoration (emoji, invisible characters) and with every kind of space made a single
+    normal space; ``missing`` when blank."""
+    if not isinstance(text, str) or not _without_decoration(text).strip():
         raise InvalidInput(f"{missing}. Exemple attendu : {example}")
     if len(text) > _MAX_INPUT:
         raise InvalidInput(f"Saisie trop longue : {_quote(text)}. Exemple attendu : {example}")
-    return _SPACE_RE.sub(" ", text).strip()
+    return _SPACE_RE.sub(" ", _without_decoration(text)).strip()
 
 
 # --- amounts -------------------------------------------------------------------------------------
@@ -442,13 +452,19 @@ def pick_choice(text: str, labels: list[str], *, whole: bool = False) -> int | N
     """The index of the one label that ``text`` names, None when it names none or several.
 
     A text names a label when its words are the label's words (``whole``), or their beginning: « oui » names
-    « ✅ Oui, effectuée », « train » names « Train, car ou transport en commun »."""
+    « ✅ Oui, effectuée », « train » names « Train, car ou transport en commun ». Unless ``whole``, an answer that
+    begins with a yes or a no (« Oui, je l'ai faite », « non pas encore ») is that yes or no."""
     typed = choice_words(text)
     if not typed:
         return None
-    named = [
-        i
-        for i, label in enumerate(labels)
-        if (words := choice_words(label)) == typed or (not whole and words[: len(typed)] == typed)
-    ]
-    return named[0] if len(named) == 1 else None
+    first = choice_words(typed[0])
+    tries = [typed] if whole or first not in (("oui",), ("non",)) else [typed, first]
+    for words in tries:
+        named = [
+            i
+            for i, label in enumerate(labels)
+            if (known := choice_words(label)) == words or (not whole and known[: len(words)] == words)
+        ]
+        if named:
+            return named[0] if len(named) == 1 else None
+    return None

@@ -17,7 +17,7 @@ DONE = ["✅ Oui, effectuée", "❌ Non effectuée", "⬅️ Retour", "✖️ An
 
 @pytest.mark.parametrize(
     ("typed", "picked"),
-    [("oui", 0), ("Oui.", 0), ("OUI !", 0), ("ouais", 0), ("ok", 0), ("non", 1), ("Non merci", None),
+    [("oui", 0), ("Oui.", 0), ("OUI !", 0), ("ouais", 0), ("ok", 0), ("non", 1), ("Non merci", 1), ("Oui, je l'ai faite", 0), ("non pas encore", 1), ("retour svp", None),
      ("non effectuée", 1), ("NON EFFECTUEE", 1), ("retour", 2), ("effectuée", None), ("peut-être", None),
      ("🙂", None), ("   ", None), ("", None)],
     ids=repr,
@@ -105,3 +105,15 @@ def test_a_trip_mode_naming_none_or_several_is_refused_with_the_choices() -> Non
 @pytest.mark.parametrize("typed", ["mer. 25/11 7h", "mer 25 novembre 7h", "le mer. 25/11/2026 à 7h", "Mer. 25 nov. 7h"])
 def test_an_abbreviated_weekday_may_precede_the_date(typed: str) -> None:
     assert parse_moment(typed, reference=datetime(2026, 11, 25, 9, 0)) == datetime(2026, 11, 25, 7, 0)
+
+
+@pytest.mark.parametrize(("typed", "count"), [("120 👍", 120), ("1️⃣2️⃣", 12), ("\u200b95 copies", 95), ("95\u200d", 95)])
+def test_emoji_and_invisible_characters_around_a_number_are_ignored(typed: str, count: int) -> None:
+    assert parse_count(typed, units=QUANTITIES["copies"].units) == count
+
+
+@pytest.mark.parametrize("typed", ["👍", "\u200b", "\u200b \ufe0f"])
+def test_an_answer_of_emoji_or_invisible_characters_alone_is_missing(typed: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        parse_count(typed)
+    assert err.value.message.startswith("Nombre manquant")
