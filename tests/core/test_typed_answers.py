@@ -17,7 +17,8 @@ DONE = ["✅ Oui, effectuée", "❌ Non effectuée", "⬅️ Retour", "✖️ An
 
 @pytest.mark.parametrize(
     ("typed", "picked"),
-    [("oui", 0), ("Oui.", 0), ("OUI !", 0), ("ouais", 0), ("ok", 0), ("non", 1), ("Non merci", 1), ("Oui, je l'ai faite", 0), ("non pas encore", 1), ("retour svp", None),
+    [("oui", 0), ("Oui.", 0), ("OUI !", 0), ("ouais", 0), ("ok", 0), ("non", 1), ("Non merci", 1),
+     ("Oui, je l'ai faite", 0), ("non pas encore", 1), ("retour svp", None),
      ("non effectuée", 1), ("NON EFFECTUEE", 1), ("retour", 2), ("effectuée", None), ("peut-être", None),
      ("🙂", None), ("   ", None), ("", None)],
     ids=repr,
