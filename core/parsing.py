@@ -70,9 +70,7 @@ def _quote(text: object) -> str:
 def _without_decoration(text: str) -> str:
     """``text`` without emoji and other pictographs, their variation selectors and keycaps, and invisible format
     characters (zero-width space, joiners): « 120 👍 » is « 120 », « 1️⃣2️⃣ » is « 12 »."""
-    return "".join(
-        c for c in text if unicodedata.category(c) not in _DECORATION and not "\ufe00" <= c <= "\ufe0f"
-    )
+    return "".join(c for c in text if unicodedata.category(c) not in _DECORATION and not "\ufe00" <= c <= "\ufe0f")
 
 
 def _require_text(text: object, missing: str, example: str) -> str:
@@ -452,18 +450,21 @@ def pick_choice(text: str, labels: list[str], *, whole: bool = False) -> int | N
     """The index of the one label that ``text`` names, None when it names none or several.
 
     A text names a label when its words are the label's words (``whole``), or their beginning: « oui » names
-    « ✅ Oui, effectuée », « train » names « Train, car ou transport en commun ». Unless ``whole``, an answer that
-    begins with a yes or a no (« Oui, je l'ai faite », « non pas encore ») is that yes or no."""
+    « ✅ Oui, effectuée », « train » names « Train, car ou transport en commun ». A yes or a no, alone or
+    beginning the answer (« Oui, je l'ai faite », « non pas encore »), names the label beginning with it, even
+    where whole labels are asked (no count, time or amount reads « oui »)."""
     typed = choice_words(text)
     if not typed:
         return None
     first = choice_words(typed[0])
-    tries = [typed] if whole or first not in (("oui",), ("non",)) else [typed, first]
-    for words in tries:
+    tries = [(typed, not whole)]
+    if first in (("oui",), ("non",)):
+        tries.append((first, True))
+    for words, beginning in tries:
         named = [
             i
             for i, label in enumerate(labels)
-            if (known := choice_words(label)) == words or (not whole and known[: len(words)] == words)
+            if (known := choice_words(label)) == words or (beginning and known[: len(words)] == words)
         ]
         if named:
             return named[0] if len(named) == 1 else None

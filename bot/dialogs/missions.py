@@ -10,7 +10,7 @@ from aiogram_dialog.widgets.kbd import Back, Button
 from aiogram_dialog.widgets.text import Const, Format
 from sqlalchemy.orm import Session
 
-from bot.dialogs.common import catch_all, choices, error, identity, when
+from bot.dialogs.common import TypedChoice, catch_all, choices, error, identity, when
 from bot.resume import resume_point
 from bot.services import run_db
 from bot.states import Declare, Missions
@@ -99,6 +99,7 @@ def make_dialog() -> Dialog:
     return Dialog(
         Window(
             Format("{text}"),
+            TypedChoice(whole=False),
             catch_all(),
             choices("efm", "items", on_pick),
             state=Missions.listing,
@@ -106,6 +107,7 @@ def make_dialog() -> Dialog:
         ),
         Window(
             Format("{text}"),
+            TypedChoice(whole=False),
             catch_all(),
             Button(Const("✍️ Déclarer / compléter ma saisie"), id="declare", on_click=on_declare, when=when("editable")),
             Button(Const("📄 Recevoir le récapitulatif (PDF)"), id="pdf", on_click=on_pdf, when=when("has_dossier")),

@@ -118,3 +118,22 @@ async def test_what_is_not_text_is_answered_for_the_screen_and_a_photo_is_kept(
     efm = efm_of("DEMO-101")
     with session_scope() as session:
         assert len(session.scalars(select(Receipt).where(Receipt.efm_id == efm.id)).all()) == 1
+
+
+async def test_one_meal_answered_oui_and_the_card_answered_declarer(chat: ChatClient, demo: dict[str, Any]) -> None:
+    p = person(demo, 0)
+    await link(chat, U, p["numero"], p["mot_de_passe"])
+    d0 = f"{mission_start('DEMO-103'):%d/%m/%Y}"
+    await chat.press(U, "DEMO-103")
+    await chat.send(U, "déclarer")  # « ✍️ Déclarer / compléter ma saisie »
+    await chat.send(U, "Oui, je l'ai faite")
+    await chat.send(U, f"{d0} 10h")
+    await chat.send(U, "20h")
+    await chat.send(U, "continuer")
+    await chat.send(U, "0")
+    await chat.send(U, "1 repas")
+    assert "Ce repas a-t-il été pris au restaurant administratif" in await chat.last_bot_text(U)
+    await chat.send(U, "oui")  # « Oui, au restaurant administratif », though the screen also takes a number
+    assert "Montant total de vos justificatifs" in await chat.last_bot_text(U)
+    efm = efm_of("DEMO-103")
+    assert efm.service_done is True and efm.meals == 1 and efm.admin_meals == 1

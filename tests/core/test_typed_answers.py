@@ -37,6 +37,8 @@ def test_whole_labels_only_where_a_typed_answer_is_also_taken() -> None:
     assert pick_choice("je ne sais pas", labels, whole=True) == 3
     assert pick_choice("1", labels, whole=True) is None  # a count, for the screen's own input
     assert pick_choice("1", labels) == 1
+    one_meal = ["Oui, au restaurant administratif", "Non"]
+    assert pick_choice("oui", one_meal, whole=True) == 0 and pick_choice("Non.", one_meal, whole=True) == 1
 
 
 def test_choice_words_fold_yes_and_no() -> None:
