@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from core.errors import InvalidInput
@@ -342,7 +342,10 @@ def parse_moment(text: str, *, reference: datetime, day: datetime | None = None)
         try:
             moment_time = parse_time(" ".join(words))
             if day is not None:
-                return datetime.combine(day.date(), moment_time)
+                moment = datetime.combine(day.date(), moment_time)
+                if " ".join(words).lower() == "minuit" and moment < day:  # after a start that day: its end
+                    moment += timedelta(days=1)
+                return moment
         except InvalidInput as exc:
             if not any(c in s for c in "/-.") and any(c.isdigit() for c in s):
                 precise = exc  # a time alone ("25h70"): say what is wrong with it

@@ -120,3 +120,9 @@ def test_an_answer_of_emoji_or_invisible_characters_alone_is_missing(typed: str)
     with pytest.raises(InvalidInput) as err:
         parse_count(typed)
     assert err.value.message.startswith("Nombre manquant")
+
+
+def test_minuit_after_a_start_that_day_is_the_end_of_that_day() -> None:
+    departure = datetime(2026, 11, 25, 18, 0)
+    assert parse_moment("minuit", reference=departure, day=departure) == datetime(2026, 11, 26, 0, 0)
+    assert parse_moment("00:00", reference=departure, day=departure) == datetime(2026, 11, 25, 0, 0)  # as typed
