@@ -137,3 +137,16 @@ async def test_one_meal_answered_oui_and_the_card_answered_declarer(chat: ChatCl
     assert "Montant total de vos justificatifs" in await chat.last_bot_text(U)
     efm = efm_of("DEMO-103")
     assert efm.service_done is True and efm.meals == 1 and efm.admin_meals == 1
+
+
+async def test_a_photo_sent_on_a_missions_card_is_that_missions_receipt(chat: ChatClient, demo: dict[str, Any]) -> None:
+    p = person(demo, 0)
+    await link(chat, U, p["numero"], p["mot_de_passe"])
+    await chat.press(U, "DEMO-102")
+    await chat.upload(U, png_bytes(), "ticket.png", as_photo=True)
+    said = await bot_texts(chat)
+    assert "reçu" in said[-3] and "gardé avec cette mission" in said[-2] and "Mission n° DEMO-102" in said[-1]
+    with session_scope() as session:
+        kept = session.scalars(select(Receipt).where(Receipt.efm_id == efm_of("DEMO-102").id)).all()
+        assert len(kept) == 1
+        assert not session.scalars(select(Receipt).where(Receipt.efm_id == efm_of("DEMO-101").id)).all()
