@@ -38,6 +38,7 @@ TIMES_OVERLAP = checks.TIMES_OVERLAP
 QUANTITY_IMPOSSIBLE = checks.QUANTITY_IMPOSSIBLE
 MEALS_ABOVE_TIMES = "meals_above_times"  # info: more meals declared than the times cover (fewer are counted)
 NIGHTS_ABOVE_TIMES = "nights_above_times"
+NO_TRIP_BACK = "no_trip_back"  # info: the trips leave the residence and none comes back to it
 
 FLAG_LABELS = {
     SERVICE_FAIT_MISSING: "Service fait non attesté",
@@ -58,6 +59,7 @@ FLAG_LABELS = {
     QUANTITY_IMPOSSIBLE: "Quantité impossible dans le temps de la mission",
     MEALS_ABOVE_TIMES: "Repas déclarés au-delà des horaires",
     NIGHTS_ABOVE_TIMES: "Nuits déclarées au-delà des horaires",
+    NO_TRIP_BACK: "Pas de trajet de retour",
     jst.JUSTIFIES_NOTHING: "Justificatif sans dépense déclarée",
     jst.KIND_UNKNOWN: "Nature du justificatif à confirmer",
     jst.TICKET_NO_TRIP: "Billet sans trajet correspondant",
@@ -238,6 +240,7 @@ def _declaration_flags(efm: EtatDeFrais) -> list[FlagData]:
                 )
             )
         flags += _above_times(efm)
+        flags += _trip_back(efm)
         for t in efm.trips:
             if t.depart_at < efm.departure_at or t.arrive_at > efm.return_at:
                 flags.append(
@@ -288,6 +291,25 @@ def _above_times(efm: EtatDeFrais) -> list[FlagData]:
             )
         )
     return flags
+
+
+def _trip_back(efm: EtatDeFrais) -> list[FlagData]:
+    """The trips leave the residence and none comes back to it: the return trip may have been forgotten (an
+    information: it may have cost nothing)."""
+    home = efm.convocation.intervenant.residence_commune
+    trips = sorted(efm.trips, key=lambda t: t.depart_at)
+    if not home or not trips or not jst.same_city(trips[0].depart_city, home):
+        return []
+    if any(jst.same_city(t.arrive_city, home) for t in trips):
+        return []
+    return [
+        FlagData(
+            NO_TRIP_BACK,
+            f"Aucun trajet ne revient à {home} (votre résidence) : ajoutez le trajet du retour s'il vous a coûté "
+            "quelque chose.",
+            "info",
+        )
+    ]
 
 
 def compute_flags(
