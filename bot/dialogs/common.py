@@ -111,7 +111,7 @@ class TypedChoice(BaseInput):
         buttons = [b for row in markup.inline_keyboard for b in row if b.callback_data]
         index = pick_choice(message.text or "", [b.text for b in buttons], whole=self.whole)
         if index is None:
-            return False
+            return await self._name_the_choices(manager, [b for b in buttons if _choice(b.callback_data)])
         _, data = remove_intent_id(buttons[index].callback_data)
         pressed = CallbackQuery(
             id=f"typed-{message.message_id}",
@@ -121,6 +121,26 @@ class TypedChoice(BaseInput):
             data=data,
         ).as_(manager.middleware_data["bot"])
         return bool(await window.process_callback(pressed, dialog, manager))
+
+    async def _name_the_choices(self, manager: DialogManager, choices: list[Any]) -> bool:
+        """A screen of a few buttons (none of them one of a list's items) and no typed answer: the text named
+        none of them, so say which they are."""
+        listed = any(":" in remove_intent_id(b.callback_data or "")[1] for b in choices)
+        if self.whole or listed or not 0 < len(choices) <= NAMED_CHOICES:
+            return False
+        named = " ou ".join(f"« {b.text} »" for b in choices)
+        await say(manager, f"Répondez avec les boutons ci-dessous, s'il vous plaît : {named} (ou /aide).")
+        return True
+
+
+NAVIGATION_IDS = frozenset({"back", "cancel", "leave"})  # buttons that move between screens, not answers
+NAMED_CHOICES = 4  # at most this many answers are named when a typed text names none
+
+
+def _choice(callback_data: str | None) -> bool:
+    """The button answers the question (not « Retour », « Annuler »)."""
+    _, data = remove_intent_id(callback_data or "")
+    return data.split(":", 1)[0] not in NAVIGATION_IDS
 
 
 def message_input(on_message: Any, *types: ContentType) -> TypedInput:

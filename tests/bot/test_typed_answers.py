@@ -150,3 +150,17 @@ async def test_a_photo_sent_on_a_missions_card_is_that_missions_receipt(chat: Ch
         kept = session.scalars(select(Receipt).where(Receipt.efm_id == efm_of("DEMO-102").id)).all()
         assert len(kept) == 1
         assert not session.scalars(select(Receipt).where(Receipt.efm_id == efm_of("DEMO-101").id)).all()
+
+
+async def test_a_text_naming_no_button_is_told_the_few_answers(chat: ChatClient, demo: dict[str, Any]) -> None:
+    p = person(demo, 0)
+    await link(chat, U, p["numero"], p["mot_de_passe"])
+    await chat.press(U, "DEMO-101")
+    await chat.press(U, "Déclarer")
+    await chat.send(U, "peut-être")
+    said = await bot_texts(chat)
+    assert said[-2] == (
+        "Répondez avec les boutons ci-dessous, s'il vous plaît : « ✅ Oui, effectuée » ou « ❌ Non effectuée » "
+        "(ou /aide)."
+    )
+    assert "Avez-vous effectué cette mission ?" in said[-1] and efm_of("DEMO-101").service_done is None
