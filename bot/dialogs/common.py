@@ -104,12 +104,15 @@ class TypedChoice(BaseInput):
         self.whole = whole
 
     async def process_message(self, message: Message, dialog: DialogProtocol, manager: DialogManager) -> bool:
-        if message.content_type != ContentType.TEXT or (message.text or "").startswith("/"):
+        text = message.text or ""
+        if message.content_type != ContentType.TEXT or text.startswith("/"):
+            return False
+        if self.whole and not any(c.isalpha() for c in text):  # a number, a date or a time: the screen's answer
             return False
         window = dialog.windows[manager.current_context().state]  # type: ignore[attr-defined]
         markup = await window.render_kbd(await window.load_data(dialog, manager), manager)
         buttons = [b for row in markup.inline_keyboard for b in row if b.callback_data]
-        index = pick_choice(message.text or "", [b.text for b in buttons], whole=self.whole)
+        index = pick_choice(text, [b.text for b in buttons], whole=self.whole)
         if index is None:
             return await self._name_the_choices(manager, [b for b in buttons if _choice(b.callback_data)])
         _, data = remove_intent_id(buttons[index].callback_data)
