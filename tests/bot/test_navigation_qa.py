@@ -145,3 +145,51 @@ async def test_a_step_opened_from_the_recap_and_left_with_retour_is_no_longer_an
     assert "Étape 3/8" in await chat.last_bot_text(U)
     await chat.press(U, "Garder les horaires actuels")
     assert "Étape 4/8" in await chat.last_bot_text(U)
+
+
+async def test_retour_from_the_recap_walks_back_every_screen_in_order(chat: ChatClient, demo: dict[str, Any]) -> None:
+    p = person(demo, 0)
+    await link(chat, U, p["numero"], p["mot_de_passe"])
+    d0 = f"{mission_start('DEMO-101'):%d/%m/%Y}"
+    await chat.press(U, "DEMO-101")
+    await chat.press(U, "Déclarer")
+    await chat.press(U, "Oui, effectuée")
+    for typed in ("120", f"{d0} 07:00", "19:00"):
+        await chat.send(U, typed)
+    await chat.press(U, "Ajouter un trajet")
+    for typed in (f"{d0} 07:10", "St Lo", "8h", "Caen"):
+        await chat.send(U, typed)
+    await chat.press(U, "Véhicule personnel")
+    await chat.send(U, "62")
+    await chat.press(U, "Continuer")
+    await chat.press(U, "5 CV")
+    await chat.send(U, "1500")
+    await chat.press(U, "1")
+    await chat.send(U, "80")
+    await chat.press(U, "2")
+    await chat.press(U, "Aucun")
+    await chat.send(U, "30")
+    await chat.press(U, "Continuer")
+    expected = [
+        "Justificatifs :",
+        "Montant total de vos justificatifs",
+        "Sur ces 2 repas, combien",
+        "Repas pris à vos frais",
+        "montant total de l'hébergement",
+        "Nuits d'hôtel payées par vous",
+        "Kilomètres déjà parcourus",
+        "puissance fiscale",
+        "Vos trajets",
+        "Date et heure de retour",
+        "Date et heure de départ",
+        "Nombre de copies corrigées",
+        "Avez-vous effectué cette mission ?",
+        "Statut frais de rémunération",  # out of the declaration: the mission's card
+    ]
+    assert "Étape 8/8" in await chat.last_bot_text(U)
+    for screen in expected:
+        await chat.press(U, "Retour")
+        assert screen in await chat.last_bot_text(U), screen
+    await chat.press(U, "Déclarer")  # nothing was lost on the way back: resumed at the recap, every answer there
+    recap = await chat.last_bot_text(U)
+    assert "Étape 8/8" in recap and "ST LO → " in recap and "Nuitées : 1 (80,00 €)" in recap and "Repas : 2" in recap
