@@ -452,23 +452,30 @@ def choice_words(text: str) -> tuple[str, ...]:
 def pick_choice(text: str, labels: list[str], *, whole: bool = False) -> int | None:
     """The index of the one label that ``text`` names, None when it names none or several.
 
-    A text names a label when its words are the label's words (``whole``), or their beginning: « oui » names
-    « ✅ Oui, effectuée », « train » names « Train, car ou transport en commun ». A yes or a no, alone or
-    beginning the answer (« Oui, je l'ai faite », « non pas encore »), names the label beginning with it, even
-    where whole labels are asked (no count, time or amount reads « oui »)."""
+    Tried in turn, the first that names any label deciding: the label's very words; their beginning (« oui »
+    names « ✅ Oui, effectuée », « train » « Train, car ou transport en commun »); words inside it (« par e-mail »
+    names « 📧 Je les enverrai par e-mail », « DEMO-101 » a mission's line); a yes or a no beginning the answer
+    (« Oui, je l'ai faite »). ``whole``: the screen also takes a typed answer, so only the very words, words
+    inside a label when no digit is typed (« sais pas »), and a yes or a no count."""
     typed = choice_words(text)
     if not typed:
         return None
     first = choice_words(typed[0])
-    tries = [(typed, not whole)]
+    known = [choice_words(label) for label in labels]
+    tiers = [lambda w: w == typed]
+    if not whole:
+        tiers.append(lambda w: w[: len(typed)] == typed)
+    if not whole or not any(c.isdigit() for c in text):
+        tiers.append(lambda w: _contains(w, typed))
     if first in (("oui",), ("non",)):
-        tries.append((first, True))
-    for words, beginning in tries:
-        named = [
-            i
-            for i, label in enumerate(labels)
-            if (known := choice_words(label)) == words or (beginning and known[: len(words)] == words)
-        ]
+        tiers.append(lambda w: w[:1] == first)
+    for names in tiers:
+        named = [i for i, words in enumerate(known) if words and names(words)]
         if named:
             return named[0] if len(named) == 1 else None
     return None
+
+
+def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
+    """``part`` appears in ``words``, its words together and in order."""
+    return any(words[i : i + len(part)] == part for i in range(len(words) - len(part) + 1))

@@ -64,6 +64,8 @@ async def test_a_declaration_typed_without_touching_a_button(chat: ChatClient, d
     await chat.send(U, "aucun")  # at the administrative restaurant: the button « Aucun »
     assert "Étape 6/8" in await chat.last_bot_text(U)
     await chat.send(U, "12€50")
+    await chat.send(U, "par e-mail")  # words of « 📧 Je les enverrai par e-mail »
+    assert "Envoyez vos justificatifs à recus+" in (await bot_texts(chat))[-2]
     await chat.send(U, "continuer")
     recap = await chat.last_bot_text(U)
     assert "Étape 8/8" in recap and "Repas : 1 repas × " in recap
@@ -124,7 +126,7 @@ async def test_one_meal_answered_oui_and_the_card_answered_declarer(chat: ChatCl
     p = person(demo, 0)
     await link(chat, U, p["numero"], p["mot_de_passe"])
     d0 = f"{mission_start('DEMO-103'):%d/%m/%Y}"
-    await chat.press(U, "DEMO-103")
+    await chat.send(U, "DEMO-103")  # words of its line in the list
     await chat.send(U, "déclarer")  # « ✍️ Déclarer / compléter ma saisie »
     await chat.send(U, "Oui, je l'ai faite")
     await chat.send(U, f"{d0} 10h")

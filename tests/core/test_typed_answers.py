@@ -126,3 +126,14 @@ def test_minuit_after_a_start_that_day_is_the_end_of_that_day() -> None:
     departure = datetime(2026, 11, 25, 18, 0)
     assert parse_moment("minuit", reference=departure, day=departure) == datetime(2026, 11, 26, 0, 0)
     assert parse_moment("00:00", reference=departure, day=departure) == datetime(2026, 11, 25, 0, 0)  # as typed
+
+
+def test_words_inside_one_label_name_it() -> None:
+    receipts = ["📸 Réunir plusieurs photos en un seul fichier", "📧 Je les enverrai par e-mail", "➡️ Continuer"]
+    assert pick_choice("par e-mail", receipts, whole=True) == 1
+    listing = ["📝 N° DEMO-101 · 25/11/2026 · Correction de copies", "• N° DEMO-102 · 28/11/2026 · Interrogation orale"]
+    assert pick_choice("DEMO-102", listing) == 1
+    assert pick_choice("effectuée", DONE) is None  # inside both
+    keep = ["0", "1", "➡️ Garder : 25/11/2026 07:00", "➡️ Garder les horaires actuels"]
+    assert pick_choice("garder", keep, whole=True) is None  # inside both: for the screen's own input
+    assert pick_choice("25/11", keep, whole=True) is None  # a digit typed where answers are typed: the answer
