@@ -30,6 +30,7 @@ DATE_EXAMPLE = "02/12/2022"
 DURATION_EXAMPLE = "3h30, 3,5 ou 210 min"
 DISTANCE_EXAMPLE = "62"
 DISTANCE_UNITS = ("km", "kms", "kilomètre", "kilomètres")
+_APPROXIMATELY_RE = re.compile(r"^\s*(?:environ|env\.|à peu près|a peu pres|approx\.?|~|≈)\s*", re.IGNORECASE)
 NONE_WORDS = frozenset({"aucun", "aucune", "zero", "rien"})  # a count of none, typed in words (without accents)
 
 _MAX_INPUT = 100  # characters: no legitimate value is longer (and regexes stay cheap)
@@ -222,8 +223,8 @@ def parse_count(text: str, *, units: tuple[str, ...] = (), example: str = COUNT_
 
 
 def parse_distance(text: str, *, example: str = DISTANCE_EXAMPLE) -> int:
-    """A distance in whole kilometres, "62" or "62 km"."""
-    return parse_count(text, units=DISTANCE_UNITS, example=example)
+    """A distance in whole kilometres, "62" or "62 km"; an estimate ("environ 1500 km", "~60") is that number."""
+    return parse_count(_APPROXIMATELY_RE.sub("", text, count=1), units=DISTANCE_UNITS, example=example)
 
 
 def _without_unit(s: str, units: tuple[str, ...]) -> str:

@@ -57,7 +57,7 @@ async def test_a_declaration_typed_without_touching_a_button(chat: ChatClient, d
     await chat.send(U, "62 kilomètres")
     await chat.send(U, "Continuer")
     await chat.send(U, "5 CV")
-    await chat.send(U, "1 500 km")
+    await chat.send(U, "environ 1 500 km")  # the yearly distance, an estimate
     assert "Nuits d'hôtel" in await chat.last_bot_text(U)
     await chat.send(U, "aucune")  # nights
     await chat.send(U, "2 repas")

@@ -137,3 +137,10 @@ def test_words_inside_one_label_name_it() -> None:
     keep = ["0", "1", "➡️ Garder : 25/11/2026 07:00", "➡️ Garder les horaires actuels"]
     assert pick_choice("garder", keep, whole=True) is None  # inside both: for the screen's own input
     assert pick_choice("25/11", keep, whole=True) is None  # a digit typed where answers are typed: the answer
+
+
+@pytest.mark.parametrize("typed", ["environ 1500", "Environ 1 500 km", "~1500", "≈ 1500 km", "à peu près 1500 km"])
+def test_a_distance_may_be_an_estimate(typed: str) -> None:
+    assert parse_distance(typed) == 1500
+    with pytest.raises(InvalidInput):
+        parse_count(typed.replace(" km", ""))  # copies and candidates are counted, not estimated
