@@ -157,7 +157,7 @@ async def test_a_photo_sent_on_a_missions_card_is_that_missions_receipt(chat: Ch
 async def test_a_text_naming_no_button_is_told_the_few_answers(chat: ChatClient, demo: dict[str, Any]) -> None:
     p = person(demo, 0)
     await link(chat, U, p["numero"], p["mot_de_passe"])
-    await chat.press(U, "DEMO-101")
+    await chat.press(U, "DEMO-102")
     await chat.press(U, "Déclarer")
     await chat.send(U, "peut-être")
     said = await bot_texts(chat)
@@ -165,4 +165,8 @@ async def test_a_text_naming_no_button_is_told_the_few_answers(chat: ChatClient,
         "Répondez avec les boutons ci-dessous, s'il vous plaît : « ✅ Oui, effectuée » ou « ❌ Non effectuée » "
         "(ou /aide)."
     )
-    assert "Avez-vous effectué cette mission ?" in said[-1] and efm_of("DEMO-101").service_done is None
+    assert "Avez-vous effectué cette mission ?" in said[-1] and efm_of("DEMO-102").service_done is None
+    await chat.send(U, "oui")
+    await chat.send(U, "douze")  # refused with the question's own example (candidates: 12, not copies' 25)
+    said = await bot_texts(chat)
+    assert said[-2].endswith("Exemple attendu : 12") and "Nombre de candidats interrogés" in said[-1]

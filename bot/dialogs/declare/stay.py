@@ -57,7 +57,9 @@ async def on_car_hp(callback: CallbackQuery, widget: Any, manager: DialogManager
 
 async def on_car_hp_text(message: Message, widget: Any, manager: DialogManager) -> None:
     try:
-        await _car_hp(manager, parse_count(text_of(message), units=declarations.HP_UNITS))
+        await _car_hp(
+            manager, parse_count(text_of(message), units=declarations.HP_UNITS, example=declarations.HP_EXAMPLE)
+        )
     except DomainError as exc:
         await error(manager, exc)
 
@@ -136,7 +138,9 @@ async def on_nights(callback: CallbackQuery, widget: Any, manager: DialogManager
 
 async def on_nights_text(message: Message, widget: Any, manager: DialogManager) -> None:
     try:
-        await _nights(manager, parse_count(text_of(message), units=declarations.NIGHT_UNITS))
+        await _nights(
+            manager, parse_count(text_of(message), units=declarations.NIGHT_UNITS, example=declarations.NIGHT_EXAMPLE)
+        )
     except DomainError as exc:
         await error(manager, exc)
 
@@ -207,7 +211,9 @@ async def on_meals(callback: CallbackQuery, widget: Any, manager: DialogManager,
 
 async def on_meals_text(message: Message, widget: Any, manager: DialogManager) -> None:
     try:
-        await _meals(manager, parse_count(text_of(message), units=declarations.MEAL_UNITS))
+        await _meals(
+            manager, parse_count(text_of(message), units=declarations.MEAL_UNITS, example=declarations.MEAL_EXAMPLE)
+        )
     except DomainError as exc:
         await error(manager, exc)
 
@@ -254,7 +260,10 @@ async def on_admin_meals(callback: CallbackQuery, widget: Any, manager: DialogMa
 
 async def on_admin_text(message: Message, widget: Any, manager: DialogManager) -> None:
     try:
-        await _admin_meals(manager, parse_count(text_of(message), units=declarations.MEAL_UNITS))
+        await _admin_meals(
+            manager,
+            parse_count(text_of(message), units=declarations.MEAL_UNITS, example=declarations.ADMIN_MEAL_EXAMPLE),
+        )
     except DomainError as exc:
         await error(manager, exc)
 
