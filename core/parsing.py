@@ -247,9 +247,23 @@ _TIME_RE = re.compile(
 )
 
 
+_FRACTION_RE = re.compile(r"^(?P<head>.*?(?:h|heures?|midi|minuit))\s+et\s+(?P<part>demie?|quart)$", re.IGNORECASE)
+_HOURS_OF = {"midi": "12h", "minuit": "0h"}
+
+
+def _with_fraction(s: str) -> str:
+    """« 6 heures et demie » -> « 6 heures 30 », « 7h et quart » -> « 7h 15 », « midi et demi » -> « 12h 30 »."""
+    match = _FRACTION_RE.fullmatch(s)
+    if match is None:
+        return s
+    head = match.group("head")
+    minutes = "15" if match.group("part").lower() == "quart" else "30"
+    return f"{_HOURS_OF.get(head.lower(), head)} {minutes}"
+
+
 def parse_time(text: str) -> time:
     """Parse a time of day: "8h", "08:30", "8h30", "8 h 30", "0830", "midi", "minuit"."""
-    s = _require_text(text, "Heure manquante", TIME_EXAMPLE).lower()
+    s = _with_fraction(_require_text(text, "Heure manquante", TIME_EXAMPLE).lower())
     if s == "midi":
         return time(12, 0)
     if s == "minuit":
@@ -400,7 +414,7 @@ def parse_duration(text: str) -> int:
     Decimal hours are rounded to the minute. Rejects minutes above 59 ("25h70"), negatives and
     durations above ``MAX_DURATION_MINUTES``.
     """
-    s = _require_text(text, "Durée manquante", DURATION_EXAMPLE)
+    s = _with_fraction(_require_text(text, "Durée manquante", DURATION_EXAMPLE))
     if s.startswith("-"):
         raise InvalidInput(
             f"Durée invalide : {_quote(text)}. Une durée ne peut pas être négative. "

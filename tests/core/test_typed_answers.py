@@ -3,13 +3,21 @@ unit or « aucune », a city with an emoji."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
 import pytest
 
 from core import declarations
 from core.errors import InvalidInput
-from core.parsing import choice_words, parse_count, parse_distance, parse_moment, pick_choice
+from core.parsing import (
+    choice_words,
+    parse_count,
+    parse_distance,
+    parse_duration,
+    parse_moment,
+    parse_time,
+    pick_choice,
+)
 from core.steps import QUANTITIES
 
 DONE = ["✅ Oui, effectuée", "❌ Non effectuée", "⬅️ Retour", "✖️ Annuler"]
@@ -144,3 +152,22 @@ def test_a_distance_may_be_an_estimate(typed: str) -> None:
     assert parse_distance(typed) == 1500
     with pytest.raises(InvalidInput):
         parse_count(typed.replace(" km", ""))  # copies and candidates are counted, not estimated
+
+
+@pytest.mark.parametrize(
+    ("typed", "minutes"),
+    [("6 heures et demie", 390), ("6h et demi", 390), ("2h et quart", 135), ("1 heure et demie", 90)],
+)
+def test_a_duration_with_et_demie_or_et_quart(typed: str, minutes: int) -> None:
+    assert parse_duration(typed) == minutes
+
+
+@pytest.mark.parametrize(
+    ("typed", "at"),
+    [("7h et demie", time(7, 30)), ("midi et demi", time(12, 30)), ("19 heures et quart", time(19, 15))],
+)
+def test_a_time_with_et_demie_or_et_quart(typed: str, at: time) -> None:
+    assert parse_time(typed) == at
+    assert parse_moment(f"25/11 {typed}", reference=datetime(2026, 11, 25, 9, 0)) == datetime.combine(
+        datetime(2026, 11, 25).date(), at
+    )
