@@ -13,7 +13,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.methods.base import TelegramMethod
-from aiogram.types import Update
+from aiogram.types import ErrorEvent
 
 from bot.emulator.state import EmulatorState
 
@@ -30,25 +30,38 @@ class EmulatorAck(TelegramMethod[bool]):
 
 
 class AckMiddleware(BaseMiddleware):
-    """Outer update middleware: acknowledge every update to the emulator once handled; `state`: the emulator
-    runs in this process (acknowledged in place), else through its `emulatorAck` method."""
+    """Acknowledge every update to the emulator once handled; `state`: the emulator runs in this process
+    (acknowledged in place), else through its `emulatorAck` method.
 
-    def __init__(self, state: EmulatorState | None = None) -> None:
+    An outer update middleware. With `after_errors`, it is also installed as an outer middleware of the errors
+    observer: an update that raised is then acknowledged once its error handler has answered (a stale button's
+    screen shown again), not before (aiogram runs error handlers outside the update middlewares)."""
+
+    def __init__(self, state: EmulatorState | None = None, *, after_errors: bool = False) -> None:
         self.state = state
+        self.after_errors = after_errors
 
     async def __call__(
-        self, handler: Callable[[Update, dict[str, Any]], Awaitable[Any]], event: Update, data: dict[str, Any]
+        self, handler: Callable[[Any, dict[str, Any]], Awaitable[Any]], event: Any, data: dict[str, Any]
     ) -> Any:
+        if isinstance(event, ErrorEvent):
+            try:
+                return await handler(event, data)
+            finally:
+                await self._ack(data["bot"], event.update.update_id)
         try:
-            return await handler(event, data)
-        finally:
-            if self.state is not None:
-                self.state.ack(event.update_id)
-            else:
-                await self._ack_over_http(data["bot"], event.update_id)
+            result = await handler(event, data)
+        except Exception:
+            if not self.after_errors:  # else acknowledged after the error handlers
+                await self._ack(data["bot"], event.update_id)
+            raise
+        await self._ack(data["bot"], event.update_id)
+        return result
 
-    @staticmethod
-    async def _ack_over_http(bot: Bot, update_id: int) -> None:
+    async def _ack(self, bot: Bot, update_id: int) -> None:
+        if self.state is not None:
+            self.state.ack(update_id)
+            return
         try:
             await bot(EmulatorAck(update_id=update_id))
         except Exception:  # noqa: BLE001 - the ack only helps waiting clients; never break a handler

@@ -150,12 +150,17 @@ async def _identity_of(manager: DialogManager) -> Identity | None:
 
 
 async def stale_button(event: ErrorEvent, dialog_manager: DialogManager) -> None:
-    """A button of a screen that no longer exists (closed dialog, old message): a short answer, then the
-    current home screen of this chat (a linked person never gets the linking screen back)."""
+    """A button of a screen that no longer exists (closed dialog, old message): a short answer, then the screen
+    this chat is on, shown again (a declaration under way is not left for an old button); with none, the home
+    screen (a linked person never gets the linking screen back)."""
     callback = event.update.callback_query
     if callback is not None:
         await callback.answer(STALE_BUTTON)
-    await home(dialog_manager, await _identity_of(dialog_manager))
+    identity = await _identity_of(dialog_manager)
+    if identity is not None and dialog_manager.has_context():
+        await dialog_manager.show(ShowMode.SEND)
+        return
+    await home(dialog_manager, identity)
 
 
 async def refused(event: ErrorEvent, dialog_manager: DialogManager) -> None:

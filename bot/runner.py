@@ -81,7 +81,9 @@ def build_dispatcher(
     isolation = storage.create_isolation() if hasattr(storage, "create_isolation") else SimpleEventIsolation()
     dp = Dispatcher(storage=storage, events_isolation=isolation)
     if emulator_ack or emulator is not None:
-        dp.update.outer_middleware(AckMiddleware(emulator))
+        ack = AckMiddleware(emulator, after_errors=True)
+        dp.update.outer_middleware(ack)
+        dp.errors.outer_middleware(ack)
     dp.update.outer_middleware(DedupMiddleware())
     if isinstance(storage, SqlStorage):
         dp.update.outer_middleware(StorageFlushMiddleware(storage))

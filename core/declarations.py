@@ -6,6 +6,7 @@ Each function takes the état de frais (already checked to belong to the caller,
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
@@ -18,7 +19,7 @@ from core.errors import IllegalTransition, InvalidInput, NotFound
 from core.french import format_at, format_datetime
 from core.missions import has_started, mission_window
 from core.models import EtatDeFrais, MissionType, Trip, utcnow
-from core.parsing import MAX_COUNT, MAX_DURATION_MINUTES
+from core.parsing import MAX_COUNT, MAX_DURATION_MINUTES, choice_words
 from core.statuses import EDITABLE, Part, PartStatus, next_status
 
 MAX_NIGHTS = 31
@@ -28,7 +29,12 @@ MAX_TRIP_KM = 3000
 MIN_FISCAL_HP, MAX_FISCAL_HP = 1, 50
 FISCAL_HP_CHOICES = tuple(range(MIN_FISCAL_HP, 11))  # the usual powers, offered as shortcuts (all accepted)
 MAX_YEARLY_KM = 200_000
+NIGHT_UNITS = ("nuit", "nuits", "nuitée", "nuitées")  # words that may follow a typed count ("2 nuits")
+MEAL_UNITS = ("repas",)
+HP_UNITS = ("cv", "ch", "chevaux")
+NIGHT_EXAMPLE, MEAL_EXAMPLE, ADMIN_MEAL_EXAMPLE, HP_EXAMPLE = "1", "2", "1", "5"  # shown when a typed count is refused
 CITY_EXAMPLE = "ST LO"
+CITY_PUNCTUATION = frozenset("-'’.")
 READ_ONLY = "Ce dossier a été transmis à la DEC : il ne peut plus être modifié. Contactez la DEC si besoin."
 TRIP_MODES = {
     "transport_public": "Train, car ou transport en commun",
@@ -36,6 +42,30 @@ TRIP_MODES = {
     "taxi": "Taxi",
     "autre": "Autre (covoiturage, avion…)",
 }
+# Words people type for each mode (without accents, lower case): any of them in the answer names the mode.
+TRIP_MODE_WORDS = {
+    "transport_public": ("train", "tgv", "ter", "intercites", "sncf", "car", "bus", "autocar", "tram", "tramway",
+                         "metro", "rer", "transport", "transports", "commun"),
+    "voiture": ("voiture", "vehicule", "auto", "automobile", "perso", "personnel", "personnelle", "moto"),
+    "taxi": ("taxi", "vtc", "uber"),
+    "autre": ("autre", "covoiturage", "avion", "blablacar", "velo", "pied", "bateau", "ferry"),
+}  # fmt: skip
+
+
+def parse_trip_mode(text: str) -> str:
+    """The trip mode an answer names (« en voiture », « TER », « covoiturage »); refused when it names none or
+    several, with the choices."""
+    words = set(choice_words(text))
+    named = [mode for mode, known in TRIP_MODE_WORDS.items() if words & set(known)]
+    if len(named) > 1:
+        raise InvalidInput(
+            "Un trajet a un seul moyen de transport : si vous en avez pris plusieurs (la voiture puis le train), "
+            "déclarez un trajet pour chacun."
+        )
+    if not named:
+        choices = " ; ".join(TRIP_MODES.values())
+        raise InvalidInput(f"Moyen de transport non reconnu. Touchez un bouton ou écrivez l'un de ceux-ci : {choices}.")
+    return named[0]
 
 
 def _snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
@@ -165,8 +195,10 @@ def check_trip_departure(efm: EtatDeFrais, depart_at: datetime) -> None:
 
 
 def check_city(name: str) -> str:
-    """A city as typed, normalised (upper case, single spaces); it must contain a letter."""
-    city = " ".join(name.split()).upper()
+    """A city as typed, normalised (upper case, single spaces, emoji and other symbols dropped: only letters,
+    digits, hyphens, apostrophes and dots are kept); it must contain a letter."""
+    kept = "".join(c if c in CITY_PUNCTUATION or unicodedata.category(c)[0] in "LNM" else " " for c in name)
+    city = " ".join(kept.split()).upper()
     if not city:
         raise InvalidInput(f"Indiquez le nom de la ville. Exemple : {CITY_EXAMPLE}")
     if len(city) > MAX_CITY_LENGTH:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from core.errors import InvalidInput
@@ -29,6 +29,9 @@ TIME_EXAMPLE = "08:30 (ou 8h30)"
 DATE_EXAMPLE = "02/12/2022"
 DURATION_EXAMPLE = "3h30, 3,5 ou 210 min"
 DISTANCE_EXAMPLE = "62"
+DISTANCE_UNITS = ("km", "kms", "kilomètre", "kilomètres")
+_APPROXIMATELY_RE = re.compile(r"^\s*(?:environ|env\.|à peu près|a peu pres|approx\.?|~|≈)\s*", re.IGNORECASE)
+NONE_WORDS = frozenset({"aucun", "aucune", "zero", "rien"})  # a count of none, typed in words (without accents)
 
 _MAX_INPUT = 100  # characters: no legitimate value is longer (and regexes stay cheap)
 # Any run of whitespace, including the no-break (U+00A0), narrow no-break (U+202F) and thin (U+2009)
@@ -37,6 +40,7 @@ _SPACE_RE = re.compile(r"\s+")
 _EURO_CENTS_RE = re.compile(r"(?P<units>[0-9][0-9 .]*?)\s*€\s*(?P<cents>[0-9]{2})")  # "12€50"
 _CURRENCY_RE = re.compile(r"^(?:€|eur(?:os?)?)\s*(?P<a>.*?)$|^(?P<b>.*?)\s*(?:€|eur(?:os?)?)$", re.IGNORECASE)
 _DIGITS_RE = re.compile(r"[0-9]+")
+_DECORATION = frozenset({"So", "Sk", "Cf", "Me"})  # pictographs, modifier symbols, format characters, keycaps
 
 _MONTHS = {
     "janvier": 1, "janv": 1, "jan": 1,
@@ -53,6 +57,7 @@ _MONTHS = {
     "decembre": 12, "dec": 12,
 }  # fmt: skip
 _WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_WEEKDAY_ABBREVIATIONS = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")  # « mer. 25/11 »
 
 
 def _quote(text: object) -> str:
@@ -63,13 +68,20 @@ def _quote(text: object) -> str:
     return f"« {shown} »"
 
 
+def _without_decoration(text: str) -> str:
+    """``text`` without emoji and other pictographs, their variation selectors and keycaps, and invisible format
+    characters (zero-width space, joiners): « 120 👍 » is « 120 », « 1️⃣2️⃣ » is « 12 »."""
+    return "".join(c for c in text if unicodedata.category(c) not in _DECORATION and not "\ufe00" <= c <= "\ufe0f")
+
+
 def _require_text(text: object, missing: str, example: str) -> str:
-    """The text with every kind of space made a single normal space; ``missing`` when blank."""
-    if not isinstance(text, str) or not text.strip():
+    """The text without decoration (emoji, invisible characters) and with every kind of space made a single
+    normal space; ``missing`` when blank."""
+    if not isinstance(text, str) or not _without_decoration(text).strip():
         raise InvalidInput(f"{missing}. Exemple attendu : {example}")
     if len(text) > _MAX_INPUT:
         raise InvalidInput(f"Saisie trop longue : {_quote(text)}. Exemple attendu : {example}")
-    return _SPACE_RE.sub(" ", text).strip()
+    return _SPACE_RE.sub(" ", _without_decoration(text)).strip()
 
 
 # --- amounts -------------------------------------------------------------------------------------
@@ -177,14 +189,16 @@ def _letter_for_digit(s: str, text: str, what: str, example: str) -> None:
 # --- counts --------------------------------------------------------------------------------------
 
 
-def parse_count(text: str, *, unit: str | None = None, example: str = COUNT_EXAMPLE) -> int:
+def parse_count(text: str, *, units: tuple[str, ...] = (), example: str = COUNT_EXAMPLE) -> int:
     """Parse a whole number of copies or candidates ("25", "1 200"), 0 to ``MAX_COUNT``.
 
-    ``unit`` ("km") may follow the number; ``example`` is the one shown in messages (the question's own).
+    One of the question's ``units`` ("copies", "km") may follow the number ("95 copies"); a word for none
+    ("aucune", "zéro") is 0. ``example`` is the one shown in messages (the question's own).
     """
     s = _require_text(text, "Nombre manquant", example)
-    if unit and s.lower().endswith(unit.lower()) and len(s) > len(unit):
-        s = s[: -len(unit)].strip()
+    s = _without_unit(s, units)
+    if _strip_accents(s).lower() in NONE_WORDS:
+        return 0
     if s.startswith("-"):
         raise InvalidInput(
             f"Nombre invalide : {_quote(text)}. Un nombre ne peut pas être négatif. Exemple attendu : {example}"
@@ -209,8 +223,18 @@ def parse_count(text: str, *, unit: str | None = None, example: str = COUNT_EXAM
 
 
 def parse_distance(text: str, *, example: str = DISTANCE_EXAMPLE) -> int:
-    """A distance in whole kilometres, "62" or "62 km"."""
-    return parse_count(text, unit="km", example=example)
+    """A distance in whole kilometres, "62" or "62 km"; an estimate ("environ 1500 km", "~60") is that number."""
+    return parse_count(_APPROXIMATELY_RE.sub("", text, count=1), units=DISTANCE_UNITS, example=example)
+
+
+def _without_unit(s: str, units: tuple[str, ...]) -> str:
+    """``s`` without one of ``units`` after its number ("95 copies", "62km"), compared without case or accents."""
+    plain = _strip_accents(s).lower()
+    for unit in sorted(units, key=len, reverse=True):
+        word = _strip_accents(unit).lower()
+        if plain.endswith(word) and len(plain) > len(word) and not plain[-len(word) - 1].isalpha():
+            return s[: -len(word)].strip()
+    return s
 
 
 # --- times ---------------------------------------------------------------------------------------
@@ -223,9 +247,23 @@ _TIME_RE = re.compile(
 )
 
 
+_FRACTION_RE = re.compile(r"^(?P<head>.*?(?:h|heures?|midi|minuit))\s+et\s+(?P<part>demie?|quart)$", re.IGNORECASE)
+_HOURS_OF = {"midi": "12h", "minuit": "0h"}
+
+
+def _with_fraction(s: str) -> str:
+    """« 6 heures et demie » -> « 6 heures 30 », « 7h et quart » -> « 7h 15 », « midi et demi » -> « 12h 30 »."""
+    match = _FRACTION_RE.fullmatch(s)
+    if match is None:
+        return s
+    head = match.group("head")
+    minutes = "15" if match.group("part").lower() == "quart" else "30"
+    return f"{_HOURS_OF.get(head.lower(), head)} {minutes}"
+
+
 def parse_time(text: str) -> time:
     """Parse a time of day: "8h", "08:30", "8h30", "8 h 30", "0830", "midi", "minuit"."""
-    s = _require_text(text, "Heure manquante", TIME_EXAMPLE).lower()
+    s = _with_fraction(_require_text(text, "Heure manquante", TIME_EXAMPLE).lower())
     if s == "midi":
         return time(12, 0)
     if s == "minuit":
@@ -260,7 +298,7 @@ def parse_date(text: str, *, default_year: int | None = None) -> date:
     """Parse a French date: "02/12/2022", "2/12/22", "02-12-2022", "2022-12-02", "2 décembre 2022",
     "le vendredi 02/12/2022"; "02/12" takes ``default_year`` (the year is asked for otherwise)."""
     s = _strip_accents(_require_text(text, "Date manquante", DATE_EXAMPLE)).lower()
-    s = re.sub(r"^(?:le\s+)?(?:(?:" + "|".join(_WEEKDAYS) + r")\.?\s+)?", "", s).strip()
+    s = re.sub(r"^(?:le\s+)?(?:(?:" + "|".join(_WEEKDAYS + _WEEKDAY_ABBREVIATIONS) + r")\.?\s+)?", "", s).strip()
     invalid = f"Date invalide : {_quote(text)}. Exemple attendu : {DATE_EXAMPLE}"
     if match := _ISO_DATE_RE.fullmatch(s):
         year_text, month = match.group("y"), int(match.group("m"))
@@ -319,7 +357,10 @@ def parse_moment(text: str, *, reference: datetime, day: datetime | None = None)
         try:
             moment_time = parse_time(" ".join(words))
             if day is not None:
-                return datetime.combine(day.date(), moment_time)
+                moment = datetime.combine(day.date(), moment_time)
+                if " ".join(words).lower() == "minuit" and moment < day:  # after a start that day: its end
+                    moment += timedelta(days=1)
+                return moment
         except InvalidInput as exc:
             if not any(c in s for c in "/-.") and any(c.isdigit() for c in s):
                 precise = exc  # a time alone ("25h70"): say what is wrong with it
@@ -378,7 +419,7 @@ def parse_duration(text: str) -> int:
     Decimal hours are rounded to the minute. Rejects minutes above 59 ("25h70"), negatives and
     durations above ``MAX_DURATION_MINUTES``.
     """
-    s = _require_text(text, "Durée manquante", DURATION_EXAMPLE)
+    s = _with_fraction(_require_text(text, "Durée manquante", DURATION_EXAMPLE))
     if s.startswith("-"):
         raise InvalidInput(
             f"Durée invalide : {_quote(text)}. Une durée ne peut pas être négative. "
@@ -405,3 +446,56 @@ def parse_duration(text: str) -> int:
             f"Exemple attendu : {DURATION_EXAMPLE}"
         )
     return minutes
+
+
+# --- choices typed instead of tapped -------------------------------------------------------------
+
+YES_WORDS = frozenset(
+    {"oui", "ouais", "yes", "ok", "okay", "exact", "bien sur", "tout a fait", "absolument", "oui oui"}
+)
+NO_WORDS = frozenset({"non", "no", "nan", "non non", "pas du tout"})
+_WORD_RE = re.compile(r"[0-9a-z]+")
+
+
+def choice_words(text: str) -> tuple[str, ...]:
+    """The words of a typed answer or of a button's label, without case, accents, punctuation or emoji; a yes or
+    a no in any of its usual forms ("Oui.", "ouais", "Non !") is the single word "oui" or "non"."""
+    words = tuple(_WORD_RE.findall(_strip_accents(text[:_MAX_INPUT]).lower()))
+    phrase = " ".join(words)
+    if phrase in YES_WORDS:
+        return ("oui",)
+    if phrase in NO_WORDS:
+        return ("non",)
+    return words
+
+
+def pick_choice(text: str, labels: list[str], *, whole: bool = False) -> int | None:
+    """The index of the one label that ``text`` names, None when it names none or several.
+
+    Tried in turn, the first that names any label deciding: the label's very words; their beginning (« oui »
+    names « ✅ Oui, effectuée », « train » « Train, car ou transport en commun »); words inside it (« par e-mail »
+    names « 📧 Je les enverrai par e-mail », « DEMO-101 » a mission's line); a yes or a no beginning the answer
+    (« Oui, je l'ai faite »). ``whole``: the screen also takes a typed answer, so only the very words, words
+    inside a label when no digit is typed (« sais pas »), and a yes or a no count."""
+    typed = choice_words(text)
+    if not typed:
+        return None
+    first = choice_words(typed[0])
+    known = [choice_words(label) for label in labels]
+    tiers = [lambda w: w == typed]
+    if not whole:
+        tiers.append(lambda w: w[: len(typed)] == typed)
+    if not whole or not any(c.isdigit() for c in text):
+        tiers.append(lambda w: _contains(w, typed))
+    if first in (("oui",), ("non",)):
+        tiers.append(lambda w: w[:1] == first)
+    for names in tiers:
+        named = [i for i, words in enumerate(known) if words and names(words)]
+        if named:
+            return named[0] if len(named) == 1 else None
+    return None
+
+
+def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
+    """``part`` appears in ``words``, its words together and in order."""
+    return any(words[i : i + len(part)] == part for i in range(len(words) - len(part) + 1))

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from core import checks, receipt_lines
 from core import justification as jst
-from core.french import format_amount, format_at, format_datetime
+from core.french import format_amount, format_at, format_datetime, format_time
 from core.models import EtatDeFrais, Flag, Receipt
+from core.rules import TimeWindow, load_rules, meal_windows_covered, nights_covered
 from core.settings import get_settings
 
 SERVICE_FAIT_MISSING = "service_fait_missing"
@@ -35,6 +36,9 @@ LODGING_NO_RECEIPT = "lodging_without_receipt"
 TOTAL_TYPED = "receipts_total_typed"
 TIMES_OVERLAP = checks.TIMES_OVERLAP
 QUANTITY_IMPOSSIBLE = checks.QUANTITY_IMPOSSIBLE
+MEALS_ABOVE_TIMES = "meals_above_times"  # info: more meals declared than the times cover (fewer are counted)
+NIGHTS_ABOVE_TIMES = "nights_above_times"
+NO_TRIP_BACK = "no_trip_back"  # info: the trips leave the residence and none comes back to it
 
 FLAG_LABELS = {
     SERVICE_FAIT_MISSING: "Service fait non attesté",
@@ -53,6 +57,9 @@ FLAG_LABELS = {
     TOTAL_TYPED: "Total saisi à la main",
     TIMES_OVERLAP: "Horaires chevauchant une autre mission",
     QUANTITY_IMPOSSIBLE: "Quantité impossible dans le temps de la mission",
+    MEALS_ABOVE_TIMES: "Repas déclarés au-delà des horaires",
+    NIGHTS_ABOVE_TIMES: "Nuits déclarées au-delà des horaires",
+    NO_TRIP_BACK: "Pas de trajet de retour",
     jst.JUSTIFIES_NOTHING: "Justificatif sans dépense déclarée",
     jst.KIND_UNKNOWN: "Nature du justificatif à confirmer",
     jst.TICKET_NO_TRIP: "Billet sans trajet correspondant",
@@ -232,6 +239,8 @@ def _declaration_flags(efm: EtatDeFrais) -> list[FlagData]:
                     f"de la mission ({format_at(mission.start_at)}).",
                 )
             )
+        flags += _above_times(efm)
+        flags += _trip_back(efm)
         for t in efm.trips:
             if t.depart_at < efm.departure_at or t.arrive_at > efm.return_at:
                 flags.append(
@@ -242,6 +251,65 @@ def _declaration_flags(efm: EtatDeFrais) -> list[FlagData]:
                     )
                 )
     return flags
+
+
+def _span(window: TimeWindow) -> str:
+    return f"{format_time(window.start)}-{format_time(window.end)}"
+
+
+def _above_times(efm: EtatDeFrais) -> list[FlagData]:
+    """More meals or nights declared than the departure and return times cover: the estimate counts only those
+    covered (``core.rules``), and says why (an information, nothing to confirm)."""
+    assert efm.departure_at is not None and efm.return_at is not None
+    if efm.return_at <= efm.departure_at:
+        return []
+    rules, on = load_rules(), efm.convocation.mission.start_at.date()
+    times = f"départ le {format_at(efm.departure_at)}, retour le {format_at(efm.return_at)}"
+    flags = []
+    meals = meal_windows_covered(efm.departure_at, efm.return_at, rules, on=on)
+    if efm.meals is not None and efm.meals > meals:
+        windows = rules.meal_windows_at(on).value
+        flags.append(
+            FlagData(
+                MEALS_ABOVE_TIMES,
+                f"{efm.meals} repas déclaré(s), mais vos horaires ({times}) couvrent {meals} plage(s) de repas "
+                f"entière(s) (déjeuner {_span(windows.lunch)}, dîner {_span(windows.dinner)}) : "
+                f"{meals} repas compté(s).",
+                "info",
+                {"declared": efm.meals, "covered": meals},
+            )
+        )
+    nights = nights_covered(efm.departure_at, efm.return_at, rules, on=on)
+    if (efm.nights or 0) > nights:
+        flags.append(
+            FlagData(
+                NIGHTS_ABOVE_TIMES,
+                f"{efm.nights} nuit(s) déclarée(s), mais vos horaires ({times}) couvrent {nights} nuit(s) "
+                f"({_span(rules.night_window_at(on).value)}) : {nights} nuit(s) comptée(s).",
+                "info",
+                {"declared": efm.nights, "covered": nights},
+            )
+        )
+    return flags
+
+
+def _trip_back(efm: EtatDeFrais) -> list[FlagData]:
+    """The trips leave the residence and none comes back to it: the return trip may have been forgotten (an
+    information: it may have cost nothing)."""
+    home = efm.convocation.intervenant.residence_commune
+    trips = sorted(efm.trips, key=lambda t: t.depart_at)
+    if not home or not trips or not jst.same_city(trips[0].depart_city, home):
+        return []
+    if any(jst.same_city(t.arrive_city, home) for t in trips):
+        return []
+    return [
+        FlagData(
+            NO_TRIP_BACK,
+            f"Aucun trajet ne revient à {home} (votre résidence) : ajoutez le trajet du retour s'il vous a coûté "
+            "quelque chose.",
+            "info",
+        )
+    ]
 
 
 def compute_flags(

@@ -54,11 +54,17 @@ class Quantity:
     label: str  # the question's subject, "Nombre de copies corrigées"
     missing: str  # in a list of what is left, "le nombre de copies corrigées"
     example: str  # an answer as typed
+    units: tuple[str, ...] = ()  # words that may follow the number ("95 copies")
 
 
 QUANTITIES = {
-    "copies": Quantity("Nombre de copies corrigées", "le nombre de copies corrigées", "25"),
-    "candidates": Quantity("Nombre de candidats interrogés", "le nombre de candidats interrogés", "12"),
+    "copies": Quantity("Nombre de copies corrigées", "le nombre de copies corrigées", "25", ("copie", "copies")),
+    "candidates": Quantity(
+        "Nombre de candidats interrogés",
+        "le nombre de candidats interrogés",
+        "12",
+        ("candidat", "candidats", "candidate", "candidates", "élève", "élèves"),
+    ),
     "practical_minutes": Quantity(
         "Durée des épreuves pratiques (en heures)", "la durée des épreuves pratiques", "3h30"
     ),

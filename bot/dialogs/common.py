@@ -8,12 +8,15 @@ from aiogram.enums import ContentType
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, ShowMode
-from aiogram_dialog.widgets.input import MessageInput
+from aiogram_dialog.api.protocols import DialogProtocol
+from aiogram_dialog.utils import remove_intent_id
+from aiogram_dialog.widgets.input import BaseInput, MessageInput
 from aiogram_dialog.widgets.kbd import Group, Select
 from aiogram_dialog.widgets.text import Format
 
 from bot.identity import Identity
 from core.errors import DomainError, Forbidden
+from core.parsing import pick_choice
 
 
 def identity(manager: DialogManager, kind: str = "intervenant") -> Identity:
@@ -89,6 +92,58 @@ class TypedInput(MessageInput):
     def __init__(self, on_message: Any, *types: ContentType) -> None:
         super().__init__(on_message, filter=ContentTypes(*types))
         self.types = frozenset(types)
+
+
+class TypedChoice(BaseInput):
+    """A text that names one of the screen's buttons (``core.parsing.pick_choice``: « Oui. » for « ✅ Oui,
+    effectuée ») is that button pressed. ``whole``: the text must be a whole label, as on a screen that also takes
+    a typed answer (« Aucun », « Je ne sais pas »); otherwise its first words are enough."""
+
+    def __init__(self, *, whole: bool) -> None:
+        super().__init__()
+        self.whole = whole
+
+    async def process_message(self, message: Message, dialog: DialogProtocol, manager: DialogManager) -> bool:
+        text = message.text or ""
+        if message.content_type != ContentType.TEXT or text.startswith("/"):
+            return False
+        if self.whole and not any(c.isalpha() for c in text):  # a number, a date or a time: the screen's answer
+            return False
+        window = dialog.windows[manager.current_context().state]  # type: ignore[attr-defined]
+        markup = await window.render_kbd(await window.load_data(dialog, manager), manager)
+        buttons = [b for row in markup.inline_keyboard for b in row if b.callback_data]
+        index = pick_choice(text, [b.text for b in buttons], whole=self.whole)
+        if index is None:
+            return await self._name_the_choices(manager, [b for b in buttons if _choice(b.callback_data)])
+        _, data = remove_intent_id(buttons[index].callback_data)
+        pressed = CallbackQuery(
+            id=f"typed-{message.message_id}",
+            from_user=message.from_user,
+            chat_instance=str(message.chat.id),
+            message=message,
+            data=data,
+        ).as_(manager.middleware_data["bot"])
+        return bool(await window.process_callback(pressed, dialog, manager))
+
+    async def _name_the_choices(self, manager: DialogManager, choices: list[Any]) -> bool:
+        """A screen of a few buttons (none of them one of a list's items) and no typed answer: the text named
+        none of them, so say which they are."""
+        listed = any(":" in remove_intent_id(b.callback_data or "")[1] for b in choices)
+        if self.whole or listed or not 0 < len(choices) <= NAMED_CHOICES:
+            return False
+        named = " ou ".join(f"« {b.text} »" for b in choices)
+        await say(manager, f"Répondez avec les boutons ci-dessous, s'il vous plaît : {named} (ou /aide).")
+        return True
+
+
+NAVIGATION_IDS = frozenset({"back", "cancel", "leave"})  # buttons that move between screens, not answers
+NAMED_CHOICES = 4  # at most this many answers are named when a typed text names none
+
+
+def _choice(callback_data: str | None) -> bool:
+    """The button answers the question (not « Retour », « Annuler »)."""
+    _, data = remove_intent_id(callback_data or "")
+    return data.split(":", 1)[0] not in NAVIGATION_IDS
 
 
 def message_input(on_message: Any, *types: ContentType) -> TypedInput:

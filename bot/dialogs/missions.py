@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram.types import BufferedInputFile, CallbackQuery
+from aiogram.enums import ContentType
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Back, Button
 from aiogram_dialog.widgets.text import Const, Format
 from sqlalchemy.orm import Session
 
-from bot.dialogs.common import catch_all, choices, error, identity, when
+from bot.dialogs.common import TypedChoice, catch_all, choices, error, identity, message_input, say, when
+from bot.dialogs.declare.receipt_files import keep_receipt
 from bot.resume import resume_point
 from bot.services import run_db
 from bot.states import Declare, Missions
@@ -81,6 +83,14 @@ async def on_declare(callback: CallbackQuery, button: Button, manager: DialogMan
     await manager.start(state or Declare.done, data={"efm_id": efm_id, "resumed": state is not None})
 
 
+async def on_card_file(message: Message, widget: Any, manager: DialogManager) -> None:
+    """A photo or file sent while a mission's card is open: a receipt of that mission (as at its Justificatifs
+    step; core refuses it once the dossier is sent)."""
+    ident = identity(manager)
+    if await keep_receipt(manager, message, ident.person_id, manager.dialog_data["efm_id"], ident.actor):
+        await say(manager, "Il est gardé avec cette mission : vous le retrouverez à l'étape « Justificatifs ».")
+
+
 async def on_pdf(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
     ident = identity(manager)
     try:
@@ -99,6 +109,7 @@ def make_dialog() -> Dialog:
     return Dialog(
         Window(
             Format("{text}"),
+            TypedChoice(whole=False),
             catch_all(),
             choices("efm", "items", on_pick),
             state=Missions.listing,
@@ -106,6 +117,8 @@ def make_dialog() -> Dialog:
         ),
         Window(
             Format("{text}"),
+            TypedChoice(whole=False),
+            message_input(on_card_file, ContentType.PHOTO, ContentType.DOCUMENT),
             catch_all(),
             Button(Const("✍️ Déclarer / compléter ma saisie"), id="declare", on_click=on_declare, when=when("editable")),
             Button(Const("📄 Recevoir le récapitulatif (PDF)"), id="pdf", on_click=on_pdf, when=when("has_dossier")),

@@ -32,6 +32,20 @@ class ChatClient:
         """A sticker; returns once the bot has handled it."""
         return await self._post("send", json={"user_id": user_id, "sticker": emoji, "wait": True})
 
+    async def voice(self, user_id: int, seconds: int = 3) -> dict[str, Any]:
+        """A voice note; returns once the bot has handled it."""
+        return await self._post("send", json={"user_id": user_id, "voice": seconds, "wait": True})
+
+    async def location(self, user_id: int, latitude: float = 49.18, longitude: float = -0.37) -> dict[str, Any]:
+        """A shared location; returns once the bot has handled it."""
+        place = {"latitude": latitude, "longitude": longitude}
+        return await self._post("send", json={"user_id": user_id, "location": place, "wait": True})
+
+    async def contact(self, user_id: int, phone: str = "+33600000000", name: str = "Claire") -> dict[str, Any]:
+        """A shared contact; returns once the bot has handled it."""
+        card = {"phone_number": phone, "first_name": name}
+        return await self._post("send", json={"user_id": user_id, "contact": card, "wait": True})
+
     async def upload(
         self,
         user_id: int,

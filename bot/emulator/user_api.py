@@ -82,13 +82,17 @@ async def _finish(
 
 
 async def send(request: web.Request) -> web.Response:
-    """A user's text message, or a sticker. Body: {"user_id", "text" | "sticker" (its emoji), "first_name"?,
-    "wait"?}."""
+    """A user's text message, a sticker, or something else a phone sends. Body: {"user_id", "text" | "sticker" (its
+    emoji) | "voice" (seconds) | "location" ({"latitude", "longitude"}) | "contact" ({"phone_number",
+    "first_name"}), "first_name"?, "wait"?}."""
     state: EmulatorState = request.app[STATE]
     body = await request.json(loads=loads)
     log = state.chat(_user_id(body.get("user_id")), body.get("first_name"))
+    content = _other_content(body)
     if sticker := str(body.get("sticker") or ""):
-        message = state.new_message(log, log.user, sticker=_sticker(sticker))
+        content = {"sticker": _sticker(sticker)}
+    if content:
+        message = state.new_message(log, log.user, **content)
         await state.touch(log)
         return await _finish(
             state, log, "message", message, bool(body.get("wait")), {"message_id": message["message_id"]}
@@ -103,6 +107,18 @@ async def send(request: web.Request) -> web.Response:
     message = state.new_message(log, log.user, text=text, entities=entities)
     await state.touch(log)
     return await _finish(state, log, "message", message, bool(body.get("wait")), {"message_id": message["message_id"]})
+
+
+def _other_content(body: dict[str, Any]) -> dict[str, Any]:
+    """A voice note, a location or a contact (wire format), as the body asks; none for a text."""
+    if "voice" in body:
+        seconds = int(body["voice"])
+        return {"voice": {"file_id": f"voice-{seconds}", "file_unique_id": f"v{seconds}", "duration": seconds}}
+    if isinstance(location := body.get("location"), dict):
+        return {"location": {"latitude": float(location["latitude"]), "longitude": float(location["longitude"])}}
+    if isinstance(contact := body.get("contact"), dict):
+        return {"contact": {"phone_number": str(contact["phone_number"]), "first_name": str(contact["first_name"])}}
+    return {}
 
 
 def _sticker(emoji: str) -> dict[str, Any]:

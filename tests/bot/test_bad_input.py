@@ -86,7 +86,7 @@ async def test_each_bad_input_is_reasked_with_an_example(chat: ChatClient, demo:
     await chat.press(U, "0")  # nights
     await chat.send(U, "trois")  # letters in a count
     err, again = await last_two(chat)
-    assert "Nombre invalide" in err and "Exemple attendu : 25" in err and "Repas" in again
+    assert "Nombre invalide" in err and err.endswith("Exemple attendu : 2") and "Repas" in again  # the question's
     await chat.press(U, "0")  # meals
     assert "Étape 6/8" in await chat.last_bot_text(U)
 

@@ -99,9 +99,10 @@ async def test_what_a_screen_cannot_take_is_answered_for_that_screen(chat: ChatC
     await chat.sticker(U)  # a typed answer is expected, not a button
     assert (await answer_to_last()).startswith("Envoyez votre réponse par écrit, comme dans l'exemple ci-dessous")
     assert "Nombre de copies corrigées" in await chat.last_bot_text(U)
-    await chat.upload(U, receipt_pdf(), "billet.pdf")  # in the declaration already: no « ouvrez la mission »
-    said = await answer_to_last()
-    assert "répondez d'abord à la question ci-dessous" in said and "ouvrez la mission" not in said
+    await chat.upload(U, receipt_pdf(), "billet.pdf")  # in the declaration already: kept, no « ouvrez la mission »
+    said = [m["text"] for m in await chat.messages(U) if m["from"] == "bot"][-3:-1]
+    assert "« billet.pdf » reçu" in said[0] and "vous le retrouverez à l'étape « Justificatifs »" in said[1]
+    assert "Nombre de copies corrigées" in await chat.last_bot_text(U)
     await chat.send(U, "120")
     assert "Étape 3/8" in await chat.last_bot_text(U)
 

@@ -49,7 +49,12 @@ async def quantity_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[
 
 def _parse_quantity(efm: EtatDeFrais, text: str) -> int:
     """The quantity typed for this mission: a duration for practical exams, else a count."""
-    return parse_duration(text) if declarations.quantity_field(efm) == "practical_minutes" else parse_count(text)
+    field = declarations.quantity_field(efm) or "copies"
+    return (
+        parse_duration(text)
+        if field == "practical_minutes"
+        else parse_count(text, units=QUANTITIES[field].units, example=QUANTITIES[field].example)
+    )
 
 
 async def on_quantity(message: Message, widget: Any, manager: DialogManager) -> None:

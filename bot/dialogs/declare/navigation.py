@@ -12,7 +12,7 @@ from typing import Any
 
 from aiogram.enums import ContentType
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, Window
 from aiogram_dialog.widgets.kbd import Button, Row
 from aiogram_dialog.widgets.text import Const, Format
@@ -23,12 +23,14 @@ from bot.dialogs.common import (
     FILE_PLEASE,
     INTERRUPTED,
     TEXT_PLEASE,
+    TypedChoice,
     TypedInput,
     catch_all,
     error,
     identity,
     say,
 )
+from bot.dialogs.declare.receipt_files import keep_receipt
 from bot.resume import save_resume
 from bot.services import run_db
 from bot.states import Declare, TripEdit
@@ -178,13 +180,14 @@ async def on_back(callback: CallbackQuery, button: Button, manager: DialogManage
     """One screen back: the one shown before this one, else (a resumed declaration has no history) the screen
     before it in the declaration's order; from the first step, out of the declaration."""
     history = manager.dialog_data.get("history") or []
-    if history:
-        await manager.switch_to(STATES[history.pop()])
-        return
-    previous = previous_screen(manager.current_context().state, await current_draft(manager))
+    previous = STATES[history.pop()] if history else None
+    if previous is None:
+        previous = previous_screen(manager.current_context().state, await current_draft(manager))
     if previous is None:
         await manager.done()
         return
+    if previous == Declare.recap:  # back at the recap: the step opened from it is left, no longer an edit
+        manager.dialog_data.pop(TO_RECAP, None)
     await manager.switch_to(previous)
 
 
@@ -211,19 +214,31 @@ NAV = Row(
 )
 
 
-FILES_LATER = (
-    "Les justificatifs s'envoient à l'étape « Justificatifs » : répondez d'abord à la question ci-dessous, "
-    "vous y arriverez ensuite (ou touchez « Justificatifs » dans le récapitulatif)."
+FILES_KEPT = (
+    "Il est gardé avec cette mission : vous le retrouverez à l'étape « Justificatifs ». "
+    "Répondez maintenant à la question ci-dessous."
 )
 
 
+async def on_file_elsewhere(message: Message, widget: Any, manager: DialogManager) -> None:
+    """A photo or file sent while another question is on screen: kept as a receipt of this dossier (as at the
+    « Justificatifs » step), then the question is asked again."""
+    person_id, efm_id, actor = ids(manager)
+    if await keep_receipt(manager, message, person_id, efm_id, actor):
+        forget_draft(manager)
+        await say(manager, FILES_KEPT)
+
+
 def window(state: State, getter: Any, *widgets: Any, nav: Any = NAV) -> Window:
-    """A screen: its text from its getter, its widgets, then whatever else is sent, then the nav row. What else
-    is sent is answered for this screen: a screen that takes a typed answer asks for it in writing."""
+    """A screen: its text from its getter, a typed text naming one of its buttons, its widgets, then whatever else is
+    sent, then the nav row. What else is sent is answered for this screen: a screen that takes a typed answer asks
+    for it in writing; a photo or a file is kept as a receipt of the dossier."""
     takes = frozenset().union(*(widget.types for widget in widgets if isinstance(widget, TypedInput)))
     hint = FILE_PLEASE if ContentType.PHOTO in takes else TEXT_PLEASE if ContentType.TEXT in takes else BUTTONS_PLEASE
-    unexpected = catch_all(hint, FILES_LATER)
-    return Window(Format("{text}"), *widgets, unexpected, nav, state=state, getter=getter)
+    typed = TypedChoice(whole=ContentType.TEXT in takes)
+    keeper = TypedInput(on_file_elsewhere, ContentType.PHOTO, ContentType.DOCUMENT)
+    files = [] if ContentType.PHOTO in takes else [keeper]
+    return Window(Format("{text}"), typed, *widgets, *files, catch_all(hint), nav, state=state, getter=getter)
 
 
 def keep(label_key: str, widget_id: str, on_click: Any) -> Button:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.dialogs.common import choices, say, when
 from bot.dialogs.declare import confirm
 from bot.dialogs.declare.navigation import (
+    TO_RECAP,
     cached_draft,
     efm_of,
     goto,
@@ -125,6 +126,8 @@ async def on_submit(callback: CallbackQuery, button: Button, manager: DialogMana
 
 
 async def on_restart(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    """Every step again, in order: each answered one goes on to the next (not back to the recap)."""
+    manager.dialog_data.pop(TO_RECAP, None)
     await goto(manager, Declare.done)
 
 

@@ -14,9 +14,12 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Message
 from aiogram_dialog import DialogManager
+from sqlalchemy.orm import Session
 
 from bot.dialogs.common import say
-from core import receipts
+from bot.services import run_db
+from core import missions, receipts
+from core.errors import DomainError
 from core.french import format_size
 
 log = logging.getLogger(__name__)
@@ -71,3 +74,36 @@ async def fetch(manager: DialogManager, sent: SentFile) -> bytes | None:
         await say(manager, f"❗ « {sent.name} » n'a pas pu être récupéré auprès de Telegram : renvoyez-le. {FILE_HINT}")
         return None
     return buffer.getvalue()
+
+
+def _add_receipt(
+    session: Session, person_id: int, efm_id: int, data: bytes, name: str, ref: str, actor: str
+) -> tuple[str, bool]:
+    efm = missions.efm_of_intervenant(session, person_id, efm_id)
+    receipt, created = receipts.add_receipt(session, efm, data, name, source="chat", source_ref=ref, actor=actor)
+    return receipt.original_name, created
+
+
+async def keep_receipt(manager: DialogManager, message: Message, person_id: int, efm_id: int, actor: str) -> bool:
+    """Store the photo or file of `message` as a receipt of this dossier (core checks it); the user is told what
+    became of it. Whether it was stored."""
+    sent = sent_file(message)
+    if sent is None:
+        await say(manager, f"❗ {FILE_HINT}")
+        return False
+    data = await fetch(manager, sent)
+    if data is None:
+        return False
+    ref = f"telegram:{message.chat.id}:{message.message_id}"
+    try:
+        stored, created = await run_db(_add_receipt, person_id, efm_id, data, sent.name, ref, actor)
+    except DomainError as exc:
+        await say(manager, f"❗ {exc.message}\n{FILE_HINT}")
+        return False
+    await say(
+        manager,
+        f"✅ Justificatif « {stored} » reçu : il va être lu automatiquement."
+        if created
+        else f"Ce justificatif (« {stored} ») était déjà enregistré.",
+    )
+    return True

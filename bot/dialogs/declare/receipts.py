@@ -26,7 +26,7 @@ from bot.dialogs.declare.navigation import (
     next_step,
     window,
 )
-from bot.dialogs.declare.receipt_files import FILE_HINT, fetch, sent_file
+from bot.dialogs.declare.receipt_files import FILE_HINT, keep_receipt
 from bot.services import run_db
 from bot.states import Declare, ReceiptEdit
 from core import declarations, receipt_lines, receipts
@@ -82,14 +82,6 @@ def _list(session: Session, person_id: int, efm_id: int) -> ReceiptsList:
         [f.message for f in findings],
         all(v.line.settled for v in views),
     )
-
-
-def _add_receipt(
-    session: Session, person_id: int, efm_id: int, data: bytes, name: str, ref: str, actor: str
-) -> tuple[str, bool]:
-    efm = efm_of(session, person_id, efm_id)
-    receipt, created = receipts.add_receipt(session, efm, data, name, source="chat", source_ref=ref, actor=actor)
-    return receipt.original_name, created
 
 
 # ---- declared total ----------------------------------------------------------------------------------
@@ -155,26 +147,8 @@ async def receipts_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[
 
 async def on_file(message: Message, widget: Any, manager: DialogManager) -> None:
     person_id, efm_id, actor = ids(manager)
-    sent = sent_file(message)
-    if sent is None:
-        await error(manager, InvalidInput(FILE_HINT))
-        return
-    data = await fetch(manager, sent)
-    if data is None:
-        return
-    ref = f"telegram:{message.chat.id}:{message.message_id}"
-    try:
-        stored, created = await run_db(_add_receipt, person_id, efm_id, data, sent.name, ref, actor)
-    except DomainError as exc:
-        await say(manager, f"❗ {exc.message}\n{FILE_HINT}")
-        return
-    forget_draft(manager)
-    await say(
-        manager,
-        f"✅ Justificatif « {stored} » reçu : il va être lu automatiquement."
-        if created
-        else f"Ce justificatif (« {stored} ») était déjà enregistré.",
-    )
+    if await keep_receipt(manager, message, person_id, efm_id, actor):
+        forget_draft(manager)
 
 
 async def on_open_receipt(callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str) -> None:

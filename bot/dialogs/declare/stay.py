@@ -17,7 +17,7 @@ from bot.dialogs.declare.navigation import apply, current_draft, goto, header, i
 from bot.states import Declare
 from core import declarations
 from core.errors import DomainError
-from core.parsing import parse_amount, parse_count
+from core.parsing import parse_amount, parse_count, parse_distance
 
 NIGHT_SHORTCUTS = 7  # buttons 0..6; any count core accepts can be typed
 MEAL_SHORTCUTS = 9
@@ -57,7 +57,9 @@ async def on_car_hp(callback: CallbackQuery, widget: Any, manager: DialogManager
 
 async def on_car_hp_text(message: Message, widget: Any, manager: DialogManager) -> None:
     try:
-        await _car_hp(manager, parse_count(text_of(message)))
+        await _car_hp(
+            manager, parse_count(text_of(message), units=declarations.HP_UNITS, example=declarations.HP_EXAMPLE)
+        )
     except DomainError as exc:
         await error(manager, exc)
 
@@ -85,7 +87,7 @@ async def _car_km(manager: DialogManager, km: int | None) -> None:
 
 async def on_car_km(message: Message, widget: Any, manager: DialogManager) -> None:
     try:
-        km = parse_count(text_of(message))
+        km = parse_distance(text_of(message), example="1500")
     except DomainError as exc:
         await error(manager, exc)
         return
@@ -136,7 +138,9 @@ async def on_nights(callback: CallbackQuery, widget: Any, manager: DialogManager
 
 async def on_nights_text(message: Message, widget: Any, manager: DialogManager) -> None:
     try:
-        await _nights(manager, parse_count(text_of(message)))
+        await _nights(
+            manager, parse_count(text_of(message), units=declarations.NIGHT_UNITS, example=declarations.NIGHT_EXAMPLE)
+        )
     except DomainError as exc:
         await error(manager, exc)
 
@@ -207,7 +211,9 @@ async def on_meals(callback: CallbackQuery, widget: Any, manager: DialogManager,
 
 async def on_meals_text(message: Message, widget: Any, manager: DialogManager) -> None:
     try:
-        await _meals(manager, parse_count(text_of(message)))
+        await _meals(
+            manager, parse_count(text_of(message), units=declarations.MEAL_UNITS, example=declarations.MEAL_EXAMPLE)
+        )
     except DomainError as exc:
         await error(manager, exc)
 
@@ -254,7 +260,10 @@ async def on_admin_meals(callback: CallbackQuery, widget: Any, manager: DialogMa
 
 async def on_admin_text(message: Message, widget: Any, manager: DialogManager) -> None:
     try:
-        await _admin_meals(manager, parse_count(text_of(message)))
+        await _admin_meals(
+            manager,
+            parse_count(text_of(message), units=declarations.MEAL_UNITS, example=declarations.ADMIN_MEAL_EXAMPLE),
+        )
     except DomainError as exc:
         await error(manager, exc)
 

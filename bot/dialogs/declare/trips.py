@@ -245,7 +245,7 @@ async def mode_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str,
     trip = _trip(dialog_manager)
     return {
         "text": f"{header(d, 'trips')}\n\n{_what(dialog_manager)} – {trip.get('depart_city')} → "
-        f"{trip.get('arrive_city')}.\nMoyen de transport ?",
+        f"{trip.get('arrive_city')}.\nMoyen de transport ? Touchez un bouton ou écrivez-le (train, voiture…).",
         "modes": [{"id": key, "label": label} for key, label in declarations.TRIP_MODES.items()],
         "current": declarations.TRIP_MODES.get(trip.get("mode") or "", ""),
     }
@@ -263,6 +263,15 @@ async def _mode(manager: DialogManager, mode: str) -> None:
 
 async def on_mode(callback: CallbackQuery, widget: Any, manager: DialogManager, item_id: str) -> None:
     await _mode(manager, item_id)
+
+
+async def on_mode_text(message: Message, widget: Any, manager: DialogManager) -> None:
+    try:
+        mode = declarations.parse_trip_mode(text_of(message))
+    except DomainError as exc:
+        await error(manager, exc)
+        return
+    await _mode(manager, mode)
 
 
 async def on_keep_mode(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
@@ -371,6 +380,7 @@ def trip_dialog() -> Dialog:
         _trip_window(
             TripEdit.mode,
             mode_getter,
+            _text(on_mode_text),
             choices("mode", "modes", on_mode),
             keep("current", "keep_tm", on_keep_mode),
         ),
