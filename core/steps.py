@@ -122,13 +122,17 @@ def _answers(efm: EtatDeFrais) -> list[tuple[StepName, bool, str, bool]]:
             (StepName.TRIPS, bool(efm.trips) and (not by_car or efm.car_fiscal_hp is not None), trips_missing, False),
             (StepName.STAY, efm.meals is not None, "les nuits d'hôtel et les repas", False),
             (StepName.TOTAL, efm.receipts_total is not None, "le montant total des justificatifs", False),
-            (
-                StepName.RECEIPTS,
-                efm.receipts_by_email or _receipt_count(efm) > 0,
-                "aucun justificatif reçu ni annoncé par e-mail",
-                False,
-            ),
         ]
+        received = _receipt_count(efm)
+        if efm.receipts_total != 0 or received or efm.receipts_by_email:  # none to send once 0,00 € is declared
+            steps.append(
+                (
+                    StepName.RECEIPTS,
+                    efm.receipts_by_email or received > 0,
+                    "aucun justificatif reçu ni annoncé par e-mail",
+                    False,
+                )
+            )
     return steps
 
 
@@ -136,7 +140,8 @@ def steps_for(efm: EtatDeFrais) -> list[Step]:
     """The steps that apply to this dossier, in the order they are asked, the recap and validation last.
 
     A mission not done asks nothing more; the quantity only when the mission type has one and the
-    rémunération applies; times, trips, stay, receipts total and receipts only when the déplacement applies.
+    rémunération applies; times, trips, stay, receipts total and receipts only when the déplacement applies (the
+    receipts not once « 0,00 € » is the total and none was sent).
     Once validated (waiting for the DEC or decided), every step is blocked and the recap answered.
     """
     editable = _editable(efm)

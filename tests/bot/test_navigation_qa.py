@@ -65,8 +65,7 @@ async def _declare(chat: ChatClient, user: int, number: str, copies: str) -> Non
     await chat.press(user, "Déclarer")
     for step in ("Oui, effectuée", copies, f"{day} 07:00", "19:00", "Continuer", "0", "0"):
         await (chat.send(user, step) if step[0].isdigit() else chat.press(user, step))
-    await chat.press(user, "Aucun justificatif")
-    await chat.press(user, "Continuer")
+    await chat.press(user, "Aucun justificatif")  # no receipt to send: the recap comes next
     await chat.press(user, "Valider ma déclaration")
     if "Je confirme" in " ".join(await chat.buttons(user)):
         await chat.press(user, "Je confirme")
@@ -132,19 +131,18 @@ async def test_a_step_opened_from_the_recap_and_left_with_retour_is_no_longer_an
     await chat.press(U, "Continuer")
     await chat.press(U, "0")
     await chat.press(U, "0")
-    await chat.press(U, "Aucun justificatif")
-    await chat.press(U, "Continuer")
-    assert "Étape 8/8" in await chat.last_bot_text(U)
+    await chat.press(U, "Aucun justificatif")  # no receipt to send: the recap comes next
+    assert "Étape 7/7" in await chat.last_bot_text(U)
     await chat.press(U, "Quantité")  # opened from the recap: once answered, back to the recap
     await chat.press(U, "Retour")  # ... but left unanswered
-    assert "Étape 8/8" in await chat.last_bot_text(U)
+    assert "Étape 7/7" in await chat.last_bot_text(U)
     await chat.press(U, "Revoir depuis le début")
     await chat.press(U, "Oui, effectuée")  # every step in order: the quantity next, not the recap
-    assert "Étape 2/8" in await chat.last_bot_text(U)
+    assert "Étape 2/7" in await chat.last_bot_text(U)
     await chat.press(U, "Garder : 120")
-    assert "Étape 3/8" in await chat.last_bot_text(U)
+    assert "Étape 3/7" in await chat.last_bot_text(U)
     await chat.press(U, "Garder les horaires actuels")
-    assert "Étape 4/8" in await chat.last_bot_text(U)
+    assert "Étape 4/7" in await chat.last_bot_text(U)
 
 
 async def test_retour_from_the_recap_walks_back_every_screen_in_order(chat: ChatClient, demo: dict[str, Any]) -> None:

@@ -100,7 +100,9 @@ def test_states_follow_the_answers_and_validation_blocks_everything(seeded: Call
         assert trips.state is M and trips.reason == "la puissance fiscale du véhicule personnel"
         d.set_car(s, efm, 5, None, ACTOR)
         d.set_meals(s, efm, 1, 0, ACTOR)
-        d.set_receipts_total(s, efm, Decimal("0"), ACTOR)
+        d.set_receipts_total(s, efm, Decimal("0"), ACTOR)  # nothing spent: no receipt to send
+        assert shape(efm)[3:7] == [("trips", A), ("stay", A), ("total", A), ("recap", M)]
+        d.set_receipts_total(s, efm, Decimal("32.40"), ACTOR)
         assert shape(efm)[3:7] == [("trips", A), ("stay", A), ("total", A), ("receipts", M)]
         receipts.add_receipt(s, efm, receipt_pdf(), "billet.pdf", source="chat", source_ref="t:1", actor=ACTOR)
         assert shape(efm)[6] == ("receipts", A)
