@@ -24,6 +24,19 @@ async def link(chat: ChatClient, user_id: int, identifier: str, password: str, n
     assert any("maintenant relié" in m["text"] for m in await chat.messages(user_id))
 
 
+async def up_to_the_trips(chat: ChatClient, user_id: int, someone: dict[str, Any], number: str, copies: str) -> str:
+    """Link ``someone``, open mission ``number`` and answer done, the copies and the times (07:00 to 19:00 on
+    the mission's first day): the trips screen is next. Returns that day as typed (dd/mm/yyyy)."""
+    await link(chat, user_id, someone["numero"], someone["mot_de_passe"])
+    day = f"{mission_start(number):%d/%m/%Y}"
+    await chat.press(user_id, number)
+    await chat.press(user_id, "Déclarer")
+    await chat.press(user_id, "Oui, effectuée")
+    for typed in (copies, f"{day} 07:00", "19:00"):
+        await chat.send(user_id, typed)
+    return day
+
+
 def mission_start(number: str) -> datetime:
     with session_scope() as session:
         return session.scalar(select(Mission.start_at).where(Mission.number == number))

@@ -12,7 +12,7 @@ from bot.emulator.client import ChatClient
 from core.db import session_scope
 from core.models import Convocation, EtatDeFrais, Mission
 from tests.bot.conftest import RunningBot
-from tests.bot.helpers import link, mission_start, person
+from tests.bot.helpers import link, mission_start, person, up_to_the_trips
 
 U = 6301
 
@@ -27,15 +27,7 @@ async def grab(chat: ChatClient, user: int, label: str) -> tuple[int, str]:
 
 
 async def test_an_old_button_of_a_finished_trip_keeps_the_declaration(chat: ChatClient, demo: dict[str, Any]) -> None:
-    p = person(demo, 0)
-    await link(chat, U, p["numero"], p["mot_de_passe"])
-    d0 = f"{mission_start('DEMO-101'):%d/%m/%Y}"
-    await chat.press(U, "DEMO-101")
-    await chat.press(U, "Déclarer")
-    await chat.press(U, "Oui, effectuée")
-    await chat.send(U, "120")
-    await chat.send(U, f"{d0} 07:00")
-    await chat.send(U, "19:00")
+    d0 = await up_to_the_trips(chat, U, person(demo, 0), "DEMO-101", "120")
     await chat.press(U, "Ajouter un trajet")
     leave = await grab(chat, U, "Laisser ce trajet")  # a button of the trip's own screens
     await chat.send(U, f"{d0} 07:10")
@@ -119,15 +111,7 @@ async def test_a_second_mission_begun_while_the_first_is_half_done(chat: ChatCli
 async def test_a_step_opened_from_the_recap_and_left_with_retour_is_no_longer_an_edit(
     chat: ChatClient, demo: dict[str, Any]
 ) -> None:
-    p = person(demo, 0)
-    await link(chat, U, p["numero"], p["mot_de_passe"])
-    d0 = f"{mission_start('DEMO-101'):%d/%m/%Y}"
-    await chat.press(U, "DEMO-101")
-    await chat.press(U, "Déclarer")
-    await chat.press(U, "Oui, effectuée")
-    await chat.send(U, "120")
-    await chat.send(U, f"{d0} 07:00")
-    await chat.send(U, "19:00")
+    await up_to_the_trips(chat, U, person(demo, 0), "DEMO-101", "120")
     await chat.press(U, "Continuer")
     await chat.press(U, "0")
     await chat.press(U, "0")
@@ -146,14 +130,7 @@ async def test_a_step_opened_from_the_recap_and_left_with_retour_is_no_longer_an
 
 
 async def test_retour_from_the_recap_walks_back_every_screen_in_order(chat: ChatClient, demo: dict[str, Any]) -> None:
-    p = person(demo, 0)
-    await link(chat, U, p["numero"], p["mot_de_passe"])
-    d0 = f"{mission_start('DEMO-101'):%d/%m/%Y}"
-    await chat.press(U, "DEMO-101")
-    await chat.press(U, "Déclarer")
-    await chat.press(U, "Oui, effectuée")
-    for typed in ("120", f"{d0} 07:00", "19:00"):
-        await chat.send(U, typed)
+    d0 = await up_to_the_trips(chat, U, person(demo, 0), "DEMO-101", "120")
     await chat.press(U, "Ajouter un trajet")
     for typed in (f"{d0} 07:10", "St Lo", "8h", "Caen"):
         await chat.send(U, typed)
