@@ -298,7 +298,9 @@ def parse_date(text: str, *, default_year: int | None = None) -> date:
     """Parse a French date: "02/12/2022", "2/12/22", "02-12-2022", "2022-12-02", "2 décembre 2022",
     "le vendredi 02/12/2022"; "02/12" takes ``default_year`` (the year is asked for otherwise)."""
     s = _strip_accents(_require_text(text, "Date manquante", DATE_EXAMPLE)).lower()
-    s = re.sub(r"^(?:le\s+)?(?:(?:" + "|".join(_WEEKDAYS + _WEEKDAY_ABBREVIATIONS) + r")\.?\s+)?", "", s).strip()
+    named = re.match(r"^(?:le\s+)?(?:(?P<w>" + "|".join(_WEEKDAYS + _WEEKDAY_ABBREVIATIONS) + r")\.?\s+)?", s)
+    weekday = named["w"] if named and named["w"] else None
+    s = s[named.end() if named else 0 :].strip()
     invalid = f"Date invalide : {_quote(text)}. Exemple attendu : {DATE_EXAMPLE}"
     if match := _ISO_DATE_RE.fullmatch(s):
         year_text, month = match.group("y"), int(match.group("m"))
@@ -320,12 +322,23 @@ def parse_date(text: str, *, default_year: int | None = None) -> date:
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise InvalidInput(f"Date invalide : {_quote(text)}. Vérifiez l'année. Exemple attendu : {DATE_EXAMPLE}")
     try:
-        return date(year, month, day)
+        found = date(year, month, day)
     except ValueError:
         raise InvalidInput(
             f"Date invalide : {_quote(text)}. Le {day:02d}/{month:02d}/{year} n'existe pas. "
             f"Exemple attendu : {DATE_EXAMPLE}"
         ) from None
+    if weekday is not None and _weekday_index(weekday) != found.weekday():
+        raise InvalidInput(
+            f"Date incohérente : {_quote(text)}. Le {format_date(found)} est un {_WEEKDAYS[found.weekday()]}, "
+            f"pas un {_WEEKDAYS[_weekday_index(weekday)]} : vérifiez le jour. Exemple attendu : {DATE_EXAMPLE}"
+        )
+    return found
+
+
+def _weekday_index(word: str) -> int:
+    """Monday 0 to Sunday 6, from a weekday's name or abbreviation (accents off, lower case)."""
+    return _WEEKDAYS.index(word) if word in _WEEKDAYS else _WEEKDAY_ABBREVIATIONS.index(word)
 
 
 def parse_datetime(date_text: str, time_text: str, *, default_year: int | None = None) -> datetime:

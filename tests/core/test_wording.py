@@ -45,6 +45,14 @@ def test_a_time_without_date_asks_for_the_date_with_that_time_in_the_example() -
     assert _moment_error("25h").startswith("Heure invalide : « 25h »")  # a wrong time is still named as such
 
 
+def test_a_weekday_that_contradicts_the_date_is_named() -> None:
+    """« lundi 25/11 » when the 25th is a Wednesday: one of the two is a typo, the user says which."""
+    message = _moment_error("lundi 25/11/2026 07:00")
+    assert message.startswith("Date incohérente : « lundi 25/11/2026 ». Le 25/11/2026 est un mercredi, pas un lundi")
+    assert "pas un samedi" in _moment_error("sam. 25/11/2026 7h")
+    assert parse_moment("mer. 25/11/2026 7h", reference=MISSION_DAY) == datetime(2026, 11, 25, 7, 0)
+
+
 def test_moments_still_parse() -> None:
     assert parse_moment("02/12 7h30", reference=MISSION_DAY) == datetime(2026, 12, 2, 7, 30)
     assert parse_moment("19:00", reference=MISSION_DAY, day=MISSION_DAY) == datetime(2026, 2, 20, 19, 0)
