@@ -144,10 +144,11 @@ def _as_small_jpeg(data: bytes, label: str) -> bytes:
             )
 
 
-def prepare_file(data: bytes, name: str = "") -> PreparedFile:
+def prepare_file(data: bytes, name: str = "", *, checked: str | None = None) -> PreparedFile:
     """Check a file sent as a receipt and make what is stored: HEIC converted to JPEG, a photo over 5 MB
-    made smaller; raises InvalidInput (French) when it cannot be accepted."""
-    mime = check_receipt_file(data, name)
+    made smaller; raises InvalidInput (French) when it cannot be accepted. ``checked``: what
+    :func:`check_receipt_file` already returned for these bytes (the check decodes the file: not twice)."""
+    mime = checked or check_receipt_file(data, name)
     sent = sniff_type(data)
     base = PurePath(name).name if name else ""
     if sent not in HEIF_TYPES and len(data) <= MAX_RECEIPT_BYTES:
@@ -235,13 +236,13 @@ def add_receipt(
     The same file sent twice to the same dossier is kept once. A HEIC photo is stored as a JPEG and a photo
     over 5 MB made smaller, the file as sent kept beside. OCR is queued after the commit.
     """
-    check_receipt_file(data, original_name)
+    mime = check_receipt_file(data, original_name)
     digest = sha256_hex(data)  # of the file as sent: the same photo sent again is recognised before any work
     existing = session.scalar(select(Receipt).where(Receipt.efm_id == efm.id, Receipt.sha256 == digest))
     if existing is not None:
         return existing, False
     receipt = Receipt(efm_id=efm.id, sha256=digest, source=source, source_ref=source_ref[:255])
-    _store(receipt, prepare_file(data, original_name))
+    _store(receipt, prepare_file(data, original_name, checked=mime))
     session.add(receipt)
     session.flush()
     receipt_lines.line_of(session, receipt)
@@ -318,7 +319,7 @@ def replace_receipt_file(
 
     declarations.require_editable(efm)
     receipt = _own(session, efm, receipt_id)
-    check_receipt_file(data, name)
+    mime = check_receipt_file(data, name)
     digest = sha256_hex(data)
     other = session.scalar(
         select(Receipt).where(Receipt.efm_id == efm.id, Receipt.sha256 == digest, Receipt.id != receipt.id)
@@ -328,7 +329,7 @@ def replace_receipt_file(
     before = {"name": receipt.original_name, "sha256": receipt.sha256}
     old_keys = (receipt.storage_key, receipt.original_key)
     receipt.sha256 = digest
-    _store(receipt, prepare_file(data, name))
+    _store(receipt, prepare_file(data, name, checked=mime))
     receipt.ocr_status, receipt.ocr_total, receipt.ocr_date, receipt.ocr_error = "pending", None, None, None
     receipt.ocr_confidence, receipt.ocr_attempts, receipt.phash, receipt.ocr_at = None, 0, None, None
     line = receipt_lines.line_of(session, receipt)
