@@ -58,6 +58,7 @@ _MONTHS = {
 }  # fmt: skip
 _WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _WEEKDAY_ABBREVIATIONS = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")  # « mer. 25/11 »
+_WEEKDAY_PREFIX_RE = re.compile(r"(?:le\s+)?(?:(?P<w>" + "|".join(_WEEKDAYS + _WEEKDAY_ABBREVIATIONS) + r")\.?\s+)?")
 
 
 def _quote(text: object) -> str:
@@ -77,11 +78,12 @@ def _without_decoration(text: str) -> str:
 def _require_text(text: object, missing: str, example: str) -> str:
     """The text without decoration (emoji, invisible characters) and with every kind of space made a single
     normal space; ``missing`` when blank."""
-    if not isinstance(text, str) or not _without_decoration(text).strip():
+    plain = _SPACE_RE.sub(" ", _without_decoration(text)).strip() if isinstance(text, str) else ""
+    if not plain:
         raise InvalidInput(f"{missing}. Exemple attendu : {example}")
-    if len(text) > _MAX_INPUT:
+    if len(str(text)) > _MAX_INPUT:
         raise InvalidInput(f"Saisie trop longue : {_quote(text)}. Exemple attendu : {example}")
-    return _SPACE_RE.sub(" ", _without_decoration(text)).strip()
+    return plain
 
 
 # --- amounts -------------------------------------------------------------------------------------
@@ -298,9 +300,9 @@ def parse_date(text: str, *, default_year: int | None = None) -> date:
     """Parse a French date: "02/12/2022", "2/12/22", "02-12-2022", "2022-12-02", "2 décembre 2022",
     "le vendredi 02/12/2022"; "02/12" takes ``default_year`` (the year is asked for otherwise)."""
     s = _strip_accents(_require_text(text, "Date manquante", DATE_EXAMPLE)).lower()
-    named = re.match(r"^(?:le\s+)?(?:(?P<w>" + "|".join(_WEEKDAYS + _WEEKDAY_ABBREVIATIONS) + r")\.?\s+)?", s)
-    weekday = named["w"] if named and named["w"] else None
-    s = s[named.end() if named else 0 :].strip()
+    named = _WEEKDAY_PREFIX_RE.match(s)  # every part optional: it always matches
+    assert named is not None
+    weekday, s = named["w"], s[named.end() :].strip()
     invalid = f"Date invalide : {_quote(text)}. Exemple attendu : {DATE_EXAMPLE}"
     if match := _ISO_DATE_RE.fullmatch(s):
         year_text, month = match.group("y"), int(match.group("m"))
