@@ -33,6 +33,7 @@ NIGHT_UNITS = ("nuit", "nuits", "nuitée", "nuitées")  # words that may follow 
 MEAL_UNITS = ("repas",)
 HP_UNITS = ("cv", "ch", "chevaux")
 NIGHT_EXAMPLE, MEAL_EXAMPLE, ADMIN_MEAL_EXAMPLE, HP_EXAMPLE = "1", "2", "1", "5"  # shown when a typed count is refused
+YEARLY_KM_EXAMPLE = "1500"
 CITY_EXAMPLE = "ST LO"
 CITY_PUNCTUATION = frozenset("-'’.")
 READ_ONLY = "Ce dossier a été transmis à la DEC : il ne peut plus être modifié. Contactez la DEC si besoin."

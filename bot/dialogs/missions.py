@@ -12,7 +12,7 @@ from aiogram_dialog.widgets.text import Const, Format
 from sqlalchemy.orm import Session
 
 from bot.dialogs.common import TypedChoice, catch_all, choices, error, identity, message_input, say, when
-from bot.dialogs.declare.receipt_files import keep_receipt
+from bot.dialogs.declare.receipt_files import KEPT_WITH_MISSION, keep_receipt
 from bot.resume import resume_point
 from bot.services import run_db
 from bot.states import Declare, Missions
@@ -88,7 +88,7 @@ async def on_card_file(message: Message, widget: Any, manager: DialogManager) ->
     step; core refuses it once the dossier is sent)."""
     ident = identity(manager)
     if await keep_receipt(manager, message, ident.person_id, manager.dialog_data["efm_id"], ident.actor):
-        await say(manager, "Il est gardé avec cette mission : vous le retrouverez à l'étape « Justificatifs ».")
+        await say(manager, KEPT_WITH_MISSION)
 
 
 async def on_pdf(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:

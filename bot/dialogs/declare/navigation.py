@@ -30,7 +30,7 @@ from bot.dialogs.common import (
     identity,
     say,
 )
-from bot.dialogs.declare.receipt_files import keep_receipt
+from bot.dialogs.declare.receipt_files import KEPT_WITH_MISSION, keep_receipt
 from bot.resume import save_resume
 from bot.services import run_db
 from bot.states import Declare, TripEdit
@@ -214,10 +214,7 @@ NAV = Row(
 )
 
 
-FILES_KEPT = (
-    "Il est gardé avec cette mission : vous le retrouverez à l'étape « Justificatifs ». "
-    "Répondez maintenant à la question ci-dessous."
-)
+FILES_KEPT = f"{KEPT_WITH_MISSION} Répondez maintenant à la question ci-dessous."
 
 
 async def on_file_elsewhere(message: Message, widget: Any, manager: DialogManager) -> None:

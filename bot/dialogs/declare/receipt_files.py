@@ -23,6 +23,7 @@ from core.errors import DomainError
 from core.french import format_size
 
 log = logging.getLogger(__name__)
+KEPT_WITH_MISSION = "Il est gardé avec cette mission : vous le retrouverez à l'étape « Justificatifs »."
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API cannot hand bigger files to bots
 FILE_HINT = (
     f"Envoyez une photo ou un fichier ({receipts.FILE_RULE}), par exemple la photo du billet ou le PDF de la facture."

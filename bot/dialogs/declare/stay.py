@@ -72,7 +72,7 @@ async def car_km_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
     d = await current_draft(dialog_manager)
     return {
         "text": f"{header(d, 'trips')}\n\nKilomètres déjà parcourus cette année avec ce véhicule pour vos missions "
-        "(le barème en dépend) ?\nExemple : 1500",
+        f"(le barème en dépend) ?\nExemple : {declarations.YEARLY_KM_EXAMPLE}",
         "current": f"{d.car_yearly_km} km" if d.car_yearly_km is not None else "",
     }
 
@@ -87,7 +87,7 @@ async def _car_km(manager: DialogManager, km: int | None) -> None:
 
 async def on_car_km(message: Message, widget: Any, manager: DialogManager) -> None:
     try:
-        km = parse_distance(text_of(message), example="1500")
+        km = parse_distance(text_of(message), example=declarations.YEARLY_KM_EXAMPLE)
     except DomainError as exc:
         await error(manager, exc)
         return
