@@ -11,29 +11,37 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from aiogram import BaseMiddleware
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
 from aiogram.types import TelegramObject
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, Insert, Table, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.services import call_db
+from core.models import utcnow
 from core.models.bot_state import BotState
 from core.settings import get_settings
 
 Entry = tuple[str | None, dict[str, Any]]
 
 # built once: a statement built for every call costs more than running it
-_TABLE = BotState.__table__
+_TABLE = cast(Table, BotState.__table__)
 _SELECT = select(_TABLE.c.state, _TABLE.c.data).where(_TABLE.c.key == bindparam("b_key"))
 _DELETE = _TABLE.delete().where(_TABLE.c.key == bindparam("b_key"))
-_UPDATE = (
-    _TABLE.update()
-    .where(_TABLE.c.key == bindparam("b_key"))
-    .values(state=bindparam("b_state", type_=_TABLE.c.state.type), data=bindparam("b_data", type_=_TABLE.c.data.type))
-)
+
+
+def _upsert(dialect: str) -> Insert:
+    """INSERT … ON CONFLICT (key) DO UPDATE for SQLite or PostgreSQL: every changed key in one statement."""
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    stmt = insert(_TABLE)
+    return stmt.on_conflict_do_update(
+        index_elements=[_TABLE.c.key],
+        set_={"state": stmt.excluded.state, "data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at},
+    )
 
 
 _ATOMS = (str, int, float, type(None))
@@ -64,6 +72,7 @@ class SqlStorage(BaseStorage):
         self._cache: dict[str, Entry] = {}
         self._dirty: set[str] = set()
         self._flush_lock = asyncio.Lock()
+        self._upsert = _upsert(engine.dialect.name)
 
     def _load(self, key: str) -> Entry:
         with self.engine.connect() as conn:
@@ -71,13 +80,18 @@ class SqlStorage(BaseStorage):
         return (row.state, dict(row.data or {})) if row else (None, {})
 
     def _store(self, entries: dict[str, Entry]) -> None:
+        gone = [{"b_key": key} for key, (state, data) in entries.items() if state is None and not data]
+        now = utcnow()
+        kept = [
+            {"key": key, "state": state, "data": data, "updated_at": now}
+            for key, (state, data) in entries.items()
+            if state is not None or data
+        ]
         with self.engine.begin() as conn:
-            for key, (state, data) in entries.items():
-                if state is None and not data:
-                    conn.execute(_DELETE, {"b_key": key})
-                    continue
-                if conn.execute(_UPDATE, {"b_key": key, "b_state": state, "b_data": data}).rowcount == 0:
-                    conn.execute(_TABLE.insert(), {"key": key, "state": state, "data": data})
+            if gone:
+                conn.execute(_DELETE, gone)
+            if kept:
+                conn.execute(self._upsert, kept)
 
     async def _get(self, key: StorageKey) -> tuple[str, Entry]:
         name = self.key_builder.build(key)

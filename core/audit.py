@@ -22,8 +22,8 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> None:
     """Add an audit entry (who, what, before/after) to the current transaction (written at once: one INSERT,
-    several times cheaper than an ORM object flushed with the change)."""
-    session.execute(
+    several times cheaper than an ORM object; on the session's connection, so it flushes nothing pending)."""
+    session.connection().execute(
         _INSERT,
         {
             "actor": actor,

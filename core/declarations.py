@@ -10,9 +10,11 @@ import unicodedata
 from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table, bindparam
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core import audit, outbox, prechecks
 from core.errors import IllegalTransition, InvalidInput, NotFound
@@ -69,18 +71,23 @@ def parse_trip_mode(text: str) -> str:
     return named[0]
 
 
+_EFM_TABLE = cast(Table, EtatDeFrais.__table__)
+_UPDATE_EFM = _EFM_TABLE.update().where(_EFM_TABLE.c.id == bindparam("efm_id"))  # built once; the values per call
+
+
 def _snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
     return {f: getattr(obj, f) for f in fields}
 
 
 def _save(session: Session, efm: EtatDeFrais, actor: str, action: str, **values: Any) -> None:
-    """Set fields on a draft, with an audit entry of what changed."""
+    """Set fields on a draft, with an audit entry of what changed: one UPDATE of those columns, the loaded
+    état de frais kept in step (several times cheaper than the ORM's flush of a changed object)."""
     require_editable(efm)
     before = _snapshot(efm, list(values))
+    session.connection().execute(_UPDATE_EFM, {"efm_id": efm.id, **values})
     for field, value in values.items():
-        setattr(efm, field, value)
+        set_committed_value(efm, field, value)
     audit.record(session, actor, "etat_de_frais", efm.id, action, before, values)
-    session.flush()
 
 
 def part_status(efm: EtatDeFrais, part: Part) -> PartStatus:

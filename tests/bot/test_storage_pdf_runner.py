@@ -19,8 +19,12 @@ from core.recap_pdf import render_recap_pdf
 KEY = StorageKey(bot_id=1, chat_id=10, user_id=10, destiny="aiogd_stack")
 
 
-async def test_sql_storage_survives_a_new_instance(db: Any) -> None:
+async def test_sql_storage_survives_a_new_instance(any_db: Any) -> None:
+    """Written, overwritten (the saved row replaced), read by a new instance, then deleted: SQLite and PostgreSQL."""
     first = SqlStorage(get_engine())
+    await first.set_state(KEY, "Declare:done")
+    await first.set_data(KEY, {"history": [], "efm_id": 3})
+    await first.flush()
     await first.set_state(KEY, "Declare:trips")
     await first.set_data(KEY, {"history": ["Declare:done"], "efm_id": 3})
     await first.close()
