@@ -21,7 +21,7 @@ from core.french import (
     to_local,
 )
 from core.models import EtatDeFrais, Mission, MissionType, Trip, utcnow
-from core.pdf_table import Column, draw_table, write_text
+from core.pdf_table import Column, draw_table, write_line, write_text
 from core.rules import CATEGORY_LABELS, RECEIPTS_SOURCE, EstimateLine
 from core.settings import Settings, get_settings
 from core.statuses import Part, PartStatus
@@ -143,7 +143,7 @@ def recap_sections(session: Session, efm: EtatDeFrais, blocking: list[checks.Pro
     return sections
 
 
-_PDF_REPLACEMENTS = {"→": "->", "≥": ">=", "≤": "<=", "\u202f": " ", "\u2009": " ", "…": "...", "’": "'"}
+_PDF_REPLACEMENTS = str.maketrans({"→": "->", "≥": ">=", "≤": "<=", "\u202f": " ", "\u2009": " ", "…": "...", "’": "'"})
 INK = (29, 39, 51)
 MUTED = (95, 107, 120)
 HEAD_FILL = (230, 235, 241)
@@ -151,9 +151,7 @@ LINE_H = 5.5
 
 
 def _pdf_text(text: str) -> str:
-    for old, new in _PDF_REPLACEMENTS.items():
-        text = text.replace(old, new)
-    return text.encode("windows-1252", errors="replace").decode("windows-1252")
+    return text.translate(_PDF_REPLACEMENTS).encode("windows-1252", errors="replace").decode("windows-1252")
 
 
 class RecapForm(FPDF):
@@ -171,8 +169,8 @@ class RecapForm(FPDF):
         self.set_y(-12)
         self.set_font("helvetica", "", 8)
         self.set_text_color(*MUTED)
-        self.cell(self.epw / 2, 5, self.footer_text)
-        self.cell(self.epw / 2, 5, f"Page {self.page_no()} / {{nb}}", align="R")
+        write_line(self, self.epw / 2, 5, self.footer_text)
+        self.cell(self.epw / 2, 5, f"Page {self.page_no()} / {{nb}}", align="R")  # {nb}: fpdf's own cell
         self.set_text_color(*INK)
 
     def heading(self, title: str, rows: int = 4) -> None:
@@ -182,7 +180,7 @@ class RecapForm(FPDF):
             self.add_page()
         self.ln(3)
         self.set_font("helvetica", "B", 11)
-        self.cell(0, 7, _pdf_text(title), new_x="LMARGIN", new_y="NEXT")
+        write_line(self, 0, 7, _pdf_text(title), new_x="LMARGIN", new_y="NEXT")
         self.set_draw_color(*MUTED)
         self.line(self.l_margin, self.get_y(), self.l_margin + self.epw, self.get_y())
         self.ln(1.5)
@@ -397,11 +395,11 @@ def render_recap_pdf(session: Session, efm_id: int) -> bytes:
         pdf.rect(x, y, box_w, box_h)
         pdf.set_xy(x + 2, y + 1.5)
         pdf.set_font("helvetica", "B", 9)
-        pdf.cell(box_w - 4, 5, _pdf_text(title))
+        write_line(pdf, box_w - 4, 5, _pdf_text(title))
         pdf.set_xy(x + 2, y + box_h - 6)
         pdf.set_font("helvetica", "", 8)
         pdf.set_text_color(*MUTED)
-        pdf.cell(box_w - 4, 5, _pdf_text("Date et signature"))
+        write_line(pdf, box_w - 4, 5, _pdf_text("Date et signature"))
         pdf.set_text_color(*INK)
     pdf.set_xy(pdf.l_margin, y + box_h + 3)
     pdf.set_font("helvetica", "I", 8)
