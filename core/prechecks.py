@@ -336,13 +336,23 @@ def compute_flags(
         blocking = checks.blocking_problems(session, efm)
     flags += [FlagData(p.code, p.message, "blocking") for p in blocking]
     flags += _receipt_flags(session, efm)
-    return flags if for_dec else [f for f in flags if f.code not in DEC_ONLY_FLAGS]
+    return flags if for_dec else for_intervenant(flags)
+
+
+def for_intervenant(flags: list[FlagData]) -> list[FlagData]:
+    """What the intervenant may read of ``flags`` (every finding but ``DEC_ONLY_FLAGS``)."""
+    return [f for f in flags if f.code not in DEC_ONLY_FLAGS]
 
 
 def refresh_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
     """Recompute and store the flags of one dossier (every flag: stored flags are the DEC's)."""
     session.flush()
     return store_flags(session, efm, compute_flags(session, efm, for_dec=True))
+
+
+def stored_flags(efm: EtatDeFrais) -> list[FlagData]:
+    """The flags stored for this dossier (``store_flags``: at submission, then on every change), in their order."""
+    return [FlagData(f.code, f.message, f.severity, f.data or {}) for f in sorted(efm.flags, key=lambda f: f.id)]
 
 
 def store_flags(session: Session, efm: EtatDeFrais, flags: list[FlagData]) -> list[FlagData]:

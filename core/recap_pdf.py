@@ -114,8 +114,10 @@ def estimate_lines(session: Session, efm: EtatDeFrais) -> list[str]:
     return [*(lines or ["Aucune somme due."]), f"Total estimé : {format_amount(est.total)}"]
 
 
-def flag_lines(session: Session, efm: EtatDeFrais) -> list[str]:
-    return [f.message for f in prechecks.compute_flags(session, efm) if f.code not in QUIET_FLAGS]
+def flag_lines(session: Session, efm: EtatDeFrais, flags: list[prechecks.FlagData] | None = None) -> list[str]:
+    """The points to check of this dossier (``flags``: its findings, when already computed or stored)."""
+    found = prechecks.compute_flags(session, efm) if flags is None else prechecks.for_intervenant(flags)
+    return [f.message for f in found if f.code not in QUIET_FLAGS]
 
 
 def recap_sections(session: Session, efm: EtatDeFrais, blocking: list[checks.Problem] | None = None) -> list[Section]:
@@ -245,7 +247,12 @@ def _service_fait(session: Session, efm: EtatDeFrais) -> str:
 
 def render_recap_pdf(session: Session, efm_id: int) -> bytes:
     """The état récapitulatif of one état de frais as a printed form (French, A4)."""
-    efm = missions.get_efm(session, efm_id)
+    return recap_form(session, missions.get_efm(session, efm_id))
+
+
+def recap_form(session: Session, efm: EtatDeFrais, flags: list[prechecks.FlagData] | None = None) -> bytes:
+    """:func:`render_recap_pdf` of a loaded état de frais; ``flags``: its findings when already known (once
+    submitted, ``prechecks.stored_flags``: what was checked then), else computed now."""
     settings = get_settings()
     mission, person = efm.convocation.mission, efm.convocation.intervenant
     dossier = f"Dossier n° {efm.dossier_number}" if efm.dossier_number else "Brouillon (non validé)"
@@ -366,12 +373,12 @@ def render_recap_pdf(session: Session, efm_id: int) -> bytes:
             ("Service fait", _service_fait(session, efm)),
         ]
     )
-    flags = flag_lines(session, efm)
+    points = flag_lines(session, efm, flags)
     missing = steps.missing_answers(efm) if not efm.dossier_number else []
-    if flags or missing:
+    if points or missing:
         pdf.heading("Points à vérifier")
         pdf.set_font("helvetica", "", 9.5)
-        for line in [*flags, *(f"À renseigner : {m}" for m in missing)]:
+        for line in [*points, *(f"À renseigner : {m}" for m in missing)]:
             write_text(pdf, 0, LINE_H, _pdf_text(f"- {line}"))
 
     # Attestation and signatures, kept together on one page.
