@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core import checks, receipt_lines
 from core import justification as jst
@@ -73,6 +74,7 @@ FLAG_LABELS = {
 DEC_ONLY_FLAGS = frozenset({DUPLICATE_OTHER_PERSON})
 MIN_CONFIDENCE = 0.5
 PHASH_MAX_DISTANCE = 6  # bits of 64: "the same photo taken again"
+_RECEIPTS = select(Receipt).where(Receipt.efm_id == bindparam("efm_id")).order_by(Receipt.id)  # built once
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ def _duplicates(session: Session, efm: EtatDeFrais, receipts: list[Receipt]) -> 
 
 
 def _receipt_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
-    receipts = list(session.scalars(select(Receipt).where(Receipt.efm_id == efm.id).order_by(Receipt.id)))
+    receipts = list(session.scalars(_RECEIPTS, {"efm_id": efm.id}))
     flags: list[FlagData] = []
     declared = efm.receipts_total
     if declared is not None and declared > 0 and not receipts:
@@ -351,14 +353,17 @@ def refresh_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
 
 
 def stored_flags(efm: EtatDeFrais) -> list[FlagData]:
-    """The flags stored for this dossier (``store_flags``: at submission, then on every change), in their order."""
-    return [FlagData(f.code, f.message, f.severity, f.data or {}) for f in sorted(efm.flags, key=lambda f: f.id)]
+    """The flags stored for this dossier (``store_flags``: at submission, then on every change), in their order
+    (rows not flushed yet have no id: they are in the order stored)."""
+    rows = sorted(efm.flags, key=lambda f: f.id or 0)
+    return [FlagData(f.code, f.message, f.severity, f.data or {}) for f in rows]
 
 
 def store_flags(session: Session, efm: EtatDeFrais, flags: list[FlagData]) -> list[FlagData]:
-    """Store ``flags`` (``compute_flags(for_dec=True)`` of this dossier as it is) as its flags."""
+    """Store ``flags`` (``compute_flags(for_dec=True)`` of this dossier as it is) as its flags (``efm.flags`` then
+    holds them, as stored, without reading them back)."""
     session.execute(delete(Flag).where(Flag.efm_id == efm.id))
-    for f in flags:
-        session.add(Flag(efm_id=efm.id, code=f.code, severity=f.severity, message=f.message, data=f.data))
-    session.expire(efm, ["flags"])
+    rows = [Flag(efm_id=efm.id, code=f.code, severity=f.severity, message=f.message, data=f.data) for f in flags]
+    session.add_all(rows)
+    set_committed_value(efm, "flags", rows)
     return flags
