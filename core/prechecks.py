@@ -137,7 +137,7 @@ def _duplicates(session: Session, efm: EtatDeFrais, receipts: list[Receipt]) -> 
     return flags
 
 
-def _receipt_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
+def _receipt_flags(session: Session, efm: EtatDeFrais, justification: jst.Justification | None) -> list[FlagData]:
     receipts = list(session.scalars(_RECEIPTS, {"efm_id": efm.id}))
     flags: list[FlagData] = []
     declared = efm.receipts_total
@@ -198,13 +198,11 @@ def _receipt_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
                 data={"declared": str(declared), "read": str(known)},
             )
         )
-    if receipts:
-        for finding in receipt_lines.justification_of(session, efm).every_finding:
+    if receipts or efm.meals:
+        judged = receipt_lines.justification_of(session, efm) if justification is None else justification
+        for finding in judged.every_finding if receipts else judged.findings:
             about: dict[str, Any] = {} if finding.receipt_id is None else {"receipt_id": finding.receipt_id}
             flags.append(FlagData(finding.code, finding.message, data=about))
-    elif efm.meals:
-        for finding in receipt_lines.justification_of(session, efm).findings:
-            flags.append(FlagData(finding.code, finding.message))
     flags += _duplicates(session, efm, receipts)
     no_hotel = not receipts or (
         all(ln.kind is not None for ln in lines.values()) and not any(ln.kind == "lodging" for ln in lines.values())
@@ -315,11 +313,17 @@ def _trip_back(efm: EtatDeFrais) -> list[FlagData]:
 
 
 def compute_flags(
-    session: Session, efm: EtatDeFrais, *, for_dec: bool = False, blocking: list[checks.Problem] | None = None
+    session: Session,
+    efm: EtatDeFrais,
+    *,
+    for_dec: bool = False,
+    blocking: list[checks.Problem] | None = None,
+    justification: jst.Justification | None = None,
 ) -> list[FlagData]:
     """The pre-check findings for this dossier, from its current data: what its intervenant may read, or
-    with ``for_dec`` every finding (``DEC_ONLY_FLAGS`` too: those speak of other people). ``blocking``:
-    ``checks.blocking_problems`` of this dossier, when already computed."""
+    with ``for_dec`` every finding (``DEC_ONLY_FLAGS`` too: those speak of other people). ``blocking`` and
+    ``justification``: ``checks.blocking_problems`` and ``receipt_lines.justification_of`` of this dossier,
+    when already computed."""
     flags: list[FlagData] = []
     if efm.service_done:
         sf = efm.service_fait
@@ -337,7 +341,7 @@ def compute_flags(
     if blocking is None:
         blocking = checks.blocking_problems(session, efm)
     flags += [FlagData(p.code, p.message, "blocking") for p in blocking]
-    flags += _receipt_flags(session, efm)
+    flags += _receipt_flags(session, efm, justification)
     return flags if for_dec else for_intervenant(flags)
 
 

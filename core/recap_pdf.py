@@ -20,6 +20,7 @@ from core.french import (
     format_weekday_date,
     to_local,
 )
+from core.justification import Justification
 from core.models import EtatDeFrais, Mission, MissionType, Trip, utcnow
 from core.pdf_table import Column, draw_table, write_line, write_text
 from core.rules import CATEGORY_LABELS, RECEIPTS_SOURCE, EstimateLine
@@ -61,12 +62,18 @@ def status_lines(efm: EtatDeFrais) -> list[str]:
     ]
 
 
+def travel_declared(efm: EtatDeFrais) -> bool:
+    """The mission was done (or not said yet) with travel costs: its times, trips and receipts are declared."""
+    return efm.service_done is not False and declarations.part_status(efm, Part.TRAVEL) is not PartStatus.NO_COSTS
+
+
 def trip_line(trip: Trip) -> str:
     return f"{format_moment(trip.depart_at)} {trip.depart_city} → {format_moment(trip.arrive_at)} {trip.arrive_city}"
 
 
-def declaration_lines(session: Session, efm: EtatDeFrais) -> list[str]:
-    """The answers entered so far, one line each."""
+def declaration_lines(session: Session, efm: EtatDeFrais, justification: Justification | None = None) -> list[str]:
+    """The answers entered so far, one line each (``justification``: ``receipt_lines.justification_of`` of this
+    dossier, when already computed)."""
     done = {True: "oui", False: "non", None: "—"}[efm.service_done]
     lines = [f"Mission effectuée : {done}"]
     if efm.service_done is False:
@@ -90,7 +97,7 @@ def declaration_lines(session: Session, efm: EtatDeFrais) -> list[str]:
     lines.append(f"Repas : {'—' if efm.meals is None else efm.meals}{admin}")
     total = format_amount(efm.receipts_total) if efm.receipts_total is not None else "—"
     lines.append(f"Total des justificatifs déclaré : {total}")
-    views = receipt_lines.line_views(session, efm)  # each receipt with its kind, amount and what it justifies
+    views = receipt_lines.line_views(session, efm, justification)  # each receipt, its kind, amount, what it justifies
     by_mail = " (envoi par e-mail annoncé)" if efm.receipts_by_email else ""
     lines.append(f"Justificatifs reçus{by_mail} :" if views else f"Justificatifs reçus : aucun{by_mail}")
     lines += [f"  {v.text}" for v in views]
@@ -122,15 +129,18 @@ def flag_lines(session: Session, efm: EtatDeFrais, flags: list[prechecks.FlagDat
 
 def recap_sections(session: Session, efm: EtatDeFrais, blocking: list[checks.Problem] | None = None) -> list[Section]:
     """The recap as titled sections of French lines (the chat and the PDF show the same thing). ``blocking``:
-    ``checks.blocking_problems`` of this dossier, when already computed."""
+    ``checks.blocking_problems`` of this dossier, when already computed. The receipts' justification is
+    computed once, for the declaration and the flags."""
     person = efm.convocation.intervenant
+    justification = receipt_lines.justification_of(session, efm) if travel_declared(efm) else None
     sections: list[Section] = [
         ("Intervenant", [f"{person.display_name} – Numéro Intervenant {person.numero}"]),
         ("Mission", mission_lines(efm.convocation.mission)),
-        ("Déclaration", declaration_lines(session, efm)),
+        ("Déclaration", declaration_lines(session, efm, justification)),
         ("Estimation des sommes dues (indicative)", estimate_lines(session, efm)),
     ]
-    found = [f for f in prechecks.compute_flags(session, efm, blocking=blocking) if f.code not in QUIET_FLAGS]
+    computed = prechecks.compute_flags(session, efm, blocking=blocking, justification=justification)
+    found = [f for f in computed if f.code not in QUIET_FLAGS]
     refused = [f.message for f in found if f.severity == "blocking"] if not efm.dossier_number else []
     if refused:  # a draft: what Imag'in refuses stands apart, before « Valider »
         sections.append((REFUSED_TITLE, refused))
@@ -303,7 +313,7 @@ def recap_form(session: Session, efm: EtatDeFrais, flags: list[prechecks.FlagDat
     pdf.heading("Déclaration")
     pdf.fields(_declaration_rows(efm))
 
-    if efm.service_done is not False and declarations.part_status(efm, Part.TRAVEL) is not PartStatus.NO_COSTS:
+    if travel_declared(efm):
         pdf.heading("Trajets", len(efm.trips) + 1)
         trips = [
             [
