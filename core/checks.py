@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, contains_eager
 
 from core.errors import InvalidInput
@@ -61,16 +61,17 @@ class NeedsConfirmation(InvalidInput):
         self.warnings = warnings
 
 
+_OTHERS = (
+    select(EtatDeFrais)
+    .join(EtatDeFrais.convocation)
+    .options(contains_eager(EtatDeFrais.convocation).joinedload(Convocation.mission))
+    .where(Convocation.intervenant_id == bindparam("person_id"), EtatDeFrais.id != bindparam("efm_id"))
+)  # built once (building it cost more than running it); the person and the dossier bound per call
+
+
 def _others(session: Session, efm: EtatDeFrais) -> list[EtatDeFrais]:
     """The person's other états de frais, with their convocation and mission (one query)."""
-    return list(
-        session.scalars(
-            select(EtatDeFrais)
-            .join(EtatDeFrais.convocation)
-            .options(contains_eager(EtatDeFrais.convocation).joinedload(Convocation.mission))
-            .where(Convocation.intervenant_id == efm.convocation.intervenant_id, EtatDeFrais.id != efm.id)
-        )
-    )
+    return list(session.scalars(_OTHERS, {"person_id": efm.convocation.intervenant_id, "efm_id": efm.id}))
 
 
 def first_mission_of_day(

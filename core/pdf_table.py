@@ -1,21 +1,26 @@
-"""Tables and paragraphs on an fpdf2 page, drawn as ``FPDF.table()`` and ``multi_cell()`` draw them, for a
-fraction of their cost.
+"""Tables, paragraphs and one-line cells on an fpdf2 page, drawn as ``FPDF.table()``, ``multi_cell()`` and
+``cell()`` draw them, for a fraction of their cost.
 
 fpdf breaks lines character by character, measuring the line again for each (``FPDF.table()`` twice per
-cell: to size the row, then to draw it): about 30 ms for the recap's few tables. Here each word is measured
-once and lines are broken at spaces, then placed where fpdf would put them (justified lines spread as fpdf
-spreads them); only what words cannot break (a word wider than the line, tabs) goes through fpdf. The
-layout is the same: a padding around each cell, text centred vertically in its row, a page break before a
-row that does not fit, the heading row repeated at the top of the new page (and never left alone).
+cell: to size the row, then to draw it), and lays out even one line of plain text as styled fragments
+(``cell()``, about 0.2 ms). Here a text that fits is measured once (widths of the core fonts cached), others
+are broken at spaces, each word measured once, then placed with ``text()`` where fpdf would put them
+(justified lines spread as fpdf spreads them); only what words cannot break (a word wider than the line, tabs)
+goes through fpdf. The layout is the same: a padding around each cell, text centred vertically in its row, a
+page break before a row that does not fit, the heading row repeated at the top of the new page (and never
+left alone).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
 
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue
+from fpdf.fonts import CORE_FONTS_CHARWIDTHS, CoreFont
 from fpdf.util import Padding
 
 Color = tuple[int, int, int]
@@ -38,13 +43,34 @@ class _Row:
     bold: bool
 
 
+def _plain(pdf: FPDF) -> bool:
+    """Text in the current font is plain: a core font, no shaping, spacing, stretching or lines through it."""
+    return isinstance(pdf.current_font, CoreFont) and not (
+        pdf.text_shaping or pdf.char_spacing or pdf.font_stretching != 100 or pdf.underline or pdf.strikethrough
+    )
+
+
+@lru_cache(maxsize=8192)
+def _units(fontkey: str, text: str) -> int:
+    """The width of ``text`` (as fpdf encodes it) in a core font, in thousandths of the font size."""
+    widths = CORE_FONTS_CHARWIDTHS[fontkey]
+    return sum(widths[c] for c in text)
+
+
 def _width(pdf: FPDF, text: str) -> float:
     """``pdf.get_string_width(text)`` for plain text in the current font, from the font's character widths
     (``get_string_width`` copies the whole graphics state for each call: most of a cell's cost)."""
     font = pdf.current_font
-    if font is None or pdf.text_shaping or pdf.char_spacing or pdf.font_stretching != 100:
+    if not _plain(pdf):
         return pdf.get_string_width(text)
-    return font.get_text_width(pdf.normalize_text(text), pdf.font_size_pt, None)[1] / pdf.k
+    assert isinstance(font, CoreFont)
+    return _units(font.fontkey, pdf.normalize_text(text)) * pdf.font_size_pt * 0.001 / pdf.k
+
+
+def _style(pdf: FPDF, style: str) -> None:
+    """``pdf.set_font(style=style)`` when the style changes (``set_font`` costs even when nothing does)."""
+    if pdf.font_style != style:
+        pdf.set_font(style=style)
 
 
 def _words_wrapped(pdf: FPDF, text: str, width: float) -> list[str] | None:
@@ -53,6 +79,8 @@ def _words_wrapped(pdf: FPDF, text: str, width: float) -> list[str] | None:
     measured once: a line's width is its words' and spaces' (the core fonts have no kerning)."""
     if any(c in text for c in "\n\t\u00ad") or "  " in text:
         return None
+    if not text.startswith(" ") and _width(pdf, text) <= width:  # most cells: one line, measured once
+        return [text]
     space = _width(pdf, " ")
     lines: list[str] = []
     line, used = "", 0.0
@@ -81,16 +109,16 @@ def _lines(pdf: FPDF, text: str, width: float, line_height: float) -> list[str]:
 
 
 def _layout(pdf: FPDF, texts: Sequence[str], columns: Sequence[Column], line_height: float, bold: bool) -> _Row:
-    pdf.set_font(style="B" if bold else "")
+    _style(pdf, "B" if bold else "")
     cells = [_lines(pdf, text, column.width, line_height) for text, column in zip(texts, columns, strict=True)]
-    pdf.set_font(style="")
+    _style(pdf, "")
     return _Row(cells, max(len(lines) for lines in cells) * line_height + 2 * PADDING, bold)
 
 
 def _draw(pdf: FPDF, row: _Row, columns: Sequence[Column], line_height: float, ruled: str, fill: Color | None) -> None:
     x, y = pdf.l_margin, pdf.y
     ink, paint = pdf.text_color, pdf.fill_color
-    pdf.set_font(style="B" if row.bold else "")
+    _style(pdf, "B" if row.bold else "")
     if fill is not None:
         pdf.set_fill_color(*fill)
     for lines, column in zip(row.cells, columns, strict=True):
@@ -104,7 +132,7 @@ def _draw(pdf: FPDF, row: _Row, columns: Sequence[Column], line_height: float, r
             pdf.text(left, top + (k + 0.5) * line_height + 0.3 * pdf.font_size, line)
         pdf.text_color = ink
         x += column.width
-    pdf.set_font(style="")
+    _style(pdf, "")
     if fill is not None and paint is not None:
         pdf.set_fill_color(paint)
     pdf.set_xy(pdf.l_margin, y + row.height)
@@ -154,8 +182,36 @@ def write_text(pdf: FPDF, w: float, h: float, text: str, *, align: str = "J", ne
             if align == "J" and k < len(lines) - 1:
                 _justified(pdf, width, h, line)
             else:
-                pdf.cell(width, h, line, align="L" if align == "J" else align, new_x="LEFT", new_y="NEXT")
+                write_line(pdf, width, h, line, align="L" if align == "J" else align, new_x="LEFT", new_y="NEXT")
     pdf.set_x(x if new_x == "LEFT" else pdf.l_margin)
+
+
+def write_line(
+    pdf: FPDF,
+    w: float,
+    h: float,
+    text: str,
+    *,
+    align: str = "L",
+    new_x: Literal["LEFT", "RIGHT", "LMARGIN"] = "RIGHT",
+    new_y: Literal["TOP", "NEXT"] = "TOP",
+) -> None:
+    """``pdf.cell(w, h, text, align=align, new_x=new_x, new_y=new_y)`` (no border, no fill): one line of plain
+    text, placed where ``cell()`` places it (a page break first when it does not fit)."""
+    if not _plain(pdf) or "\n" in text or (pdf.str_alias_nb_pages and pdf.str_alias_nb_pages in text):
+        pdf.cell(w, h, text, align=align, new_x=new_x, new_y=new_y)
+        return
+    if pdf.will_page_break(h):
+        x = pdf.x
+        pdf.add_page(same=True)
+        pdf.x = x
+    x, y = pdf.x, pdf.y
+    width = w or pdf.w - pdf.r_margin - x
+    if text:
+        used = _width(pdf, text)
+        left = {"R": x + width - pdf.c_margin - used, "C": x + (width - used) / 2}.get(align, x + pdf.c_margin)
+        pdf.text(left, y + 0.5 * h + 0.3 * pdf.font_size, text)
+    pdf.set_xy({"RIGHT": x + width, "LEFT": x}.get(new_x, pdf.l_margin), y + h if new_y == "NEXT" else y)
 
 
 def _justified(pdf: FPDF, width: float, h: float, line: str) -> None:

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core import checks, receipt_lines
 from core import justification as jst
@@ -73,6 +74,7 @@ FLAG_LABELS = {
 DEC_ONLY_FLAGS = frozenset({DUPLICATE_OTHER_PERSON})
 MIN_CONFIDENCE = 0.5
 PHASH_MAX_DISTANCE = 6  # bits of 64: "the same photo taken again"
+_RECEIPTS = select(Receipt).where(Receipt.efm_id == bindparam("efm_id")).order_by(Receipt.id)  # built once
 
 
 @dataclass(frozen=True)
@@ -135,8 +137,8 @@ def _duplicates(session: Session, efm: EtatDeFrais, receipts: list[Receipt]) -> 
     return flags
 
 
-def _receipt_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
-    receipts = list(session.scalars(select(Receipt).where(Receipt.efm_id == efm.id).order_by(Receipt.id)))
+def _receipt_flags(session: Session, efm: EtatDeFrais, justification: jst.Justification | None) -> list[FlagData]:
+    receipts = list(session.scalars(_RECEIPTS, {"efm_id": efm.id}))
     flags: list[FlagData] = []
     declared = efm.receipts_total
     if declared is not None and declared > 0 and not receipts:
@@ -196,13 +198,11 @@ def _receipt_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
                 data={"declared": str(declared), "read": str(known)},
             )
         )
-    if receipts:
-        for finding in receipt_lines.justification_of(session, efm).every_finding:
+    if receipts or efm.meals:
+        judged = receipt_lines.justification_of(session, efm) if justification is None else justification
+        for finding in judged.every_finding if receipts else judged.findings:
             about: dict[str, Any] = {} if finding.receipt_id is None else {"receipt_id": finding.receipt_id}
             flags.append(FlagData(finding.code, finding.message, data=about))
-    elif efm.meals:
-        for finding in receipt_lines.justification_of(session, efm).findings:
-            flags.append(FlagData(finding.code, finding.message))
     flags += _duplicates(session, efm, receipts)
     no_hotel = not receipts or (
         all(ln.kind is not None for ln in lines.values()) and not any(ln.kind == "lodging" for ln in lines.values())
@@ -313,11 +313,17 @@ def _trip_back(efm: EtatDeFrais) -> list[FlagData]:
 
 
 def compute_flags(
-    session: Session, efm: EtatDeFrais, *, for_dec: bool = False, blocking: list[checks.Problem] | None = None
+    session: Session,
+    efm: EtatDeFrais,
+    *,
+    for_dec: bool = False,
+    blocking: list[checks.Problem] | None = None,
+    justification: jst.Justification | None = None,
 ) -> list[FlagData]:
     """The pre-check findings for this dossier, from its current data: what its intervenant may read, or
-    with ``for_dec`` every finding (``DEC_ONLY_FLAGS`` too: those speak of other people). ``blocking``:
-    ``checks.blocking_problems`` of this dossier, when already computed."""
+    with ``for_dec`` every finding (``DEC_ONLY_FLAGS`` too: those speak of other people). ``blocking`` and
+    ``justification``: ``checks.blocking_problems`` and ``receipt_lines.justification_of`` of this dossier,
+    when already computed."""
     flags: list[FlagData] = []
     if efm.service_done:
         sf = efm.service_fait
@@ -335,8 +341,13 @@ def compute_flags(
     if blocking is None:
         blocking = checks.blocking_problems(session, efm)
     flags += [FlagData(p.code, p.message, "blocking") for p in blocking]
-    flags += _receipt_flags(session, efm)
-    return flags if for_dec else [f for f in flags if f.code not in DEC_ONLY_FLAGS]
+    flags += _receipt_flags(session, efm, justification)
+    return flags if for_dec else for_intervenant(flags)
+
+
+def for_intervenant(flags: list[FlagData]) -> list[FlagData]:
+    """What the intervenant may read of ``flags`` (every finding but ``DEC_ONLY_FLAGS``)."""
+    return [f for f in flags if f.code not in DEC_ONLY_FLAGS]
 
 
 def refresh_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
@@ -345,10 +356,18 @@ def refresh_flags(session: Session, efm: EtatDeFrais) -> list[FlagData]:
     return store_flags(session, efm, compute_flags(session, efm, for_dec=True))
 
 
+def stored_flags(efm: EtatDeFrais) -> list[FlagData]:
+    """The flags stored for this dossier (``store_flags``: at submission, then on every change), in their order
+    (rows not flushed yet have no id: they are in the order stored)."""
+    rows = sorted(efm.flags, key=lambda f: f.id or 0)
+    return [FlagData(f.code, f.message, f.severity, f.data or {}) for f in rows]
+
+
 def store_flags(session: Session, efm: EtatDeFrais, flags: list[FlagData]) -> list[FlagData]:
-    """Store ``flags`` (``compute_flags(for_dec=True)`` of this dossier as it is) as its flags."""
+    """Store ``flags`` (``compute_flags(for_dec=True)`` of this dossier as it is) as its flags (``efm.flags`` then
+    holds them, as stored, without reading them back)."""
     session.execute(delete(Flag).where(Flag.efm_id == efm.id))
-    for f in flags:
-        session.add(Flag(efm_id=efm.id, code=f.code, severity=f.severity, message=f.message, data=f.data))
-    session.expire(efm, ["flags"])
+    rows = [Flag(efm_id=efm.id, code=f.code, severity=f.severity, message=f.message, data=f.data) for f in flags]
+    session.add_all(rows)
+    set_committed_value(efm, "flags", rows)
     return flags

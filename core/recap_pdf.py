@@ -20,8 +20,9 @@ from core.french import (
     format_weekday_date,
     to_local,
 )
+from core.justification import Justification
 from core.models import EtatDeFrais, Mission, MissionType, Trip, utcnow
-from core.pdf_table import Column, draw_table, write_text
+from core.pdf_table import Column, draw_table, write_line, write_text
 from core.rules import CATEGORY_LABELS, RECEIPTS_SOURCE, EstimateLine
 from core.settings import Settings, get_settings
 from core.statuses import Part, PartStatus
@@ -61,12 +62,18 @@ def status_lines(efm: EtatDeFrais) -> list[str]:
     ]
 
 
+def travel_declared(efm: EtatDeFrais) -> bool:
+    """The mission was done (or not said yet) with travel costs: its times, trips and receipts are declared."""
+    return efm.service_done is not False and declarations.part_status(efm, Part.TRAVEL) is not PartStatus.NO_COSTS
+
+
 def trip_line(trip: Trip) -> str:
     return f"{format_moment(trip.depart_at)} {trip.depart_city} → {format_moment(trip.arrive_at)} {trip.arrive_city}"
 
 
-def declaration_lines(session: Session, efm: EtatDeFrais) -> list[str]:
-    """The answers entered so far, one line each."""
+def declaration_lines(session: Session, efm: EtatDeFrais, justification: Justification | None = None) -> list[str]:
+    """The answers entered so far, one line each (``justification``: ``receipt_lines.justification_of`` of this
+    dossier, when already computed)."""
     done = {True: "oui", False: "non", None: "—"}[efm.service_done]
     lines = [f"Mission effectuée : {done}"]
     if efm.service_done is False:
@@ -90,7 +97,7 @@ def declaration_lines(session: Session, efm: EtatDeFrais) -> list[str]:
     lines.append(f"Repas : {'—' if efm.meals is None else efm.meals}{admin}")
     total = format_amount(efm.receipts_total) if efm.receipts_total is not None else "—"
     lines.append(f"Total des justificatifs déclaré : {total}")
-    views = receipt_lines.line_views(session, efm)  # each receipt with its kind, amount and what it justifies
+    views = receipt_lines.line_views(session, efm, justification)  # each receipt, its kind, amount, what it justifies
     by_mail = " (envoi par e-mail annoncé)" if efm.receipts_by_email else ""
     lines.append(f"Justificatifs reçus{by_mail} :" if views else f"Justificatifs reçus : aucun{by_mail}")
     lines += [f"  {v.text}" for v in views]
@@ -114,21 +121,26 @@ def estimate_lines(session: Session, efm: EtatDeFrais) -> list[str]:
     return [*(lines or ["Aucune somme due."]), f"Total estimé : {format_amount(est.total)}"]
 
 
-def flag_lines(session: Session, efm: EtatDeFrais) -> list[str]:
-    return [f.message for f in prechecks.compute_flags(session, efm) if f.code not in QUIET_FLAGS]
+def flag_lines(session: Session, efm: EtatDeFrais, flags: list[prechecks.FlagData] | None = None) -> list[str]:
+    """The points to check of this dossier (``flags``: its findings, when already computed or stored)."""
+    found = prechecks.compute_flags(session, efm) if flags is None else prechecks.for_intervenant(flags)
+    return [f.message for f in found if f.code not in QUIET_FLAGS]
 
 
 def recap_sections(session: Session, efm: EtatDeFrais, blocking: list[checks.Problem] | None = None) -> list[Section]:
     """The recap as titled sections of French lines (the chat and the PDF show the same thing). ``blocking``:
-    ``checks.blocking_problems`` of this dossier, when already computed."""
+    ``checks.blocking_problems`` of this dossier, when already computed. The receipts' justification is
+    computed once, for the declaration and the flags."""
     person = efm.convocation.intervenant
+    justification = receipt_lines.justification_of(session, efm) if travel_declared(efm) else None
     sections: list[Section] = [
         ("Intervenant", [f"{person.display_name} – Numéro Intervenant {person.numero}"]),
         ("Mission", mission_lines(efm.convocation.mission)),
-        ("Déclaration", declaration_lines(session, efm)),
+        ("Déclaration", declaration_lines(session, efm, justification)),
         ("Estimation des sommes dues (indicative)", estimate_lines(session, efm)),
     ]
-    found = [f for f in prechecks.compute_flags(session, efm, blocking=blocking) if f.code not in QUIET_FLAGS]
+    computed = prechecks.compute_flags(session, efm, blocking=blocking, justification=justification)
+    found = [f for f in computed if f.code not in QUIET_FLAGS]
     refused = [f.message for f in found if f.severity == "blocking"] if not efm.dossier_number else []
     if refused:  # a draft: what Imag'in refuses stands apart, before « Valider »
         sections.append((REFUSED_TITLE, refused))
@@ -143,7 +155,7 @@ def recap_sections(session: Session, efm: EtatDeFrais, blocking: list[checks.Pro
     return sections
 
 
-_PDF_REPLACEMENTS = {"→": "->", "≥": ">=", "≤": "<=", "\u202f": " ", "\u2009": " ", "…": "...", "’": "'"}
+_PDF_REPLACEMENTS = str.maketrans({"→": "->", "≥": ">=", "≤": "<=", "\u202f": " ", "\u2009": " ", "…": "...", "’": "'"})
 INK = (29, 39, 51)
 MUTED = (95, 107, 120)
 HEAD_FILL = (230, 235, 241)
@@ -151,9 +163,7 @@ LINE_H = 5.5
 
 
 def _pdf_text(text: str) -> str:
-    for old, new in _PDF_REPLACEMENTS.items():
-        text = text.replace(old, new)
-    return text.encode("windows-1252", errors="replace").decode("windows-1252")
+    return text.translate(_PDF_REPLACEMENTS).encode("windows-1252", errors="replace").decode("windows-1252")
 
 
 class RecapForm(FPDF):
@@ -171,8 +181,8 @@ class RecapForm(FPDF):
         self.set_y(-12)
         self.set_font("helvetica", "", 8)
         self.set_text_color(*MUTED)
-        self.cell(self.epw / 2, 5, self.footer_text)
-        self.cell(self.epw / 2, 5, f"Page {self.page_no()} / {{nb}}", align="R")
+        write_line(self, self.epw / 2, 5, self.footer_text)
+        self.cell(self.epw / 2, 5, f"Page {self.page_no()} / {{nb}}", align="R")  # {nb}: fpdf's own cell
         self.set_text_color(*INK)
 
     def heading(self, title: str, rows: int = 4) -> None:
@@ -182,7 +192,7 @@ class RecapForm(FPDF):
             self.add_page()
         self.ln(3)
         self.set_font("helvetica", "B", 11)
-        self.cell(0, 7, _pdf_text(title), new_x="LMARGIN", new_y="NEXT")
+        write_line(self, 0, 7, _pdf_text(title), new_x="LMARGIN", new_y="NEXT")
         self.set_draw_color(*MUTED)
         self.line(self.l_margin, self.get_y(), self.l_margin + self.epw, self.get_y())
         self.ln(1.5)
@@ -247,7 +257,12 @@ def _service_fait(session: Session, efm: EtatDeFrais) -> str:
 
 def render_recap_pdf(session: Session, efm_id: int) -> bytes:
     """The état récapitulatif of one état de frais as a printed form (French, A4)."""
-    efm = missions.get_efm(session, efm_id)
+    return recap_form(session, missions.get_efm(session, efm_id))
+
+
+def recap_form(session: Session, efm: EtatDeFrais, flags: list[prechecks.FlagData] | None = None) -> bytes:
+    """:func:`render_recap_pdf` of a loaded état de frais; ``flags``: its findings when already known (once
+    submitted, ``prechecks.stored_flags``: what was checked then), else computed now."""
     settings = get_settings()
     mission, person = efm.convocation.mission, efm.convocation.intervenant
     dossier = f"Dossier n° {efm.dossier_number}" if efm.dossier_number else "Brouillon (non validé)"
@@ -298,7 +313,7 @@ def render_recap_pdf(session: Session, efm_id: int) -> bytes:
     pdf.heading("Déclaration")
     pdf.fields(_declaration_rows(efm))
 
-    if efm.service_done is not False and declarations.part_status(efm, Part.TRAVEL) is not PartStatus.NO_COSTS:
+    if travel_declared(efm):
         pdf.heading("Trajets", len(efm.trips) + 1)
         trips = [
             [
@@ -368,12 +383,12 @@ def render_recap_pdf(session: Session, efm_id: int) -> bytes:
             ("Service fait", _service_fait(session, efm)),
         ]
     )
-    flags = flag_lines(session, efm)
+    points = flag_lines(session, efm, flags)
     missing = steps.missing_answers(efm) if not efm.dossier_number else []
-    if flags or missing:
+    if points or missing:
         pdf.heading("Points à vérifier")
         pdf.set_font("helvetica", "", 9.5)
-        for line in [*flags, *(f"À renseigner : {m}" for m in missing)]:
+        for line in [*points, *(f"À renseigner : {m}" for m in missing)]:
             write_text(pdf, 0, LINE_H, _pdf_text(f"- {line}"))
 
     # Attestation and signatures, kept together on one page.
@@ -397,11 +412,11 @@ def render_recap_pdf(session: Session, efm_id: int) -> bytes:
         pdf.rect(x, y, box_w, box_h)
         pdf.set_xy(x + 2, y + 1.5)
         pdf.set_font("helvetica", "B", 9)
-        pdf.cell(box_w - 4, 5, _pdf_text(title))
+        write_line(pdf, box_w - 4, 5, _pdf_text(title))
         pdf.set_xy(x + 2, y + box_h - 6)
         pdf.set_font("helvetica", "", 8)
         pdf.set_text_color(*MUTED)
-        pdf.cell(box_w - 4, 5, _pdf_text("Date et signature"))
+        write_line(pdf, box_w - 4, 5, _pdf_text("Date et signature"))
         pdf.set_text_color(*INK)
     pdf.set_xy(pdf.l_margin, y + box_h + 3)
     pdf.set_font("helvetica", "I", 8)

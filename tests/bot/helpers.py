@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 from typing import Any
 
+import pdfplumber
 from fpdf import FPDF
 from sqlalchemy import select
 
@@ -48,6 +50,13 @@ def receipt_pdf(text: str = "Billet SNCF - Total TTC : 32,40 EUR") -> bytes:
     pdf.set_font("helvetica", size=14)
     pdf.cell(text=text)
     return bytes(pdf.output())
+
+
+def pdf_text(data: bytes) -> str:
+    """A PDF's text, spaces collapsed, without the time it was made (« Édité le … à 17:29 »)."""
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        text = " ".join(" ".join(page.extract_text() or "" for page in pdf.pages).split())
+    return re.sub(r"Édité le \S+ à \S+", "Édité le", text)
 
 
 def png_bytes(size: int = 0) -> bytes:

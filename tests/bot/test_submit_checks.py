@@ -25,7 +25,8 @@ from core import jobs, receipt_lines, receipts
 from core.db import session_scope
 from core.mail.addresses import personal_address
 from core.models import Convocation, EtatDeFrais, Intervenant, Mission, Receipt
-from tests.bot.helpers import link, mission_start, person
+from core.recap_pdf import _pdf_text, render_recap_pdf
+from tests.bot.helpers import link, mission_start, pdf_text, person
 from tests.mail import factory
 from tests.mail.conftest import DOMAIN, INTAKE, Service, _start_service, _stop_service, wait_for
 from tests.mail.test_smtp_intake import send, settled
@@ -132,6 +133,14 @@ def section(page: str, anchor: str) -> str:
 
 async def texts(chat: ChatClient) -> list[str]:
     return [m["text"] for m in await chat.messages(U) if m["from"] == "bot" and m["text"]]
+
+
+async def sent_document(chat: ChatClient) -> bytes:
+    """The last document the bot sent, as the user downloads it."""
+    message = next(m for m in reversed(await chat.messages(U)) if m["from"] == "bot" and m["document"])
+    params = {"user_id": str(U), "message_id": str(message["id"])}
+    async with chat.http.get(f"{chat.base}/emulator/api/file", params=params) as resp:
+        return await resp.read()
 
 
 async def trip(
@@ -302,9 +311,15 @@ async def test_a_ticket_on_another_day_is_flagged_confirmed_then_validated(
     assert flagged not in window and not any("Numéro de dossier" in t for t in await texts(chat))
     await chat.press(U, "Je confirme")
     confirmation = next(t for t in await texts(chat) if "Numéro de dossier" in t)
+    sent = pdf_text(await sent_document(chat))
     with session_scope() as session:
         efm = session.get(EtatDeFrais, efm_id("DEMO-101"))
         assert efm.copies == 95 and efm.dossier_number and efm.dossier_number in confirmation
+        confirmed = [" ".join(_pdf_text(f.message).split()) for f in efm.flags if f.severity == "warning"]
+        assert sent == pdf_text(render_recap_pdf(session, efm.id))  # the form as rendered from the data now
+    points = sent.split("Points à vérifier", 1)[1].split("Attestation et signatures", 1)[0]
+    assert len(confirmed) >= 3 and all(f"- {point}" in points for point in confirmed)  # what was checked
+    assert f"Dossier n° {efm.dossier_number}" in sent and "Frais de rémunération À valider" in sent
 
     page = (await asyncio.to_thread(dec_view, demo, "DEMO-101")).page
     controls = section(page, "controles")

@@ -1,5 +1,5 @@
-"""core.pdf_table draws what fpdf's own table() and multi_cell() draw: same words at the same places, the same
-line breaks (checked against fpdf itself, on generated text)."""
+"""core.pdf_table draws what fpdf's own table(), multi_cell() and cell() draw: same words at the same places, the
+same line breaks (checked against fpdf itself, on generated text)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from fpdf.util import Padding
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.pdf_table import PADDING, Column, _width, _words_wrapped, draw_table, write_text
+from core.pdf_table import PADDING, Column, _width, _words_wrapped, draw_table, write_line, write_text
 
 ROWS = [
     ["N°", "Départ", "Mode", "Montant"],
@@ -81,6 +81,29 @@ def test_short_lines_are_written_where_multi_cell_writes_them() -> None:
         pdf.cell(20, 5, "suite")
 
     assert _words(with_ours) == _words(with_fpdf)
+
+
+def test_one_line_cells_are_written_where_cell_writes_them() -> None:
+    def draw(cell: Callable[..., None]) -> Callable[[FPDF], None]:
+        def lines(pdf: FPDF) -> None:
+            pdf.set_y(270)  # the third line does not fit: a new page, the position kept
+            pdf.set_x(40)
+            cell(pdf, 60, 7, "Intervenant", new_x="LEFT", new_y="NEXT")
+            pdf.set_font("helvetica", "B", 11)
+            cell(pdf, 60, 7, "Déclaration", align="R", new_x="RIGHT", new_y="NEXT")
+            cell(pdf, 0, 9, "Attestation et signatures", align="C", new_x="LMARGIN", new_y="NEXT")
+            cell(pdf, 30, 5, "")
+            cell(pdf, 30, 5, "Date et signature")
+            pdf.cell(20, 5, "suite")
+
+        return lines
+
+    def with_fpdf(pdf: FPDF, w: float, h: float, text: str, **kwargs: str) -> None:
+        pdf.cell(w, h, text, **kwargs)
+
+    ours = _words(draw(write_line))
+    assert {page for page, *_ in ours} == {0, 1}
+    assert ours == _words(draw(with_fpdf))
 
 
 @settings(max_examples=150, deadline=None)

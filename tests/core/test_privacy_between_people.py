@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from core import prechecks
 from core.missions import efms_of_intervenant
 from core.models import Convocation, EtatDeFrais, Intervenant
-from core.recap_pdf import recap_sections
+from core.recap_pdf import recap_form, recap_sections, render_recap_pdf
 from core.receipts import add_receipt
-from tests.bot.helpers import receipt_pdf
+from tests.bot.helpers import pdf_text, receipt_pdf
 
 
 def _recap_text(session, efm: EtatDeFrais) -> str:  # type: ignore[no-untyped-def]
@@ -31,10 +31,13 @@ def test_a_receipt_sent_by_someone_else_is_told_to_the_dec_only(db, demo: dict[s
         stored = prechecks.refresh_flags(s, paul_efm)
         recap = _recap_text(s, paul_efm)
         for_paul = prechecks.compute_flags(s, paul_efm)
+        form = pdf_text(recap_form(s, paul_efm, prechecks.stored_flags(paul_efm)))  # as after « Je confirme »
+        live = pdf_text(render_recap_pdf(s, paul_efm.id))
     dec = [f for f in stored if f.code == prechecks.DUPLICATE_OTHER_PERSON]
     assert len(dec) == 1 and "Claire MARTIN" in dec[0].message and "2026-000001" in dec[0].message
     assert prechecks.DUPLICATE_OTHER_PERSON not in {f.code for f in for_paul}
     assert "2026-000001" not in recap and "MARTIN" not in recap and "même fichier" not in recap
+    assert "Points à vérifier" in form and "MARTIN" not in form and form == live  # the points of the data
 
 
 def test_a_receipt_sent_twice_by_the_same_person_names_their_own_dossier(db, demo: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Bot
@@ -28,10 +29,10 @@ from bot.resume import save_resume
 from bot.services import run_db
 from bot.states import Declare
 from bot.views import Draft, draft_of, recap_text
-from core import checks, declarations
+from core import checks, declarations, prechecks
 from core.checks import NeedsConfirmation
 from core.errors import DomainError
-from core.recap_pdf import render_recap_pdf
+from core.recap_pdf import recap_form
 from core.steps import StepName, StepState
 
 _MARKS = {StepState.ANSWERED: "✏️", StepState.MISSING: "❔", StepState.BLOCKED: "⏸"}
@@ -49,25 +50,31 @@ def _recap(session: Session, person_id: int, efm_id: int, draft: Draft | None) -
     )
 
 
+@dataclass(frozen=True)
+class Sent:
+    """A declaration validated: its dossier number, its recap PDF and the message that says it is sent."""
+
+    number: str
+    pdf: bytes
+    text: str
+
+
 def _submit(
     session: Session, person_id: int, efm_id: int, actor: str, confirmed: list[str]
-) -> str | tuple[NeedsConfirmation, Draft]:
-    """The dossier number; or, while warnings wait for « Je confirme », those and the draft (for the confirm
-    window), nothing written."""
+) -> Sent | tuple[NeedsConfirmation, Draft]:
+    """The declaration validated; or, while warnings wait for « Je confirme », those and the draft (for the
+    confirm window), nothing written. The PDF is rendered after the commit (no lock held while rendering), from
+    the dossier as loaded and the flags that submit stored (what was checked)."""
     efm = efm_of(session, person_id, efm_id)
     try:
-        return declarations.submit(session, efm, actor, notify=False, confirmed_warnings=confirmed)
+        number = declarations.submit(session, efm, actor, notify=False, confirmed_warnings=confirmed)
     except NeedsConfirmation as exc:
         draft = draft_of(session, efm)
         session.rollback()
         return exc, draft
-
-
-def _pdf(session: Session, person_id: int, efm_id: int) -> tuple[bytes, str]:
-    efm = efm_of(session, person_id, efm_id)
-    return render_recap_pdf(session, efm.id), declarations.submitted_text(
-        efm.convocation.mission.number, efm.dossier_number or ""
-    )
+    session.commit()
+    text = declarations.submitted_text(efm.convocation.mission.number, number)
+    return Sent(number, recap_form(session, efm, prechecks.stored_flags(efm)), text)
 
 
 async def recap_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
@@ -104,22 +111,21 @@ async def on_submit(callback: CallbackQuery, button: Button, manager: DialogMana
     person_id, efm_id, actor = ids(manager)
     confirmed = confirm.confirmed(manager)
     try:
-        number = await run_db(_submit, person_id, efm_id, actor, confirmed)
+        sent = await run_db(_submit, person_id, efm_id, actor, confirmed)
     except DomainError as exc:
         await confirm.refused(manager, exc)
         return
-    if isinstance(number, tuple):
-        exc, draft = number
+    if isinstance(sent, tuple):
+        exc, draft = sent
         remember_draft(manager, draft)
         await confirm.ask(manager, exc, confirmed)
         return
-    pdf, sent = await run_db(_pdf, person_id, efm_id)  # after the commit: no lock held while rendering
     await save_resume(manager, efm_id, None)
-    await say(manager, f"{sent}\nVoici votre état récapitulatif.")
+    await say(manager, f"{sent.text}\nVoici votre état récapitulatif.")
     bot: Bot = manager.middleware_data["bot"]
     await bot.send_document(
         callback.message.chat.id,  # type: ignore[union-attr]
-        BufferedInputFile(pdf, f"recapitulatif-{number}.pdf"),
+        BufferedInputFile(sent.pdf, f"recapitulatif-{sent.number}.pdf"),
     )
     manager.show_mode = ShowMode.SEND
     await manager.done()
