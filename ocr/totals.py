@@ -45,6 +45,16 @@ def _weighted(section: str) -> list[tuple[str, float]]:
 _REPAIRABLE: tuple[str, ...] = tuple(str(w) for w in _VOCAB["repair"]["words"])
 _MIN_FUZZY = int(_VOCAB["repair"]["min_fuzzy_length"])
 _FUZZY_SHORT = frozenset(_VOCAB["repair"]["fuzzy_short"])
+# Every word of the vocabulary, whatever its section: a word the receipt spells right ("CONTANT", cash in Dutch)
+# is never repaired into another one ("MONTANT").
+_KNOWN_WORDS = frozenset(
+    word
+    for section in _VOCAB.values()
+    for phrases in section.values()
+    if isinstance(phrases, list)
+    for phrase in phrases
+    for word in str(phrase).rsplit(":", 1)[0].split()
+)
 
 _ZERO = Decimal("0.00")
 _NICKEL = Decimal("0.05")
@@ -136,7 +146,7 @@ def _repair_word(word: str) -> str:
     if sum(c.isdigit() for c in word) * 2 > len(word):
         return word
     letters: str = word.translate(_LETTERLIKE)
-    if letters in _REPAIRABLE:
+    if letters in _REPAIRABLE or letters in _KNOWN_WORDS:
         return letters
     for known in _REPAIRABLE:
         if len(known) < _MIN_FUZZY and known not in _FUZZY_SHORT:
