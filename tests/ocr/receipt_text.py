@@ -2,196 +2,25 @@
 
 Each generator takes `pick`, which chooses one of a few options: hypothesis's `draw(sampled_from(...))` in the
 property tests, `random.Random.choice` when exploring. The receipts are written as tills and invoices print
-them (seven languages, label or none, OCR confusions, distractors), independently of the readers' vocabulary
-files, and each one knows what it prints: `printed` is the date or total a reader must find.
+them (seven languages, label or none, OCR confusions, distractors) with the words of receipt_words.toml, written
+independently of the readers' vocabulary files; each one knows what it prints: `printed` is the date or total a
+reader must find.
 """
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 Pick = Callable[[Sequence[Any]], Any]
-
-# Month names as printed, January first: (full name, abbreviations) per language.
-MONTHS: dict[str, list[tuple[str, ...]]] = {
-    "fr": [
-        ("janvier", "janv."),
-        ("février", "févr.", "fév."),
-        ("mars",),
-        ("avril", "avr."),
-        ("mai",),
-        ("juin",),
-        ("juillet", "juil."),
-        ("août",),
-        ("septembre", "sept."),
-        ("octobre", "oct."),
-        ("novembre", "nov."),
-        ("décembre", "déc."),
-    ],
-    "en": [
-        ("January", "Jan"),
-        ("February", "Feb"),
-        ("March", "Mar"),
-        ("April", "Apr"),
-        ("May",),
-        ("June", "Jun"),
-        ("July", "Jul"),
-        ("August", "Aug"),
-        ("September", "Sep", "Sept"),
-        ("October", "Oct"),
-        ("November", "Nov"),
-        ("December", "Dec"),
-    ],
-    "de": [
-        ("Januar", "Jan."),
-        ("Februar", "Feb."),
-        ("März", "Mrz."),
-        ("April", "Apr."),
-        ("Mai",),
-        ("Juni", "Jun."),
-        ("Juli", "Jul."),
-        ("August", "Aug."),
-        ("September", "Sep.", "Sept."),
-        ("Oktober", "Okt."),
-        ("November", "Nov."),
-        ("Dezember", "Dez."),
-    ],
-    "es": [
-        ("enero", "ene."),
-        ("febrero", "feb."),
-        ("marzo", "mar."),
-        ("abril", "abr."),
-        ("mayo", "may."),
-        ("junio", "jun."),
-        ("julio", "jul."),
-        ("agosto", "ago."),
-        ("septiembre", "sept.", "sep."),
-        ("octubre", "oct."),
-        ("noviembre", "nov."),
-        ("diciembre", "dic."),
-    ],
-    "it": [
-        ("gennaio", "gen."),
-        ("febbraio", "feb."),
-        ("marzo", "mar."),
-        ("aprile", "apr."),
-        ("maggio", "mag."),
-        ("giugno", "giu."),
-        ("luglio", "lug."),
-        ("agosto", "ago."),
-        ("settembre", "set."),
-        ("ottobre", "ott."),
-        ("novembre", "nov."),
-        ("dicembre", "dic."),
-    ],
-    "nl": [
-        ("januari", "jan."),
-        ("februari", "feb."),
-        ("maart", "mrt."),
-        ("april", "apr."),
-        ("mei",),
-        ("juni", "jun."),
-        ("juli", "jul."),
-        ("augustus", "aug."),
-        ("september", "sep."),
-        ("oktober", "okt."),
-        ("november", "nov."),
-        ("december", "dec."),
-    ],
-    "pt": [
-        ("janeiro", "jan."),
-        ("fevereiro", "fev."),
-        ("março", "mar."),
-        ("abril", "abr."),
-        ("maio", "mai."),
-        ("junho", "jun."),
-        ("julho", "jul."),
-        ("agosto", "ago."),
-        ("setembro", "set."),
-        ("outubro", "out."),
-        ("novembro", "nov."),
-        ("dezembro", "dez."),
-    ],
-}
-# How each language writes a day and a month name (the day, the month, the year).
-_NAMED_SHAPES = {
-    "fr": ["{d} {m} {y}", "{d}-{m}-{y}"],
-    "en": ["{d} {m} {y}", "{d}-{m}-{y}", "{m} {d}, {y}", "{d}th {m} {y}", "{d} {m} {yy}"],
-    "de": ["{d}. {m} {y}", "{d}.{m} {y}", "{d} {m} {y}"],
-    "es": ["{d} de {m} de {y}", "{d} {m} {y}", "{d}-{m}-{y}"],
-    "it": ["{d} {m} {y}"],
-    "nl": ["{d} {m} {y}", "{d}-{m}-{y}"],
-    "pt": ["{d} de {m} de {y}", "{d} {m} {y}"],
-}
-# Labels printed before the transaction date (or none), per language.
-_DATE_LABELS = {
-    "fr": ["Date :", "Date:", "DATE", "Le", "Date/Heure :", "Date de vente :"],
-    "en": ["Date:", "DATE", "Date/Time:", "Invoice Date:", "Txn Date:", "Sale date"],
-    "de": ["Datum:", "Datum", "Datum/Zeit:", "Rechnungsdatum:", "Belegdatum"],
-    "es": ["Fecha:", "FECHA", "Fecha de venta:"],
-    "it": ["Data:", "DATA", "Data emissione:"],
-    "nl": ["Datum:", "DATUM"],
-    "pt": ["Data:", "DATA", "Data de emissão:"],
-}
-# Labels of the other dates a receipt prints (due, expiry, validity, birth), per language.
-_OTHER_LABELS = {
-    "fr": ["Échéance :", "Date d'échéance", "Valable jusqu'au", "Date limite :", "Né le", "Date de naissance :"],
-    "en": ["Due date:", "Due", "Expiry:", "Exp", "Valid until", "Valid to", "Best before", "Date of birth:", "DOB"],
-    "de": ["Fällig am", "Fälligkeit:", "Gültig bis", "Zahlbar bis", "MHD", "Geburtsdatum:", "Geboren am"],
-    "es": ["Vencimiento:", "Fecha de vencimiento:", "Válido hasta", "Caducidad:", "Fecha de nacimiento:"],
-    "it": ["Scadenza:", "Data scadenza:", "Valido fino al", "Data di nascita:", "Nato il"],
-    "nl": ["Vervaldatum:", "Geldig tot", "Houdbaar tot", "Geboortedatum:"],
-    "pt": ["Vencimento:", "Data de vencimento:", "Válido até", "Validade:", "Data de nascimento:"],
-}
-_WEEKDAYS = {
-    "fr": ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
-    "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-    "de": ["Montag,", "Dienstag,", "Mittwoch,", "Donnerstag,", "Freitag,", "Samstag,", "Sonntag,"],
-    "es": ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
-    "it": ["lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"],
-    "nl": ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"],
-    "pt": ["segunda-feira,", "terça-feira,", "quarta-feira,", "quinta-feira,", "sexta-feira,", "sábado,", "domingo,"],
-}
-# Lines printing digits that are no date: phones, receipt and invoice numbers, tax ids, amounts, times.
-_DISTRACTORS = [
-    "Tel: 03 12 45 67 89",
-    "Tél. 01.23.45.67.89",
-    "TEL: 06.12.34.56.78",
-    "Tel 012-345 6789",
-    "Tel: +60 3-7865 1234",
-    "Fax 03-7865 1235",
-    "Invoice No: INV-2025-0314",
-    "Facture N° 2024/03/1234",
-    "Receipt #: 10023456",
-    "Bon 0314-25 Kasse 03",
-    "GST ID No: 001234567890",
-    "GST Reg No: 000123456789",
-    "TVA intracom FR 12 345678901",
-    "USt-IdNr.: DE123456789",
-    "SIRET 123 456 789 00012",
-    "P.IVA 01234567890",
-    "CIF B12345678",
-    "2 x 12.05        24.10",
-    "Kaffee 1,05 B",
-    "Table 12  Couverts 3",
-    "Heure 12:05",
-    "12:05:33",
-    "KM 12.5  L 31.05",
-    "Art. 4012345678901",
-    "Caisse 3  Ticket 0412  Op 12",
-    "VISA **** 1234  Exp 12/27",
-    "AID A0000000031010  Auth 123456",
-    "Version 1.2.15",
-    "Mobile 012-3456789",
-    "Tel. 0 12 34 56 78",
-    "Prix/L 1.759  Vol 31.05",
-    "Service 12:05 - 14:30",
-    "Points fidélité 1.205",
-]
+WORDS = tomllib.loads((Path(__file__).with_name("receipt_words.toml")).read_text(encoding="utf-8"))
+MONTHS: dict[str, list[list[str]]] = WORDS["months"]
+_LINES: dict[str, list[str]] = WORDS["lines"]
 _CONFUSIONS = {"0": "Oo", "1": "lI", "5": "S", "8": "B"}  # digits OCR reads as letters
 
 
@@ -229,13 +58,13 @@ def date_text(pick: Pick, when: date, language: str) -> tuple[str, str]:
     names = MONTHS[language][when.month - 1]
     month = pick(list(names))
     month = pick([month, month.upper(), month.lower()])
-    shape = pick(_NAMED_SHAPES[language])
+    shape = pick(WORDS["named_shapes"][language])
     day = pick([str(when.day), f"{when.day:02d}"])
     if "th" in shape and language != "en":
         shape = shape.replace("th", "")
     text = shape.format(d=day, m=month, y=when.year, yy=f"{when.year % 100:02d}")
     if family == "weekday":
-        text = f"{_WEEKDAYS[language][when.weekday()]} {text}"
+        text = f"{WORDS['weekdays'][language][when.weekday()]} {text}"
     return text, family
 
 
@@ -262,7 +91,7 @@ def date_line(pick: Pick, when: date, language: str) -> tuple[str, tuple[str, ..
         text = f"{time} {text}"
     elif place == "glued":
         text = f"{text}{time}"
-    label = pick([None, *_DATE_LABELS[language]])
+    label = pick([None, *WORDS["date_labels"][language]])
     if label is not None:
         text = f"{label}{pick([' ', ''])}{text}" if label.endswith(":") else f"{label} {text}"
     return text, (language, family, f"time-{place}", "label" if label else "bare")
@@ -284,12 +113,12 @@ def date_receipt(pick: Pick, when: date, other: date) -> PrintedReceipt:
     date (`other`: due, expiry, validity or birth) before or after it."""
     language = pick(list(MONTHS))
     line, family = date_line(pick, when, language)
-    lines = [pick(["SUPERMARCHE DU CENTRE", "Kaffeehaus Müller", "RESTORAN SRI MELAYU", "Farmacia Centrale"])]
-    lines += [pick(_DISTRACTORS) for _ in range(pick([1, 2, 3]))]
-    body = [line, pick(_DISTRACTORS), f"TOTAL {pick(['12.05', '31,12', '1.203,50', '08.10'])}"]
+    lines = [pick(_LINES["merchants"])]
+    lines += [pick(_LINES["distractors"]) for _ in range(pick([1, 2, 3]))]
+    body = [line, pick(_LINES["distractors"]), f"TOTAL {pick(['12.05', '31,12', '1.203,50', '08.10'])}"]
     if pick([False, True]):
         other_text, _ = date_text(pick, other, language)
-        other_line = f"{pick(_OTHER_LABELS[language])} {other_text}{pick(['', ' ' + _time_text(pick)])}"
+        other_line = f"{pick(WORDS['other_labels'][language])} {other_text}{pick(['', ' ' + _time_text(pick)])}"
         body.insert(pick([0, len(body)]), other_line)
         family += ("other-date",)
     return PrintedReceipt("\n".join(lines + body), when, family)
@@ -300,98 +129,6 @@ def day_in(pick: Pick, first: date, last: date) -> date:
     return first + timedelta(days=pick(range((last - first).days + 1)))
 
 
-# Words of a total's receipt as printed, per language: total labels, card, cash, change, subtotal, rounding,
-# discount, the header of a VAT summary table (rate, net, tax, gross), and a line stating the tax included.
-_TOTAL_WORDS: dict[str, dict[str, list[str]]] = {
-    "fr": {
-        "total": ["TOTAL", "TOTAL TTC", "Net à payer", "Montant TTC", "Total à payer", "Montant dû", "TOTAL EUR"],
-        "card": ["CB", "Carte bancaire", "Paiement CB", "CB sans contact"],
-        "cash": ["Espèces", "ESPECES"],
-        "change": ["Rendu", "Monnaie rendue", "A rendre"],
-        "subtotal": ["Sous-total", "SOUS TOTAL"],
-        "rounding": ["Arrondi"],
-        "discount": ["Remise fidélité", "Bon de réduction"],
-        "vat": ["Taux   HT   TVA   TTC", "TVA  Taux  HT  Montant TVA  TTC"],
-        "tax": ["dont TVA", "Dont TVA"],
-    },
-    "en": {
-        "total": ["TOTAL", "Grand Total", "Amount Due", "Total Due", "Total incl. VAT", "Balance due", "Nett Total"],
-        "card": ["VISA", "Mastercard", "Card payment", "Credit card"],
-        "cash": ["Cash", "Cash tendered", "Tendered"],
-        "change": ["Change", "Change due"],
-        "subtotal": ["Subtotal", "Sub Total"],
-        "rounding": ["Rounding Adj", "Rounding"],
-        "discount": ["Discount", "Member discount"],
-        "vat": ["VAT Rate   Net   VAT   Gross", "GST Summary  Amount  Tax"],
-        "tax": ["incl. VAT", "VAT included"],
-    },
-    "de": {
-        "total": ["SUMME", "Summe EUR", "zu zahlen", "Gesamtbetrag", "Endsumme", "Gesamt", "Total EUR"],
-        "card": ["EC-Karte", "Kreditkarte", "Girocard", "Kartenzahlung"],
-        "cash": ["Bar", "BAR EUR", "Gegeben"],
-        "change": ["Rückgeld", "Zurück", "Wechselgeld"],
-        "subtotal": ["Zwischensumme", "ZW-SUMME"],
-        "rounding": ["Rundung"],
-        "discount": ["Rabatt", "Coupon"],
-        "vat": ["MwSt%   Netto   MwSt   Brutto", "Steuer  Netto  MwSt  Brutto"],
-        "tax": ["enth. MwSt", "inkl. MwSt"],
-    },
-    "es": {
-        "total": ["TOTAL", "Total a pagar", "Importe total", "TOTAL EUROS"],
-        "card": ["Tarjeta", "Tarjeta crédito"],
-        "cash": ["Efectivo", "Entregado"],
-        "change": ["Cambio", "Devolución"],
-        "subtotal": ["Subtotal"],
-        "rounding": ["Redondeo"],
-        "discount": ["Descuento"],
-        "vat": ["IVA%   Base imponible   Cuota   Total", "Tipo IVA  Base  IVA  Total"],
-        "tax": ["IVA incluido"],
-    },
-    "it": {
-        "total": ["TOTALE", "Totale complessivo", "Totale da pagare", "Importo totale", "TOTALE EURO"],
-        "card": ["Bancomat", "Carta di credito", "Pagamento elettronico"],
-        "cash": ["Contanti", "Pagamento contante"],
-        "change": ["Resto"],
-        "subtotal": ["Subtotale"],
-        "rounding": ["Arrotondamento"],
-        "discount": ["Sconto"],
-        "vat": ["IVA%   Imponibile   Imposta   Totale", "Aliquota IVA  Imponibile  IVA  Lordo"],
-        "tax": ["di cui IVA"],
-    },
-    "nl": {
-        "total": ["TOTAAL", "Te betalen", "Totaalbedrag", "TOTAAL EUR"],
-        "card": ["PIN", "Pinnen", "Maestro"],
-        "cash": ["Contant"],
-        "change": ["Wisselgeld", "Terug"],
-        "subtotal": ["Subtotaal"],
-        "rounding": ["Afronding"],
-        "discount": ["Korting"],
-        "vat": ["BTW%   Excl   BTW   Incl", "BTW  Netto  BTW  Bruto"],
-        "tax": ["BTW", "waarvan BTW"],
-    },
-    "pt": {
-        "total": ["TOTAL", "Total a pagar", "Valor total", "Valor a pagar", "TOTAL EUR"],
-        "card": ["Multibanco", "Cartão"],
-        "cash": ["Dinheiro", "Numerário"],
-        "change": ["Troco"],
-        "subtotal": ["Subtotal"],
-        "rounding": ["Arredondamento"],
-        "discount": ["Desconto"],
-        "vat": ["Taxa IVA   Base   IVA   Total", "IVA%  Incidência  IVA  Total"],
-        "tax": ["IVA incluído"],
-    },
-}
-_ITEMS = ["Café", "Brot", "Pizza", "Agua 50cl", "Menu du jour", "Koffie", "Pastel", "Nasi lemak", "Tarte", "Vino"]
-_HEADERS = [
-    "Tel: 03 12 45 67 89",
-    "SIRET 123 456 789 00012",
-    "USt-IdNr.: DE123456789",
-    "GST ID No: 001234567890",
-    "12/05/2025 12:05  Ticket 0412",
-    "Table 12  Couverts 3",
-    "Caisse 3  Op 12",
-]
-_FOOTERS = ["Merci de votre visite", "Vielen Dank", "Points fidélité 125", "Thank you, come again", "TSE 2025-05-12"]
 CENT = Decimal("0.01")
 
 
@@ -430,7 +167,7 @@ def _vat_table(pick: Pick, language: str, gross: Decimal, comma: bool) -> list[s
     parts = [gross] if len(rates) == 1 else [(gross * Decimal("0.4")).quantize(CENT)]
     if len(rates) == 2:
         parts.append(gross - parts[0])
-    rows = [pick(_TOTAL_WORDS[language]["vat"])]
+    rows = [pick(WORDS["totals"][language]["vat"])]
     nets, taxes = Decimal(0), Decimal(0)
     for rate, part in zip(rates, parts, strict=True):
         net = (part * 100 / (100 + rate)).quantize(CENT)
@@ -451,19 +188,19 @@ def total_receipt(pick: Pick) -> PrintedReceipt:
     """A receipt whose amount payable is known: items, maybe a discount block with its negative subtotal, a
     subtotal, the total line (seven languages, currency before or after, messy amount), maybe a rounding line
     and the rounded total, a card line or cash and change, maybe a VAT summary table."""
-    language = pick(list(_TOTAL_WORDS))
-    words = _TOTAL_WORDS[language]
+    language = pick(list(WORDS["totals"]))
+    words = WORDS["totals"][language]
     comma = language != "en" or pick([False, False, True])
     currency = pick([None, "€", "EUR"] if language != "en" else [None, "RM", "£", "CHF", "€"])
     family = [language]
-    lines = [pick(["SUPERMARCHE DU CENTRE", "Kaffeehaus Müller", "RESTORAN SRI MELAYU", "Farmacia Centrale"])]
-    lines += [pick(_HEADERS) for _ in range(pick([1, 2]))]
+    lines = [pick(_LINES["merchants"])]
+    lines += [pick(_LINES["headers"]) for _ in range(pick([1, 2]))]
     prices = [Decimal(pick(range(50, 6000))) / 100 for _ in range(pick([1, 2, 3, 5]))]
     if pick([False, False, True]):
         prices.append(Decimal(pick(range(100, 250000))) / 100)  # a hotel night, a train fare
     code = pick(["", "", " A", " B", " 1"])  # a VAT code after each item's price (German tills)
     for price in prices:
-        lines.append(_row(pick(_ITEMS), amount_text(pick, price, comma)) + code)
+        lines.append(_row(pick(_LINES["items"]), amount_text(pick, price, comma)) + code)
     total = sum(prices, Decimal(0))
     if pick([False, False, True]):
         cut = -min(total / 2, Decimal(pick(range(50, 500))) / 100).quantize(CENT)
@@ -513,5 +250,5 @@ def total_receipt(pick: Pick) -> PrintedReceipt:
         at = pick([len(lines), len(lines) - 1])  # after the payment, or between the total and the payment
         lines[at:at] = table
         family.append("vat-table")
-    lines.append(pick(_FOOTERS))
+    lines.append(pick(_LINES["footers"]))
     return PrintedReceipt("\n".join(lines), total, tuple(family))
