@@ -68,11 +68,14 @@ _OCR_DIGIT_VALUES = {"O": "0", "Q": "0", "I": "1", "L": "1", "|": "1", "S": "5",
 _LOOKALIKE = "[" + "".join(_OCR_DIGIT_VALUES).replace("|", r"\|") + "]"
 _DIGITISH = rf"(?:\d|{_LOOKALIKE})"
 _SEP = r"\s?([/.\-])\s?"
-_GLUED_TIME = r"(?=\d{1,2}[:H]\d{2})"  # a time of day glued to the date ("14/03/20185:57PM", RapidOCR)
+# A time of day glued to the date ("14/03/20185:57PM", RapidOCR), or after a comma ("14/03/2018,13:11").
+_GLUED_TIME = r"(?=(?:,\s?)?\d{1,2}[:H]\d{2})"
 _YEAR = rf"(20\d{{2}}{_GLUED_TIME}|\d{{2}}{_GLUED_TIME}|\d{{4}}(?![\w,./-]?\d)|\d{{2}}(?![\w,./-]?\d))"
 _NUMERIC = re.compile(rf"(?<![\w.,/-])(\d{{1,2}}){_SEP}(\d{{1,2}})\s?\2\s?{_YEAR}")
 # Two different separators, one misread ("15/03-2018", "27.03/2025"): a four-digit year only.
 _MIXED_SEPARATORS = re.compile(rf"(?<![\w.,/-])(\d{{1,2}}){_SEP}(\d{{1,2}})\s?(?!\2)[/.\-]\s?(20\d{{2}})(?![\w,/-]?\d)")
+# The second separator lost ("25/032018"): a two-digit month, a four-digit year.
+_LOST_SEPARATOR = re.compile(rf"(?<![\w.,/-])(\d{{1,2}})([/.\-])(\d{{2}})(20\d{{2}})(?:{_GLUED_TIME}|(?![\w,./-]?\d))")
 # A letter touching the day ("Datum:27.03.25" read "Datumig27.03.25"): dots or slashes only, no spaces.
 _NUMERIC_TOUCHING = re.compile(r"(?<=[A-Z])(\d{1,2})([/.])(\d{1,2})\2(\d{4}|\d{2})(?![\w,/-]?\d)")
 _ISO = re.compile(rf"(?<![\w.,/-])(\d{{4}}){_SEP}(\d{{1,2}})\s?\2\s?(\d{{2}}{_GLUED_TIME}|\d{{1,2}}(?!\d))")
@@ -82,9 +85,11 @@ _MONTH_WORD = r"((?=[01]?[A-Z])[A-Z01]{3,10})"  # letters, a 0 or a 1 OCR read f
 # Day and year beside a month name, one digit of each possibly misread as a letter ("1S mars 201B").
 _DAY_MONTH = re.compile(
     rf"(?<![\w.,])({_DIGITISH}{{1,2}})(?:ER|ST|ND|RD|TH)?\.?[\s\-./]{{0,2}}{_JOINER}{_MONTH_WORD}\.?[\s\-./,]{{0,2}}"
-    rf"{_JOINER}({_DIGITISH}{{4}}|{_DIGITISH}{{2}})(?![\d,.]\d)"
+    rf"{_JOINER}({_DIGITISH}{{4}}|{_DIGITISH}{{2}})(?:{_GLUED_TIME}|(?![\d,.]\d|{_DIGITISH}))"
 )
-_MONTH_DAY = re.compile(rf"\b{_MONTH_WORD}\.?\s({_DIGITISH}{{1,2}})(?:ST|ND|RD|TH)?,?\s({_DIGITISH}{{4}})(?!\d)")
+_MONTH_DAY = re.compile(
+    rf"\b{_MONTH_WORD}\.?\s({_DIGITISH}{{1,2}})(?:ST|ND|RD|TH)?,?\s({_DIGITISH}{{4}})(?:{_GLUED_TIME}|(?!\d))"
+)
 # DATE: 25032018, or 25032018 13:11 (day, month, year run together)
 _PACKED = (
     re.compile(rf"\b(?:{_DATE_LABEL})\W{{0,3}}(\d{{2}})(\d{{2}})(20\d{{2}})(?!\d)"),
@@ -224,7 +229,7 @@ def _candidates(upper: str, today: date) -> list[tuple[int, int, date]]:
     for at, m in _matches(_ISO, upper):
         if d := _make(int(m[1]), int(m[3]), int(m[4]), today):
             found.append((at + m.start(), at + m.end(), d))
-    numeric = (_NUMERIC, _NUMERIC_TOUCHING, _GLUED_BOTH, _MIXED_SEPARATORS)
+    numeric = (_NUMERIC, _NUMERIC_TOUCHING, _GLUED_BOTH, _MIXED_SEPARATORS, _LOST_SEPARATOR)
     for at, m in (found_m for pattern in numeric for found_m in _matches(pattern, upper)):
         day, month, year = int(m[1]), int(m[3]), int(m[4])
         # Day first; month first only when day first is no calendar date; then zeros misread.

@@ -49,6 +49,8 @@ def date_text(pick: Pick, when: date, language: str) -> tuple[str, str]:
         sep = pick(["/", "-", "."])
         day, month = pick([(f"{when.day:02d}", f"{when.month:02d}"), (str(when.day), str(when.month))])
         year = f"{when.year % 100:02d}" if family == "numeric-yy" else str(when.year)
+        if family == "numeric" and len(month) == 2 and pick([False, False, False, True]):
+            return f"{day}{sep}{month}{year}", "numeric-lost-separator"  # OCR lost the second separator
         spaced = pick(["", "", " "])
         return f"{day}{spaced}{sep}{spaced}{month}{spaced}{sep}{spaced}{year}", family
     if family == "iso":
@@ -76,8 +78,8 @@ def date_line(pick: Pick, when: date, language: str) -> tuple[str, tuple[str, ..
     """A line printing the transaction date: a label or none, a time of day after, before or glued to it, OCR
     confusions in its digits."""
     text, family = date_text(pick, when, language)
-    numeric = family in ("numeric", "numeric-yy", "iso")
-    if pick([False, False, True]):
+    numeric = family in ("numeric", "numeric-lost-separator", "numeric-yy", "iso")
+    if family != "numeric-lost-separator" and pick([False, False, True]):  # one OCR error at a time
         parts = _split_digits(text)
         # A lone digit beside a month name, once a letter, is no number any more: misread longer runs there.
         at = pick([i for i, part in enumerate(parts) if part.isdigit() and (numeric or len(part) > 1)])
@@ -86,7 +88,7 @@ def date_line(pick: Pick, when: date, language: str) -> tuple[str, tuple[str, ..
     place = pick(["none", "after", "after", "before", *(["glued"] if numeric and " " not in text else [])])
     time = _time_text(pick)
     if place == "after":
-        text = f"{text}{pick([' ', '  ', '   '])}{time}"
+        text = f"{text}{pick([' ', '  ', '   ', ','])}{time}"
     elif place == "before":
         text = f"{time} {text}"
     elif place == "glued":

@@ -45,6 +45,10 @@ def test_the_printed_transaction_date_is_found(receipt: PrintedReceipt) -> None:
         ("Date : 1S mars 201B", date(2018, 3, 15)),  # beside a month name too
         ("Sun May 1B, 2014 09:41", date(2014, 5, 18)),
         ("Datum 03.06.201814h05", date(2018, 6, 3)),  # glued to a time written with an h
+        ("Date:25/03/2018,13:11", date(2018, 3, 25)),  # a comma before the time
+        ("03.oktober 2010,14h05", date(2010, 10, 3)),
+        ("Date: 25/032018 13:11", date(2018, 3, 25)),  # the second separator lost
+        ("Data: venerdì 18 APRILE 200B,09:41", date(2008, 4, 18)),  # not the year 20 followed by "0B"
         ("Data di nascita: 12 FEB. 2011\n29 - 05 - 2012", date(2012, 5, 29)),  # Italian birth date
         ("Geburtsdatum: 04.09.2007\nDatum 03.09.2024", date(2024, 9, 3)),  # German birth date
     ],
