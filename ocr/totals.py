@@ -526,12 +526,12 @@ def _agreement(col: _Collector) -> None:
         if c.value in col.ht and c.value not in ttc and c.value not in col.tva:
             c.score -= 2  # the same figure is printed as the amount before tax
     # A rounded total (cash rounding) replaces the exact one printed above it, however often that one is
-    # confirmed: compared once every other bonus is counted.
+    # confirmed: compared once every other bonus is counted. Cash handed over is no rounded total.
     best_score: dict[Decimal, float] = {}
     for c in col.cands:
         best_score[c.value] = max(best_score.get(c.value, c.score), c.score)
     for c in col.cands:
-        if c.kind == "fallback":
+        if c.kind in ("fallback", "cash"):
             continue
         if (c.kind != "derived" or col.rounding) and c.value % _NICKEL == 0 and (col.rounding or c.kind == "keyword"):
             for other in strong:

@@ -221,13 +221,18 @@ def total_receipt(pick: Pick) -> PrintedReceipt:
         lines.append(_row(pick(words["subtotal"]), amount_text(pick, total, comma)))
         family.append("subtotal")
     printed = _with_currency(pick, amount_text(pick, total, comma, messy=True), currency, messy=True)
-    lines.append(_row(pick(words["total"]), printed))
+    label = pick(words["total"]) + pick(["", "", ":", " :"])
+    if pick([False, False, False, True]):  # one letter of the label misread
+        at = pick(range(len(label)))
+        label = label[:at] + pick(["0", "1", "5", "I", "A"]) + label[at + 1 :]
+        family.append("label-misread")
+    lines.append(_row(label, printed))
     if total % Decimal("0.05") and pick([False, False, True]):
         rounded = _rounded(total)
         lines.append(_row(pick(words["rounding"]), amount_text(pick, rounded - total, comma)))
         lines.append(
             _row(
-                f"{pick(words['total'])} {pick(['', 'arrondi', 'rounded', 'gerundet'])}".strip(),
+                f"{pick(words['total'])} {pick(['', *words['rounded']])}".strip(),
                 amount_text(pick, rounded, comma),
             )
         )

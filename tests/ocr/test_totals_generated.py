@@ -43,3 +43,33 @@ def test_a_word_spelled_right_is_not_repaired_into_another() -> None:
     """Dutch cash (CONTANT) is one letter from MONTANT: it stays cash, and cash minus change is the total."""
     text = "Koffie 2.499,68\nBrot 60,30\nTotaalbedrag 2 559, 98*\nContant 2560,00\nTerug 0,02"
     assert find_total(text).total == Decimal("2559.98")
+
+
+@pytest.mark.parametrize(
+    ("lines", "total"),
+    [
+        # cash handed over is no rounded total, however close to the total it is
+        (
+            [
+                *("Café 29,17", "Koffie 12,89", "Pastel 7,90", "Subtotal 49,96", "TOTAL EUROS 49,96 EUR"),
+                *("Redondeo -0,01", "TOTAL 49,95", "Entregado 50,00", "Cambio 0,05", "IVA incluido 21% 8,67"),
+            ],
+            "49.95",
+        ),
+        # a total word with "rounded" in the receipt's language is the rounded total, not a rounding line
+        (["Brot 12,49", "Zwischensumme 12,49", "Rundung 0,01", "Summe gerundet 12,50"], "12.50"),
+        # an Italian VAT table (rate, base, tax, gross) is a table: its "Total" row is not the receipt's
+        (
+            [
+                "Brot 0,53",
+                "Totale 0,53€",
+                "Aliquota IVA  Imponibile  IVA  Lordo",
+                "A 6%  0,50  0,03  0,53",
+                "Total  0,50  0,03  0,53",
+            ],
+            "0.53",
+        ),
+    ],
+)
+def test_total_families_found_failing(lines: list[str], total: str) -> None:
+    assert find_total("\n".join(lines)).total == Decimal(total)
