@@ -29,7 +29,7 @@ _CONFUSIONS = str.maketrans(
 _D = r"[0-9OoDQSslI|iBZzGg]"  # a digit or a look-alike
 CENT = Decimal("0.01")
 _CUR_BEFORE = r"(?P<cur1>€|EUR\b|EUR(?=\d)|RM|\$|£|CHF)?"
-_CUR_AFTER = r"(?P<cur2>€|EUR(?![A-Za-z])|EUROS?\b|E\b(?![.,]))?"
+_CUR_AFTER = r"(?P<cur2>€|EUR(?![A-Za-z])|EUROS?\b|CHF\b|E\b(?![.,]))?"
 
 # 1 234,50 | 1.234,50 | 1,234.50 | 1234.50 | 12,50 | 12, 50 (OCR space) | 12 € | €12; glued to a word or a colon
 # ("TOTAL174.90", "Amt :53.55", "Total8.70") when a real digit follows a letter that is no digit look-alike,
@@ -39,7 +39,7 @@ _AMOUNT_RE = re.compile(
     + _CUR_BEFORE
     + r"\s?(?P<sign>-\s?)?"
     + r"(?P<num>"
-    + rf"{_D}{{1,3}}(?:[ .,'’\u202f]{_D}{{3}})+[.,;]\s?{_D}{{2}}"  # with thousands separators
+    + rf"{_D}{{1,3}}(?:[ .,'’\u202f]{_D}{{3}})+\s?[.,;]\s?{_D}{{2}}"  # with thousands separators
     + rf"|{_D}{{1,7}}\s?[.,;]\s?{_D}{{2}}"  # plain with cents, a space around the separator ("12 ,50")
     + r"|\d{1,7}(?=\s?(?:€|EUR\b))"  # whole euros with a currency mark after
     + r"|(?<=[€$£])\d{1,7}"  # whole amount after a currency mark
@@ -47,7 +47,8 @@ _AMOUNT_RE = re.compile(
     + r"|(?:(?<=[A-Za-z:€$£]\s)|(?<=[A-Za-z:€$£]))[.,]\d{2}"  # cents without their leading zero ("RM .40")
     + r")"
     + r"(?![.,]\d|\s?%)"
-    + r"(?:(?<=\d)[^\s\w.,%€$£-](?=\s|$)|(?<=\d)[a-z](?=\s|$)|(?![\w]))"  # one stray mark or letter after
+    # one stray mark or letter after, or a currency code glued to it ("12,40EUR")
+    + r"(?:(?<=\d)[^\s\w.,%€$£-](?=\s|$)|(?<=\d)[a-z](?=\s|$)|(?![\w])|(?=EUR(?![A-Za-z])|CHF\b))"
     + r"\s?"
     + _CUR_AFTER
 )

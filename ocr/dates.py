@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -62,23 +63,33 @@ def _context() -> dict[str, re.Pattern[str]]:
     return {kind: re.compile("|".join(_phrase(p) for p in table[kind])) for kind in _CONTEXT_KINDS}
 
 
+# Letters OCR reads for digits (upper case, after `normalize`): O or Q for 0, I, L or | for 1, S for 5, B for 8.
+_OCR_DIGIT_VALUES = {"O": "0", "Q": "0", "I": "1", "L": "1", "|": "1", "S": "5", "B": "8"}
+_LOOKALIKE = "[" + "".join(_OCR_DIGIT_VALUES).replace("|", r"\|") + "]"
+_DIGITISH = rf"(?:\d|{_LOOKALIKE})"
 _SEP = r"\s?([/.\-])\s?"
-_GLUED_TIME = r"(?=\d{1,2}:\d{2})"  # a time of day glued to the date ("14/03/20185:57PM", RapidOCR)
-_YEAR = rf"(20\d{{2}}{_GLUED_TIME}|\d{{2}}{_GLUED_TIME}|\d{{4}}(?![\w,/-]?\d)|\d{{2}}(?![\w,/-]?\d))"
+# A time of day glued to the date ("14/03/20185:57PM", RapidOCR), or after a comma ("14/03/2018,13:11").
+_GLUED_TIME = r"(?=(?:,\s?)?\d{1,2}[:H]\d{2})"
+_YEAR = rf"(20\d{{2}}{_GLUED_TIME}|\d{{2}}{_GLUED_TIME}|\d{{4}}(?![\w,./-]?\d)|\d{{2}}(?![\w,./-]?\d))"
 _NUMERIC = re.compile(rf"(?<![\w.,/-])(\d{{1,2}}){_SEP}(\d{{1,2}})\s?\2\s?{_YEAR}")
 # Two different separators, one misread ("15/03-2018", "27.03/2025"): a four-digit year only.
 _MIXED_SEPARATORS = re.compile(rf"(?<![\w.,/-])(\d{{1,2}}){_SEP}(\d{{1,2}})\s?(?!\2)[/.\-]\s?(20\d{{2}})(?![\w,/-]?\d)")
+# The second separator lost ("25/032018"): a two-digit month, a four-digit year.
+_LOST_SEPARATOR = re.compile(rf"(?<![\w.,/-])(\d{{1,2}})([/.\-])(\d{{2}})(20\d{{2}})(?:{_GLUED_TIME}|(?![\w,./-]?\d))")
 # A letter touching the day ("Datum:27.03.25" read "Datumig27.03.25"): dots or slashes only, no spaces.
 _NUMERIC_TOUCHING = re.compile(r"(?<=[A-Z])(\d{1,2})([/.])(\d{1,2})\2(\d{4}|\d{2})(?![\w,/-]?\d)")
-_ISO = re.compile(rf"(?<![\w.,/-])(\d{{4}})([/.\-])(\d{{1,2}})\2(\d{{2}}{_GLUED_TIME}|\d{{1,2}}(?!\d))")
+_ISO = re.compile(rf"(?<![\w.,/-])(\d{{4}}){_SEP}(\d{{1,2}})\s?\2\s?(\d{{2}}{_GLUED_TIME}|\d{{1,2}}(?!\d))")
 _JOINER = rf"(?:(?:{'|'.join(_vocabulary()['joiners'])})\s)?"  # "15 de marzo de 2024"
 _DATE_LABEL = "|".join(_vocabulary()["date_words"])
 _MONTH_WORD = r"((?=[01]?[A-Z])[A-Z01]{3,10})"  # letters, a 0 or a 1 OCR read for an O, I or L among them
+# Day and year beside a month name, one digit of each possibly misread as a letter ("1S mars 201B").
 _DAY_MONTH = re.compile(
-    rf"(?<![\w.,])(\d{{1,2}})(?:ER|ST|ND|RD|TH)?\.?[\s\-./]{{0,2}}{_JOINER}{_MONTH_WORD}\.?[\s\-./,]{{0,2}}{_JOINER}"
-    r"(\d{4}|\d{2})(?![\d,.]\d)"
+    rf"(?<![\w.,])({_DIGITISH}{{1,2}})(?:ER|ST|ND|RD|TH)?\.?[\s\-./]{{0,2}}{_JOINER}{_MONTH_WORD}\.?[\s\-./,]{{0,2}}"
+    rf"{_JOINER}({_DIGITISH}{{4}}|{_DIGITISH}{{2}})(?:{_GLUED_TIME}|(?![\d,.]\d|{_DIGITISH}))"
 )
-_MONTH_DAY = re.compile(rf"\b{_MONTH_WORD}\.?\s(\d{{1,2}})(?:ST|ND|RD|TH)?,?\s(\d{{4}})(?!\d)")
+_MONTH_DAY = re.compile(
+    rf"\b{_MONTH_WORD}\.?\s({_DIGITISH}{{1,2}})(?:ST|ND|RD|TH)?,?\s({_DIGITISH}{{4}})(?:{_GLUED_TIME}|(?!\d))"
+)
 # DATE: 25032018, or 25032018 13:11 (day, month, year run together)
 _PACKED = (
     re.compile(rf"\b(?:{_DATE_LABEL})\W{{0,3}}(\d{{2}})(\d{{2}})(20\d{{2}})(?!\d)"),
@@ -88,7 +99,11 @@ _TIME = re.compile(r"(?<!\d)\d{1,2}\s?[:H]\s?\d{2}(?!\d)")
 # OCR reads a zero as O or Q and a one as I or l between the digits of a date, or as the first digit of its day
 # ("Q1-Nov-2017", "I5/03/2018").
 _OCR_DIGITS = re.compile(r"(?<=[\d/.\-])[OQIL|](?=[\d/.\-])|(?<![A-Z0-9])[OQIL|](?=\d[/.\-])")
-_OCR_DIGIT_VALUES = {"O": "0", "Q": "0", "I": "1", "L": "1", "|": "1"}
+# A token shaped like a numeric date (three groups of digits and separators) with more digits than look-alike
+# letters, at most one per group: its letters are misread digits ("2O18/o9/0B", "1S.03.2025").
+_DATE_SHAPED = re.compile(
+    rf"(?<![A-Z0-9])(?:\d|{_LOOKALIKE}){{1,4}}(?:\s?[/.\-]\s?(?:\d|{_LOOKALIKE}){{1,4}}){{2}}(?![A-Z])"
+)
 # A date glued to the digits before it and to the time after it ("V2.8206/12/201620:09:40"): two-digit day
 # and month, four-digit year, a time of day right after.
 _GLUED_BOTH = re.compile(r"(?<=\d)(\d{2})([/.\-])(\d{2})\2(20\d{2})(?=\s?\d{1,2}:\d{2})")
@@ -128,7 +143,25 @@ def normalize(text: str) -> str:
 
 def _digits_repaired(text: str) -> str:
     """`normalize`, then O, I and L read between the digits of a date turned back into digits (same length)."""
-    return _OCR_DIGITS.sub(lambda m: _OCR_DIGIT_VALUES[m[0]], normalize(text))
+    repaired = _OCR_DIGITS.sub(lambda m: _OCR_DIGIT_VALUES[m[0]], normalize(text))
+    return _DATE_SHAPED.sub(_shaped_repaired, repaired)
+
+
+def _shaped_repaired(m: re.Match[str]) -> str:
+    """A date-shaped token's look-alike letters as digits, when few enough to be misreads."""
+    groups = re.split(r"\s?[/.\-]\s?", m[0])
+    letters = [sum(not ch.isdigit() for ch in g) for g in groups]
+    if max(letters) > 1 or sum(letters) >= sum(ch.isdigit() for ch in m[0]):
+        return m[0]
+    return "".join(_OCR_DIGIT_VALUES.get(ch, ch) for ch in m[0])
+
+
+def _number(token: str) -> int | None:
+    """A day's or a year's digits, one of them possibly read as a look-alike letter; None when more are letters."""
+    letters = sum(not ch.isdigit() for ch in token)
+    if letters > 1 or letters == len(token):
+        return None
+    return int("".join(_OCR_DIGIT_VALUES.get(ch, ch) for ch in token))
 
 
 def _repair_year(year: int, today: date) -> int:
@@ -178,30 +211,41 @@ def _make(year: int, month: int, day: int, today: date) -> date | None:
     return d if d is not None and _plausible(d, today) else None
 
 
+def _matches(pattern: re.Pattern[str], upper: str) -> Iterator[tuple[int, re.Match[str]]]:
+    """(line offset, match) of every match of `pattern` on each line, overlapping ones included: a date never
+    spans two lines, and a number rejected as a date ("89 DATUM 23") does not hide the date after it."""
+    offset = 0
+    for line in upper.split("\n"):
+        pos = 0
+        while m := pattern.search(line, pos):
+            yield offset, m
+            pos = m.start() + 1
+        offset += len(line) + 1
+
+
 def _candidates(upper: str, today: date) -> list[tuple[int, int, date]]:
     """(start, end, date) of every plausible date in normalised text."""
     found: list[tuple[int, int, date]] = []
-    for m in _ISO.finditer(upper):
+    for at, m in _matches(_ISO, upper):
         if d := _make(int(m[1]), int(m[3]), int(m[4]), today):
-            found.append((m.start(), m.end(), d))
-    numeric = (_NUMERIC, _NUMERIC_TOUCHING, _GLUED_BOTH, _MIXED_SEPARATORS)
-    for m in (m for pattern in numeric for m in pattern.finditer(upper)):
+            found.append((at + m.start(), at + m.end(), d))
+    numeric = (_NUMERIC, _NUMERIC_TOUCHING, _GLUED_BOTH, _MIXED_SEPARATORS, _LOST_SEPARATOR)
+    for at, m in (found_m for pattern in numeric for found_m in _matches(pattern, upper)):
         day, month, year = int(m[1]), int(m[3]), int(m[4])
         # Day first; month first only when day first is no calendar date; then zeros misread.
         d = _calendar(year, month, day, today) or _calendar(year, day, month, today)
         d = d or _calendar(year, _zero_misread(month, 12), _zero_misread(day, 31), today)
         if d and _plausible(d, today):
-            found.append((m.start(), m.end(), d))
-    for m in _DAY_MONTH.finditer(upper):
-        if (named := _month(m[2])) and (d := _make(int(m[3]), named, int(m[1]), today)):
-            found.append((m.start(), m.end(), d))
-    for m in _MONTH_DAY.finditer(upper):
-        if (named := _month(m[1])) and (d := _make(int(m[3]), named, int(m[2]), today)):
-            found.append((m.start(), m.end(), d))
+            found.append((at + m.start(), at + m.end(), d))
+    for pattern, (day, month, year) in ((_DAY_MONTH, (1, 2, 3)), (_MONTH_DAY, (2, 1, 3))):
+        for at, m in _matches(pattern, upper):
+            day_n, month_n, year_n = _number(m[day]), _month(m[month]), _number(m[year])
+            if day_n and month_n and year_n and (d := _make(year_n, month_n, day_n, today)):
+                found.append((at + m.start(), at + m.end(), d))
     for pattern in (*_PACKED, *_SPACED):
-        for m in pattern.finditer(upper):
+        for at, m in _matches(pattern, upper):
             if d := _make(int(m[3]), int(m[2]), int(m[1]), today):
-                found.append((m.start(1), m.end(), d))
+                found.append((at + m.start(1), at + m.end(), d))
     return found
 
 
@@ -211,12 +255,13 @@ def find_dates(text: str, today: date | None = None) -> list[FoundDate]:
     today = today or date.today()
     upper = _digits_repaired(text)
     upper = _MIXED_DOTS.sub(r"\1.\2.\3", upper)  # same length: positions kept
-    raw = sorted(_candidates(upper, today))
     kept: list[tuple[int, int, date]] = []
-    for start, end, d in raw:  # a date inside another one's span (e.g. day-month inside ISO) is the same date
-        if kept and start < kept[-1][1]:
-            continue
-        kept.append((start, end, d))
+    # Overlapping readings of the same digits (day-month inside ISO, "05 JULY 15" inside "14:05 JULY 15, 2022"):
+    # the longest is the date.
+    for start, end, d in sorted(_candidates(upper, today), key=lambda c: (c[0] - c[1], c[0])):
+        if all(end <= s or e <= start for s, e, _ in kept):
+            kept.append((start, end, d))
+    kept.sort()
     counts: dict[date, int] = {}
     for _, _, d in kept:
         counts[d] = counts.get(d, 0) + 1

@@ -45,6 +45,16 @@ def _weighted(section: str) -> list[tuple[str, float]]:
 _REPAIRABLE: tuple[str, ...] = tuple(str(w) for w in _VOCAB["repair"]["words"])
 _MIN_FUZZY = int(_VOCAB["repair"]["min_fuzzy_length"])
 _FUZZY_SHORT = frozenset(_VOCAB["repair"]["fuzzy_short"])
+# Every word of the vocabulary, whatever its section: a word the receipt spells right ("CONTANT", cash in Dutch)
+# is never repaired into another one ("MONTANT").
+_KNOWN_WORDS = frozenset(
+    word
+    for section in _VOCAB.values()
+    for phrases in section.values()
+    if isinstance(phrases, list)
+    for phrase in phrases
+    for word in str(phrase).rsplit(":", 1)[0].split()
+)
 
 _ZERO = Decimal("0.00")
 _NICKEL = Decimal("0.05")
@@ -136,7 +146,7 @@ def _repair_word(word: str) -> str:
     if sum(c.isdigit() for c in word) * 2 > len(word):
         return word
     letters: str = word.translate(_LETTERLIKE)
-    if letters in _REPAIRABLE:
+    if letters in _REPAIRABLE or letters in _KNOWN_WORDS:
         return letters
     for known in _REPAIRABLE:
         if len(known) < _MIN_FUZZY and known not in _FUZZY_SHORT:
@@ -516,12 +526,12 @@ def _agreement(col: _Collector) -> None:
         if c.value in col.ht and c.value not in ttc and c.value not in col.tva:
             c.score -= 2  # the same figure is printed as the amount before tax
     # A rounded total (cash rounding) replaces the exact one printed above it, however often that one is
-    # confirmed: compared once every other bonus is counted.
+    # confirmed: compared once every other bonus is counted. Cash handed over is no rounded total.
     best_score: dict[Decimal, float] = {}
     for c in col.cands:
         best_score[c.value] = max(best_score.get(c.value, c.score), c.score)
     for c in col.cands:
-        if c.kind == "fallback":
+        if c.kind in ("fallback", "cash"):
             continue
         if (c.kind != "derived" or col.rounding) and c.value % _NICKEL == 0 and (col.rounding or c.kind == "keyword"):
             for other in strong:
