@@ -229,14 +229,14 @@ def _candidates(upper: str, today: date) -> list[tuple[int, int, date]]:
     for at, m in _matches(_ISO, upper):
         if d := _make(int(m[1]), int(m[3]), int(m[4]), today):
             found.append((at + m.start(), at + m.end(), d))
-    numeric = (_NUMERIC, _NUMERIC_TOUCHING, _GLUED_BOTH, _MIXED_SEPARATORS, _LOST_SEPARATOR)
-    for at, m in (found_m for pattern in numeric for found_m in _matches(pattern, upper)):
-        day, month, year = int(m[1]), int(m[3]), int(m[4])
-        # Day first; month first only when day first is no calendar date; then zeros misread.
-        d = _calendar(year, month, day, today) or _calendar(year, day, month, today)
-        d = d or _calendar(year, _zero_misread(month, 12), _zero_misread(day, 31), today)
-        if d and _plausible(d, today):
-            found.append((at + m.start(), at + m.end(), d))
+    for pattern in (_NUMERIC, _NUMERIC_TOUCHING, _GLUED_BOTH, _MIXED_SEPARATORS, _LOST_SEPARATOR):
+        for at, m in _matches(pattern, upper):
+            day, month, year = int(m[1]), int(m[3]), int(m[4])
+            # Day first; month first only when day first is no calendar date; then zeros misread.
+            d = _calendar(year, month, day, today) or _calendar(year, day, month, today)
+            d = d or _calendar(year, _zero_misread(month, 12), _zero_misread(day, 31), today)
+            if d and _plausible(d, today):
+                found.append((at + m.start(), at + m.end(), d))
     for pattern, (day, month, year) in ((_DAY_MONTH, (1, 2, 3)), (_MONTH_DAY, (2, 1, 3))):
         for at, m in _matches(pattern, upper):
             day_n, month_n, year_n = _number(m[day]), _month(m[month]), _number(m[year])
