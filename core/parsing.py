@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from core.errors import InvalidInput
-from core.french import format_amount, format_date, format_duration, format_number
+from core.french import LOCAL_ZONE, format_amount, format_date, format_duration, format_number
 
 MAX_AMOUNT = Decimal("100000.00")  # EUR: above this an amount is a typo, not an expense
 MAX_COUNT = 10_000  # copies or candidates for one mission: the one limit (parsing and core.declarations)
@@ -37,7 +37,10 @@ _MAX_INPUT = 100  # characters: no legitimate value is longer (and regexes stay 
 # Any run of whitespace, including the no-break (U+00A0), narrow no-break (U+202F) and thin (U+2009)
 # spaces that word processors put inside numbers, becomes one normal space.
 _SPACE_RE = re.compile(r"\s+")
-_EURO_CENTS_RE = re.compile(r"(?P<units>[0-9][0-9 .]*?)\s*€\s*(?P<cents>[0-9]{2})")  # "12€50"
+_EURO_CENTS_RE = re.compile(  # "12€50", "12 euros 50", "12 EUR 50 centimes"
+    r"(?P<units>[0-9][0-9 .]*?)\s*(?:€|eur(?:os?)?)\s*(?:et\s+)?(?P<cents>[0-9]{2})(?:\s*(?:centimes?|cts?))?",
+    re.IGNORECASE,
+)
 _CURRENCY_RE = re.compile(r"^(?:€|eur(?:os?)?)\s*(?P<a>.*?)$|^(?P<b>.*?)\s*(?:€|eur(?:os?)?)$", re.IGNORECASE)
 _DIGITS_RE = re.compile(r"[0-9]+")
 _DECORATION = frozenset({"So", "Sk", "Cf", "Me"})  # pictographs, modifier symbols, format characters, keycaps
@@ -90,7 +93,7 @@ def _require_text(text: object, missing: str, example: str) -> str:
 
 
 def parse_amount(text: str) -> Decimal:
-    """Parse a euro amount ("12,50", "1 234,56 €", "€12.50", "1,234.56", "12€50") into a Decimal.
+    """Parse a euro amount ("12,50", "1 234,56 €", "€12.50", "1,234.56", "12€50", "12 euros 50") into a Decimal.
 
     A single separator is the decimal separator; with both "." and ",", the last one is.
     Rejects negatives, letters, more than 2 decimals and amounts above ``MAX_AMOUNT``.
@@ -354,18 +357,39 @@ def moment_example(day: datetime) -> str:
 
 
 _MOMENT_SEP_RE = re.compile(r"\s*[,;]\s*|\s+(?:à|[-–—])\s+", re.IGNORECASE)  # between the date and the time
+# a day named relative to today ("hier 18h") or to the reference ("la veille 18h": the day before the mission)
+_RELATIVE_DAY_RE = re.compile(
+    r"^(?P<word>aujourd['’ ]?hui|avant[- ]hier|hier|demain|la veille|le lendemain|le jour m[eê]me|le m[eê]me jour)\b",
+    re.IGNORECASE,
+)
+_RELATIVE_DAYS = {  # the phrase without accents, spaces or punctuation: (counted from today?, days)
+    "aujourdhui": (True, 0), "hier": (True, -1), "avanthier": (True, -2), "demain": (True, 1),
+    "laveille": (False, -1), "lelendemain": (False, 1), "lejourmeme": (False, 0), "lememejour": (False, 0),
+}  # fmt: skip
 
 
-def parse_moment(text: str, *, reference: datetime, day: datetime | None = None) -> datetime:
+def _relative_day(s: str, reference: datetime, today: date | None) -> str:
+    """``s`` with a leading relative day ("hier", "la veille", "le lendemain") replaced by its date."""
+    match = _RELATIVE_DAY_RE.match(s)
+    if match is None:
+        return s
+    from_today, offset = _RELATIVE_DAYS[re.sub(r"[^a-z]", "", _strip_accents(match["word"].lower()))]
+    base = (today or datetime.now(LOCAL_ZONE).date()) if from_today else reference.date()
+    day = base + timedelta(days=offset)
+    return f"{format_date(day)}{s[match.end() :]}"
+
+
+def parse_moment(text: str, *, reference: datetime, day: datetime | None = None, today: date | None = None) -> datetime:
     """A date and time typed together ("02/12/2022 07:30", "2 décembre 7h30", "02/12/2022, 7h30", "2/12 à 7h"), in
-    the year of ``reference``
-    unless typed; a time alone takes the date of ``day``.
+    the year of ``reference`` unless typed; a time alone takes the date of ``day``. The day may be named: "hier",
+    "aujourd'hui" (from ``today``, the local date by default), "la veille", "le lendemain", "le jour même" (from
+    ``reference``: the mission's start for a departure, the departure for a return or an arrival).
 
     When it fails, the message names what is wrong ("25h70": the minutes; "31/02/2026": that day does not
     exist) rather than the whole answer.
     """
     example = moment_example(day or reference)
-    s = _require_text(text, "Date et heure manquantes", example)
+    s = _relative_day(_require_text(text, "Date et heure manquantes", example), reference, today)
     words = _MOMENT_SEP_RE.sub(" ", s).split()
     precise: InvalidInput | None = None
     if day is not None or len(words) == 1:

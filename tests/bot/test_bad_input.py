@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -130,3 +130,19 @@ async def test_a_mission_yet_to_begin_cannot_be_declared_done(chat: ChatClient, 
     assert "Avez-vous effectué cette mission ?" in again and efm_of("DEMO-201").service_done is None
     await chat.press(U, "Non effectuée")  # withdrawing beforehand is still possible
     assert efm_of("DEMO-201").service_done is False
+
+
+async def test_days_named_from_the_mission_are_read(chat: ChatClient, demo: dict[str, Any]) -> None:
+    p = person(demo, 1)
+    await link(chat, U, p["numero"], p["mot_de_passe"])
+    day = mission_start("DEMO-202").date()
+    await chat.press(U, "DEMO-202")
+    await chat.press(U, "Déclarer")
+    await chat.press(U, "Oui, effectuée")
+    await chat.send(U, "6h30")
+    await chat.send(U, "la veille à 18h")  # the day before the mission
+    await chat.send(U, "le lendemain 19h30")  # the day after the departure
+    assert "Étape 4/8" in await chat.last_bot_text(U)
+    efm = efm_of("DEMO-202")
+    assert efm.departure_at == datetime.combine(day - timedelta(days=1), time(18, 0))
+    assert efm.return_at == datetime.combine(day, time(19, 30))

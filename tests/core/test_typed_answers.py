@@ -171,3 +171,38 @@ def test_a_time_with_et_demie_or_et_quart(typed: str, at: time) -> None:
     assert parse_moment(f"25/11 {typed}", reference=datetime(2026, 11, 25, 9, 0)) == datetime.combine(
         datetime(2026, 11, 25).date(), at
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "at"),
+    [
+        ("hier 18h", datetime(2026, 12, 1, 18, 0)),
+        ("Hier à 18h30", datetime(2026, 12, 1, 18, 30)),
+        ("aujourd'hui 7h", datetime(2026, 12, 2, 7, 0)),
+        ("aujourd’hui, 07:15", datetime(2026, 12, 2, 7, 15)),
+        ("avant-hier 6h", datetime(2026, 11, 30, 6, 0)),
+        ("la veille 18h", datetime(2026, 11, 24, 18, 0)),  # the day before the reference (the mission's day)
+        ("La veille au soir, 20h", None),  # words between the day and the time are not guessed
+        ("le jour même 7h", datetime(2026, 11, 25, 7, 0)),
+        ("le lendemain 19h", datetime(2026, 11, 26, 19, 0)),
+    ],
+    ids=repr,
+)
+def test_a_day_may_be_named_relative_to_today_or_to_the_mission(typed: str, at: datetime | None) -> None:
+    reference, today = datetime(2026, 11, 25, 9, 0), datetime(2026, 12, 2).date()
+    if at is None:
+        with pytest.raises(InvalidInput):
+            parse_moment(typed, reference=reference, today=today)
+    else:
+        assert parse_moment(typed, reference=reference, today=today) == at
+
+
+def test_a_named_day_without_a_time_asks_for_the_time() -> None:
+    with pytest.raises(InvalidInput) as err:
+        parse_moment("hier", reference=datetime(2026, 11, 25, 9, 0), today=datetime(2026, 12, 2).date())
+    assert err.value.message.startswith("Heure manquante après la date « hier »")
+
+
+def test_hier_is_not_read_inside_another_word() -> None:
+    with pytest.raises(InvalidInput):
+        parse_moment("hiere 18h", reference=datetime(2026, 11, 25, 9, 0), today=datetime(2026, 12, 2).date())

@@ -36,7 +36,8 @@ def test_a_day_that_does_not_exist_is_named() -> None:
 
 def test_a_date_without_time_asks_for_the_time_and_gibberish_stays_generic() -> None:
     assert _moment_error("20/02/2026").startswith("Heure manquante après la date « 20/02/2026 »")
-    assert _moment_error("demain matin").startswith("Date et heure invalides : « demain matin »")
+    assert _moment_error("un de ces jours").startswith("Date et heure invalides : « un de ces jours »")
+    assert _moment_error("demain matin").startswith("Heure invalide : « matin »")  # the day is read, not the time
 
 
 def test_a_time_without_date_asks_for_the_date_with_that_time_in_the_example() -> None:
