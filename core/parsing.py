@@ -41,7 +41,11 @@ _EURO_CENTS_RE = re.compile(  # "12€50", "12 euros 50", "12 EUR 50 centimes"
     r"(?P<units>[0-9][0-9 .]*?)\s*(?:€|eur(?:os?)?)\s*(?:et\s+)?(?P<cents>[0-9]{2})(?:\s*(?:centimes?|cts?))?",
     re.IGNORECASE,
 )
-_CURRENCY_RE = re.compile(r"^(?:€|eur(?:os?)?)\s*(?P<a>.*?)$|^(?P<b>.*?)\s*(?:€|eur(?:os?)?)$", re.IGNORECASE)
+_CURRENCY_RE = re.compile(r"^(?:€|eur(?:os?)?)\s*(?P<a>.*?)$|^(?P<b>.*?)\s*(?:€|€uros?|eur(?:os?)?)$", re.IGNORECASE)
+_AMOUNT_TAIL_RE = re.compile(r"(?<=[^\s0-9])\s*[.!]+$|\s*\bttc$", re.IGNORECASE)  # « 12 euros. », « 12,50 € TTC »
+_SPACED_DECIMALS_RE = re.compile(
+    r"(?<=[0-9])\s*,\s*(?=[0-9]{1,2}(?:\s*(?:€|eur(?:os?)?))?$)", re.IGNORECASE
+)  # « 12, 50 »
 _DIGITS_RE = re.compile(r"[0-9]+")
 _DECORATION = frozenset({"So", "Sk", "Cf", "Me"})  # pictographs, modifier symbols, format characters, keycaps
 
@@ -100,6 +104,7 @@ def parse_amount(text: str) -> Decimal:
     """
     s = _require_text(text, "Montant manquant", AMOUNT_EXAMPLE)
     invalid = f"Montant invalide : {_quote(text)}. Exemple attendu : {AMOUNT_EXAMPLE}"
+    s = _SPACED_DECIMALS_RE.sub(",", _AMOUNT_TAIL_RE.sub("", _AMOUNT_TAIL_RE.sub("", s)))
     if match := _EURO_CENTS_RE.fullmatch(s):
         s = f"{match.group('units')},{match.group('cents')}"
     elif match := _CURRENCY_RE.match(s):
@@ -266,9 +271,12 @@ def _with_fraction(s: str) -> str:
     return f"{_HOURS_OF.get(head.lower(), head)} {minutes}"
 
 
+_AROUND_RE = re.compile(r"^(?:à|a|vers)\s+|\s+environ$", re.IGNORECASE)  # « vers 18h », « à 7h », « 18h environ »
+
+
 def parse_time(text: str) -> time:
-    """Parse a time of day: "8h", "08:30", "8h30", "8 h 30", "0830", "midi", "minuit"."""
-    s = _with_fraction(_require_text(text, "Heure manquante", TIME_EXAMPLE).lower())
+    """Parse a time of day: "8h", "08:30", "8h30", "8 h 30", "0830", "midi", "minuit", "vers 18h"."""
+    s = _with_fraction(_AROUND_RE.sub("", _require_text(text, "Heure manquante", TIME_EXAMPLE).lower()))
     if s == "midi":
         return time(12, 0)
     if s == "minuit":
@@ -356,7 +364,7 @@ def moment_example(day: datetime) -> str:
     return f"{format_date(day)} 07:30"
 
 
-_MOMENT_SEP_RE = re.compile(r"\s*[,;]\s*|\s+(?:à|[-–—])\s+", re.IGNORECASE)  # between the date and the time
+_MOMENT_SEP_RE = re.compile(r"\s*[,;]\s*|\s+(?:à|vers|[-–—])\s+", re.IGNORECASE)  # between the date and the time
 # a day named relative to today ("hier 18h") or to the reference ("la veille 18h": the day before the mission)
 _RELATIVE_DAY_RE = re.compile(
     r"^(?P<word>aujourd['’ ]?hui|avant[- ]hier|hier|demain|la veille|le lendemain|le jour m[eê]me|le m[eê]me jour)\b",
@@ -408,13 +416,15 @@ def parse_moment(text: str, *, reference: datetime, day: datetime | None = None,
         try:
             moment_date = parse_date(date_text, default_year=reference.year)
         except InvalidInput as exc:
-            if precise is None and _is_time(time_text):
+            if precise is None and _is_time(time_text) and any(c.isdigit() for c in date_text):
                 precise = exc  # the time reads well: the date is what is wrong ("31/02/2026")
             continue
         try:
             return datetime.combine(moment_date, parse_time(time_text))
         except InvalidInput as exc:
             precise = precise or exc  # the date reads well: the time is what is wrong
+    if (reversed_moment := _time_then_date(words, reference, today)) is not None:
+        return reversed_moment
     if precise is None and len(words) == 1:
         try:
             parse_date(words[0], default_year=reference.year)
@@ -432,6 +442,20 @@ def parse_moment(text: str, *, reference: datetime, day: datetime | None = None,
     raise InvalidInput(
         f"Date et heure invalides : {_quote(text)}. Indiquez la date puis l'heure. Exemple attendu : {example}"
     )
+
+
+def _time_then_date(words: list[str], reference: datetime, today: date | None) -> datetime | None:
+    """The moment when the time is typed before the date (« 7h30 le 25/11 », « 18h la veille »); None otherwise."""
+    for cut in range(1, len(words)):
+        try:
+            if words[cut - 1].isdigit():  # a bare number is no time here (« 7 25/11 »)
+                continue
+            at = parse_time(" ".join(words[:cut]))
+            day_text = _relative_day(" ".join(words[cut:]), reference, today)
+            return datetime.combine(parse_date(day_text, default_year=reference.year), at)
+        except InvalidInput:
+            continue
+    return None
 
 
 def _is_time(text: str) -> bool:

@@ -49,6 +49,11 @@ untimed = settings(deadline=None)  # no timing in tests: the machine is shared a
         ("12 euros 50", "12.50"),
         ("12 euros et 50 centimes", "12.50"),
         ("12€50 cts", "12.50"),
+        ("12,50 € TTC", "12.50"),
+        ("12,50 euros.", "12.50"),
+        ("12,50 €uros", "12.50"),
+        ("12, 50", "12.50"),  # a phone keyboard's space after the comma
+        ("1 234 ,50 €", "1234.50"),
         ("  7,05  ", "7.05"),
         ("0", "0.00"),
         ("100000", "100000.00"),
@@ -78,6 +83,8 @@ def test_parse_amount_accepts(text: str, expected: str) -> None:
         ("12€5", "Exemple attendu"),
         ("12 euros 5", "Exemple attendu"),
         ("12 euros 50 dollars", "Exemple attendu"),
+        ("12 , 505", "Exemple attendu"),
+        ("12,50 HT", "Exemple attendu"),  # the receipts' total is what was paid, taxes included
         ("12,30€50", "Exemple attendu"),
         ("€", "Exemple attendu"),
         ("", "manquant"),

@@ -206,3 +206,32 @@ def test_a_named_day_without_a_time_asks_for_the_time() -> None:
 def test_hier_is_not_read_inside_another_word() -> None:
     with pytest.raises(InvalidInput):
         parse_moment("hiere 18h", reference=datetime(2026, 11, 25, 9, 0), today=datetime(2026, 12, 2).date())
+
+
+@pytest.mark.parametrize(
+    ("typed", "at"),
+    [
+        ("25/11 vers 7h30", datetime(2026, 11, 25, 7, 30)),
+        ("25/11/2026 7h30 environ", datetime(2026, 11, 25, 7, 30)),
+        ("7h30 le 25/11", datetime(2026, 11, 25, 7, 30)),  # the time typed first
+        ("à 7h le 25/11/2026", datetime(2026, 11, 25, 7, 0)),
+        ("18h la veille", datetime(2026, 11, 24, 18, 0)),
+        ("7 25/11", None),  # a bare number typed first is no time
+    ],
+    ids=repr,
+)
+def test_a_moment_typed_as_said(typed: str, at: datetime | None) -> None:
+    reference = datetime(2026, 11, 25, 9, 0)
+    if at is None:
+        with pytest.raises(InvalidInput):
+            parse_moment(typed, reference=reference)
+    else:
+        assert parse_moment(typed, reference=reference) == at
+
+
+def test_vers_before_a_time_alone() -> None:
+    departure = datetime(2026, 11, 25, 9, 0)
+    assert parse_moment("vers 18h", reference=departure, day=departure) == datetime(2026, 11, 25, 18, 0)
+    with pytest.raises(InvalidInput) as err:
+        parse_moment("vers 18h", reference=departure)
+    assert err.value.message == "Date manquante avant l'heure « vers 18h ». Exemple attendu : 25/11/2026 18:00"
