@@ -37,15 +37,14 @@ _MAX_INPUT = 100  # characters: no legitimate value is longer (and regexes stay 
 # Any run of whitespace, including the no-break (U+00A0), narrow no-break (U+202F) and thin (U+2009)
 # spaces that word processors put inside numbers, becomes one normal space.
 _SPACE_RE = re.compile(r"\s+")
+_EURO = r"(?:€|eur(?:os?)?)"  # the currency as typed: €, eur, euro, euros
 _EURO_CENTS_RE = re.compile(  # "12€50", "12 euros 50", "12 EUR 50 centimes"
-    r"(?P<units>[0-9][0-9 .]*?)\s*(?:€|eur(?:os?)?)\s*(?:et\s+)?(?P<cents>[0-9]{2})(?:\s*(?:centimes?|cts?))?",
-    re.IGNORECASE,
+    rf"(?P<units>[0-9][0-9 .]*?)\s*{_EURO}\s*(?:et\s+)?(?P<cents>[0-9]{{2}})(?:\s*(?:centimes?|cts?))?", re.IGNORECASE
 )
-_CURRENCY_RE = re.compile(r"^(?:€|eur(?:os?)?)\s*(?P<a>.*?)$|^(?P<b>.*?)\s*(?:€|€uros?|eur(?:os?)?)$", re.IGNORECASE)
-_AMOUNT_TAIL_RE = re.compile(r"(?<=[^\s0-9])\s*[.!]+$|\s*\bttc$", re.IGNORECASE)  # « 12 euros. », « 12,50 € TTC »
-_SPACED_DECIMALS_RE = re.compile(
-    r"(?<=[0-9])\s*,\s*(?=[0-9]{1,2}(?:\s*(?:€|eur(?:os?)?))?$)", re.IGNORECASE
-)  # « 12, 50 »
+_CURRENCY_RE = re.compile(rf"^{_EURO}\s*(?P<a>.*?)$|^(?P<b>.*?)\s*(?:€uros?|{_EURO})$", re.IGNORECASE)
+# « 12 euros. », « 12,50 € TTC »; applied twice for « 12,50 € TTC. »
+_AMOUNT_TAIL_RE = re.compile(r"(?<=[^\s0-9])\s*[.!]+$|\s*\bttc$", re.IGNORECASE)
+_SPACED_DECIMALS_RE = re.compile(rf"(?<=[0-9])\s*,\s*(?=[0-9]{{1,2}}(?:\s*{_EURO})?$)", re.IGNORECASE)  # « 12, 50 »
 _DIGITS_RE = re.compile(r"[0-9]+")
 _DECORATION = frozenset({"So", "Sk", "Cf", "Me"})  # pictographs, modifier symbols, format characters, keycaps
 
@@ -447,9 +446,9 @@ def parse_moment(text: str, *, reference: datetime, day: datetime | None = None,
 def _time_then_date(words: list[str], reference: datetime, today: date | None) -> datetime | None:
     """The moment when the time is typed before the date (« 7h30 le 25/11 », « 18h la veille »); None otherwise."""
     for cut in range(1, len(words)):
+        if words[cut - 1].isdigit():  # a bare number is no time here (« 7 25/11 »)
+            continue
         try:
-            if words[cut - 1].isdigit():  # a bare number is no time here (« 7 25/11 »)
-                continue
             at = parse_time(" ".join(words[:cut]))
             day_text = _relative_day(" ".join(words[cut:]), reference, today)
             return datetime.combine(parse_date(day_text, default_year=reference.year), at)
